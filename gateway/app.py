@@ -1,0 +1,134 @@
+"""The gateway on :8000: `/v1/<service>/...` goes to the proxy, everything else (health,
+merged OpenAPI, docs) to a small FastAPI app. The proxy path skips FastAPI's routing: it is
+the hot path, and every microsecond there is added to every call."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.catalogue import Catalogue
+from gateway.openapi import merge
+from gateway.proxy import Proxy
+from gateway.ratelimit import MemoryLimiter, RateLimiter, RedisLimiter
+from shared.auth import TokenVerifier
+from shared.errors import install_problem_handlers
+from shared.health import health_router
+from shared.limits import BodyLimitMiddleware
+from shared.logs import configure_logging
+from shared.requestid import RequestIdMiddleware
+from shared.settings import SERVICES, Settings, get_settings
+
+__all__ = ["create_app"]
+
+
+def _limiter(settings: Settings) -> RateLimiter:
+    if settings.redis_url:
+        return RedisLimiter(
+            settings.redis_url,
+            per_minute=settings.rate_limit_per_minute,
+            burst=settings.rate_limit_burst,
+        )
+    return MemoryLimiter(per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst)
+
+
+class _Router:
+    """ASGI entry: `/v1/...` to the proxy (once started), the rest to FastAPI."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            await self.app.state.proxy(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
+) -> ASGIApp:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging("gateway", settings.log_level)
+        settings.warn_if_insecure()
+        http = httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=500, max_keepalive_connections=200),
+            mounts=http_mounts,
+        )
+        limiter = _limiter(settings)
+        catalogue = Catalogue(settings, http)
+        app.state.http = http
+        app.state.catalogue = catalogue
+        app.state.proxy = Proxy(settings, http, app.state.verifier, catalogue, limiter)
+        try:
+            yield
+        finally:
+            await limiter.close()
+            await http.aclose()
+
+    app = FastAPI(
+        title="Better Work gateway",
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=lambda route: f"gateway-{route.name}",
+    )
+    app.state.settings = settings
+    app.state.verifier = TokenVerifier(settings)
+    install_problem_handlers(app)
+
+    async def services_ready(request: Request) -> None:
+        http: httpx.AsyncClient = request.app.state.http
+
+        async def check(service: str) -> None:
+            reply = await http.get(f"{settings.service_url(service)}/readyz", timeout=3.0)
+            if reply.status_code != 200:
+                raise RuntimeError(f"{service} answered {reply.status_code}")
+
+        results = await asyncio.gather(*(check(s) for s in SERVICES), return_exceptions=True)
+        failed = [s for s, r in zip(SERVICES, results, strict=True) if isinstance(r, BaseException)]
+        if failed:
+            raise RuntimeError(", ".join(failed))
+
+    app.include_router(health_router("gateway", {"services": services_ready}))
+
+    def own_paths() -> dict[str, Any]:
+        document = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        return {p: v for p, v in document.get("paths", {}).items() if p in ("/healthz", "/readyz")}
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def get_openapi_document(request: Request) -> JSONResponse:
+        catalogue: Catalogue = request.app.state.catalogue
+        documents = await asyncio.gather(*(catalogue.document(s) for s in SERVICES))
+        available = {s: d for s, d in zip(SERVICES, documents, strict=True) if d is not None}
+        merged = merge(available, own_paths())
+        missing = sorted(set(SERVICES) - set(available))
+        if missing:
+            merged["info"]["description"] += (
+                f"\n\nNot included (service not answering): {', '.join(missing)}."
+            )
+        return JSONResponse(merged)
+
+    @app.get("/docs", include_in_schema=False)
+    async def get_docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Better Work API")
+
+    entry: ASGIApp = _Router(app)
+    entry = BodyLimitMiddleware(entry, max_bytes=settings.max_body_bytes)
+    return RequestIdMiddleware(entry)

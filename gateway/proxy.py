@@ -1,0 +1,230 @@
+"""Forwarding `/v1/<service>/<path>` to a service: verify the token, check the role, apply
+the organisation's rate limit, then stream the request and the reply through one pooled
+httpx client. Never retries (a POST might be done twice); a service that cannot be reached
+is a 503, one that is too slow a 504, one that breaks the protocol a 502."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from starlette.types import Receive, Scope, Send
+
+from gateway.catalogue import Catalogue
+from gateway.ratelimit import RateLimiter, retry_after
+from shared.auth import Principal, TokenVerifier
+from shared.errors import ApiError, Forbidden, NotFound, TooManyRequests, Unauthorized, problem_body
+from shared.requestid import current_request_id
+from shared.settings import SERVICES, Settings
+
+__all__ = ["Proxy"]
+
+log = logging.getLogger("betterwork.gateway")
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+        b"x-request-id",
+    }
+)
+# Bodies up to this size are read whole (fast path); larger ones are streamed.
+BUFFER_LIMIT = 64 * 1024
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def _bearer(scope: Scope) -> str:
+    value = _header(scope, b"authorization")
+    if not value:
+        raise Unauthorized("Send a bearer token: 'Authorization: Bearer <jwt>'.")
+    scheme, _, token = value.decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("The Authorization header must be 'Bearer <jwt>'.")
+    return token.strip()
+
+
+async def _send_problem(send: Send, scope: Scope, error: ApiError) -> None:
+    import json
+
+    body = json.dumps(
+        problem_body(error.status, error.detail, instance=scope["path"], **error.extra)
+    ).encode()
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    headers += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BadGateway(ApiError):
+    status = 502
+
+
+class GatewayTimeout(ApiError):
+    status = 504
+
+
+class ServiceDown(ApiError):
+    status = 503
+
+
+class Proxy:
+    def __init__(
+        self,
+        settings: Settings,
+        http: httpx.AsyncClient,
+        verifier: TokenVerifier,
+        catalogue: Catalogue,
+        limiter: RateLimiter,
+    ) -> None:
+        self.settings = settings
+        self.http = http
+        self.verifier = verifier
+        self.catalogue = catalogue
+        self.limiter = limiter
+        self.timeout = httpx.Timeout(settings.upstream_timeout_s, connect=2.0)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            service, path = self._split(scope["path"])
+            principal = await self._authorise(scope, service, path)
+            await self._rate_limit(scope, principal)
+            await self._forward(scope, receive, send, service, path)
+        except ApiError as error:
+            await _send_problem(send, scope, error)
+
+    @staticmethod
+    def _split(full_path: str) -> tuple[str, str]:
+        _, _, rest = full_path.partition("/v1/")
+        service, slash, path = rest.partition("/")
+        if service not in SERVICES:
+            raise NotFound(f"There is no API at {full_path}; services are {', '.join(SERVICES)}.")
+        path = slash + path if slash else "/"
+        if path.startswith("/internal"):
+            raise NotFound(f"There is no API at {full_path}.")
+        return service, path
+
+    async def _authorise(self, scope: Scope, service: str, path: str) -> Principal | None:
+        operation = await self.catalogue.operation(service, scope["method"], path)
+        if operation is not None and operation.public:
+            return None
+        principal = await self.verifier.verify_user(_bearer(scope))
+        if (
+            operation is not None
+            and operation.roles is not None
+            and principal.role not in operation.roles
+        ):
+            raise Forbidden(
+                f"This endpoint is for the role(s) {', '.join(operation.roles)}; "
+                f"your token has role {principal.role!r}."
+            )
+        return principal
+
+    async def _rate_limit(self, scope: Scope, principal: Principal | None) -> None:
+        if principal is not None:
+            key = f"org:{principal.org}"
+        else:
+            client = scope.get("client")
+            key = f"ip:{client[0] if client else 'unknown'}"
+        wait = await self.limiter.acquire(key)
+        if wait > 0:
+            raise TooManyRequests(
+                f"Too many requests for {key.split(':', 1)[1]!r}: the limit is "
+                f"{self.settings.rate_limit_per_minute} per minute "
+                f"(bursts of {self.settings.rate_limit_burst}); retry after the delay given.",
+                headers={"Retry-After": retry_after(wait)},
+            )
+
+    async def _forward(
+        self, scope: Scope, receive: Receive, send: Send, service: str, path: str
+    ) -> None:
+        query = scope.get("query_string", b"")
+        url = (
+            self.settings.service_url(service)
+            + path
+            + ("?" + query.decode("latin-1") if query else "")
+        )
+        headers: list[tuple[bytes, bytes]] = [
+            (k, v) for k, v in scope["headers"] if k not in HOP_BY_HOP
+        ]
+        request_id = current_request_id()
+        if request_id:
+            headers.append((b"x-request-id", request_id.encode()))
+        client = scope.get("client")
+        if client:
+            headers.append((b"x-forwarded-for", client[0].encode()))
+        content = await self._body(scope, receive)
+        request = self.http.build_request(
+            scope["method"], url, headers=headers, content=content, timeout=self.timeout
+        )
+        try:
+            response = await self.http.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise GatewayTimeout(
+                f"The {service} service did not answer in time; try again."
+            ) from exc
+        except httpx.ConnectError as exc:
+            raise ServiceDown(
+                f"The {service} service is not available right now; try again shortly."
+            ) from exc
+        except httpx.TransportError as exc:
+            log.warning("bad reply from %s: %r", service, exc)
+            raise BadGateway(f"The {service} service gave a reply that could not be read.") from exc
+        try:
+            out_headers = [
+                (k.lower(), v) for k, v in response.headers.raw if k.lower() not in HOP_BY_HOP
+            ]
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": out_headers,
+                }
+            )
+            async for chunk in response.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        except httpx.TransportError:
+            log.warning("reply from %s broke off while streaming", service)
+        finally:
+            await response.aclose()
+
+    @staticmethod
+    async def _body(scope: Scope, receive: Receive) -> bytes | AsyncIterator[bytes]:
+        length = _header(scope, b"content-length")
+        chunked = _header(scope, b"transfer-encoding") is not None
+        if length is None and not chunked:
+            return b""
+        if length is not None and int(length) <= BUFFER_LIMIT:
+            parts: list[bytes] = []
+            more = True
+            while more:
+                message: dict[str, Any] = dict(await receive())
+                parts.append(message.get("body", b""))
+                more = message.get("more_body", False)
+            return b"".join(parts)
+
+        async def stream() -> AsyncIterator[bytes]:
+            more = True
+            while more:
+                message = await receive()
+                yield message.get("body", b"")
+                more = message.get("more_body", False)
+
+        return stream()

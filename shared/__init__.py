@@ -1,0 +1,1 @@
+"""Common code of the Better Work services: settings, auth, errors, database, HTTP, paging."""

@@ -1,0 +1,222 @@
+"""`create_service_app`: what every service has in common, so a service adds only its domain.
+
+Lifespan (engine, migrations, sessions, the one HTTP client, the token verifier),
+request ids, body limit, problem+json for every error, `/healthz` and `/readyz`, strict
+query strings, and an OpenAPI document integrators can generate clients from (clean
+operationIds, every error response documented as problem+json, `x-roles` per operation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from shared.auth import TokenVerifier
+from shared.db import make_engine, make_sessionmaker, ping
+from shared.errors import Unprocessable, install_problem_handlers
+from shared.health import ReadinessCheck, health_router
+from shared.http import make_http_client
+from shared.limits import BodyLimitMiddleware
+from shared.logs import configure_logging
+from shared.migrations import upgrade
+from shared.requestid import RequestIdMiddleware
+from shared.settings import Settings
+
+__all__ = ["ERROR_DESCRIPTIONS", "PROBLEM_SCHEMA", "create_service_app"]
+
+StartupHook = Callable[[FastAPI], Awaitable[None]]
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "What went wrong and what to do about it."},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    "additionalProperties": True,
+}
+ERROR_DESCRIPTIONS = {
+    "400": "Bad request (for example a missing Idempotency-Key).",
+    "401": "No token, or the token is invalid or expired.",
+    "403": "The token's role may not do this, or the object belongs to another organisation.",
+    "404": "Not found (also for objects the caller may not know of).",
+    "409": "Conflict with the object's current state.",
+    "413": "The request body is too large.",
+    "422": "The request is not valid; `errors` lists each field.",
+    "429": "Too many requests; see Retry-After.",
+    "500": "Internal error; quote the request_id.",
+    "502": "The service behind the gateway answered with something that is not HTTP.",
+    "503": "A database or another service is not available; try again.",
+    "504": "The service behind the gateway did not answer in time.",
+}
+PUBLIC_ERRORS = ("400", "404", "413", "422", "429", "500", "503")
+AUTHENTICATED_ERRORS = ("401", "403")
+
+
+def _operation_id(service: str) -> Callable[[APIRoute], str]:
+    return lambda route: f"{service}-{route.name}"
+
+
+def _all_dependants(dependant: Dependant) -> list[Dependant]:
+    found = [dependant]
+    for sub in dependant.dependencies:
+        found.extend(_all_dependants(sub))
+    return found
+
+
+def _route_roles(route: APIRoute) -> list[str] | None:
+    for dependant in _all_dependants(route.dependant):
+        roles = getattr(dependant.call, "__roles__", None)
+        if roles is not None:
+            return list(roles)
+    return None
+
+
+def _allowed_query(route: APIRoute) -> frozenset[str]:
+    cached: frozenset[str] | None = getattr(route, "_bw_allowed_query", None)
+    if cached is None:
+        cached = frozenset(
+            field.alias for d in _all_dependants(route.dependant) for field in d.query_params
+        )
+        route._bw_allowed_query = cached  # type: ignore[attr-defined]
+    return cached
+
+
+async def _reject_unknown_query(request: Request) -> None:
+    """Strict query strings: a typo like `?limt=10` is an error, not silently ignored."""
+    if not request.query_params:
+        return
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    allowed = _allowed_query(route)
+    unknown = sorted(set(request.query_params.keys()) - allowed)
+    if unknown:
+        accepts = ", ".join(sorted(allowed)) or "no query parameters"
+        raise Unprocessable(
+            f"Unknown query parameter(s): {', '.join(unknown)}. This endpoint accepts: {accepts}."
+        )
+
+
+def _openapi(app: FastAPI, service: str, description: str) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=description, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = PROBLEM_SCHEMA
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        roles_by_op = {
+            f"{service}-{r.name}": _route_roles(r) for r in app.routes if isinstance(r, APIRoute)
+        }
+        for methods in schema.get("paths", {}).values():
+            for operation in methods.values():
+                responses = operation.setdefault("responses", {})
+                codes = PUBLIC_ERRORS + (AUTHENTICATED_ERRORS if operation.get("security") else ())
+                for code in codes:
+                    entry = responses.setdefault(code, {"description": ERROR_DESCRIPTIONS[code]})
+                    entry["content"] = {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    }
+                roles = roles_by_op.get(operation.get("operationId", ""))
+                if roles is not None:
+                    operation["x-roles"] = roles
+                    operation["description"] = (
+                        operation.get("description", "") + f"\n\nRoles: {', '.join(roles)}."
+                    ).strip()
+        app.openapi_schema = schema
+        return schema
+
+    return build
+
+
+def create_service_app(
+    *,
+    service: str,
+    settings: Settings,
+    routers: Sequence[APIRouter],
+    description: str,
+    version: str = "1.0.0",
+    http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
+    on_startup: Sequence[StartupHook] = (),
+    readiness: dict[str, ReadinessCheck] | None = None,
+    migrate: bool = True,
+) -> FastAPI:
+    database_url = settings.database_url(service)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(service, settings.log_level)
+        settings.warn_if_insecure()
+        if migrate:
+            await asyncio.to_thread(upgrade, service, database_url)
+        engine = make_engine(database_url)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.http = make_http_client(settings, http_mounts)
+        for hook in on_startup:
+            await hook(app)
+        try:
+            yield
+        finally:
+            await app.state.http.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title=f"Better Work {service} service",
+        version=version,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id(service),
+        dependencies=[Depends(_reject_unknown_query)],
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.service = service
+    app.state.verifier = TokenVerifier(settings)
+    install_problem_handlers(app)
+
+    async def database(request: Request) -> None:
+        await ping(request.app.state.engine)
+
+    app.include_router(health_router(service, {"database": database, **(readiness or {})}))
+    for router in routers:
+        app.include_router(router)
+    app.openapi = _openapi(app, service, description)  # type: ignore[method-assign]
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    _check_unique_operation_ids(app, service)
+    return app
+
+
+def _check_unique_operation_ids(app: FastAPI, service: str) -> None:
+    """operationId is `<service>-<route name>`: route names must be unique in a service,
+    and each route serves one method, so generated clients get one name per operation."""
+    seen: set[str] = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            if route.name in seen or len(route.methods or ()) != 1:
+                raise RuntimeError(
+                    f"route {route.name!r} in {service}: names must be unique, one method per route"
+                )
+            seen.add(route.name)

@@ -1,0 +1,206 @@
+"""One exception hierarchy, mapped once to RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.requestid import current_request_id
+
+__all__ = [
+    "PROBLEM_JSON",
+    "ApiError",
+    "BadRequest",
+    "Conflict",
+    "Forbidden",
+    "NotFound",
+    "PayloadTooLarge",
+    "PaymentRequired",
+    "ProblemResponse",
+    "TooManyRequests",
+    "Unauthorized",
+    "Unavailable",
+    "Unprocessable",
+    "install_problem_handlers",
+    "problem_body",
+    "problem_response",
+]
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("betterwork.errors")
+
+
+class ApiError(Exception):
+    """An error a client can act on. `detail` is the sentence a person reads."""
+
+    status: int = 500
+    title: str | None = None  # defaults to the HTTP reason phrase
+    type_slug: str = "about:blank"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class BadRequest(ApiError):
+    status = 400
+
+
+class Unauthorized(ApiError):
+    status = 401
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(
+            detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}, **extra
+        )
+
+
+class PaymentRequired(ApiError):
+    status = 402
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+
+
+class Unprocessable(ApiError):
+    status = 422
+
+
+class TooManyRequests(ApiError):
+    status = 429
+
+
+class Unavailable(ApiError):
+    status = 503
+
+
+def problem_body(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    type_: str = "about:blank",
+    instance: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    request_id = current_request_id()
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extra)
+    return body
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_JSON
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    title: str | None = None,
+    **extra: Any,
+) -> ProblemResponse:
+    return ProblemResponse(
+        problem_body(status, detail, title=title, instance=instance, **extra),
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ())]
+        errors.append(
+            {
+                "loc": loc,
+                "field": ".".join(loc[1:]) or loc[0] if loc else "",
+                "msg": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
+        )
+    return errors
+
+
+def _summarise(errors: list[dict[str, Any]]) -> str:
+    parts = [f"{e['field'] or 'body'}: {e['msg']}" for e in errors[:5]]
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return "The request is not valid. " + "; ".join(parts) + more
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_api_error(request: Request, exc: Exception) -> ProblemResponse:
+        assert isinstance(exc, ApiError)
+        return problem_response(
+            exc.status,
+            exc.detail,
+            instance=request.url.path,
+            headers=exc.headers,
+            title=exc.title,
+            **exc.extra,
+        )
+
+    async def on_validation_error(request: Request, exc: Exception) -> ProblemResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = _validation_errors(exc)
+        # A body that is not JSON at all is a 400-class mistake of the client, but FastAPI
+        # reports it as a validation error; keep 422 (one status for "fix your request").
+        return problem_response(422, _summarise(errors), instance=request.url.path, errors=errors)
+
+    async def on_http_error(request: Request, exc: Exception) -> ProblemResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"There is no resource at {request.url.path}."
+        elif exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}."
+        return problem_response(
+            exc.status_code, detail, instance=request.url.path, headers=dict(exc.headers or {})
+        )
+
+    async def on_unexpected(request: Request, exc: Exception) -> ProblemResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(500, "internal error", instance=request.url.path)
+
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)

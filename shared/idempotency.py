@@ -1,0 +1,194 @@
+"""Idempotency-Key handling (IETF httpapi idempotency-key draft).
+
+- first request with a key: runs, and its reply is stored in the same transaction as the
+  work it did (so a stored reply always matches committed work);
+- same key, same request: the stored reply is returned (`Idempotent-Replayed: true`);
+- same key, different request: 422, nothing done;
+- same key while the first is still running: 409 with Retry-After, nothing done.
+Failed requests (any error) store nothing, so a retry runs again. A claim left behind by a
+crashed process is taken over after `STALE_AFTER`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Header, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import Field, SQLModel
+
+from shared.errors import BadRequest, Conflict, Unprocessable
+
+__all__ = ["IdempotencyKey", "IdempotencyRecord", "create_table", "drop_table", "idempotent"]
+
+STALE_AFTER = timedelta(seconds=60)
+IN_FLIGHT, DONE = "in_flight", "done"
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description=(
+            "A unique key per intended operation (a UUID is good). Retrying with the same key "
+            "and body returns the first result; a different body with the same key is a 422; "
+            "a retry while the first is still running is a 409."
+        ),
+    ),
+]
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    __tablename__ = "idempotency_record"
+
+    scope: str = Field(primary_key=True, max_length=255)
+    key: str = Field(primary_key=True, max_length=255)
+    request_hash: str = Field(max_length=64)
+    state: str = Field(max_length=16)
+    status_code: int | None = None
+    response_body: str | None = None
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+def create_table() -> None:
+    """For a service's first migration: `shared.idempotency.create_table()` inside upgrade()."""
+    from alembic import op
+
+    op.create_table(
+        "idempotency_record",
+        sa.Column("scope", sa.String(255), primary_key=True),
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("request_hash", sa.String(64), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("status_code", sa.Integer, nullable=True),
+        sa.Column("response_body", sa.Text, nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def drop_table() -> None:
+    from alembic import op
+
+    op.drop_table("idempotency_record")
+
+
+def _request_hash(request: Request, payload: Any) -> str:
+    canonical = json.dumps(jsonable_encoder(payload), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{request.method} {request.url.path}\n{canonical}".encode()).hexdigest()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _claim(
+    sessionmaker: async_sessionmaker[AsyncSession], scope: str, key: str, request_hash: str
+) -> IdempotencyRecord | None:
+    """Claim the key in a transaction of its own; return the existing record if taken."""
+    now = datetime.now(UTC)
+    async with sessionmaker() as claim:
+        claim.add(
+            IdempotencyRecord(
+                scope=scope, key=key, request_hash=request_hash, state=IN_FLIGHT, created_at=now
+            )
+        )
+        try:
+            await claim.commit()
+            return None
+        except IntegrityError:
+            await claim.rollback()
+        existing = await claim.get(IdempotencyRecord, (scope, key))
+        if existing is None:  # released between our insert and our read: try once more
+            return await _claim(sessionmaker, scope, key, request_hash)
+        if (
+            existing.state == IN_FLIGHT
+            and existing.request_hash == request_hash
+            and now - _aware(existing.created_at) > STALE_AFTER
+        ):
+            taken = await claim.execute(
+                sa.update(IdempotencyRecord)
+                .where(
+                    IdempotencyRecord.scope == scope,  # type: ignore[arg-type]
+                    IdempotencyRecord.key == key,  # type: ignore[arg-type]
+                    IdempotencyRecord.created_at == existing.created_at,  # type: ignore[arg-type]
+                )
+                .values(created_at=now)
+            )
+            await claim.commit()
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                return None
+        return existing
+
+
+async def _release(sessionmaker: async_sessionmaker[AsyncSession], scope: str, key: str) -> None:
+    async with sessionmaker() as release:
+        await release.execute(
+            sa.delete(IdempotencyRecord).where(
+                IdempotencyRecord.scope == scope,  # type: ignore[arg-type]
+                IdempotencyRecord.key == key,  # type: ignore[arg-type]
+                IdempotencyRecord.state == IN_FLIGHT,  # type: ignore[arg-type]
+            )
+        )
+        await release.commit()
+
+
+async def idempotent(
+    *,
+    request: Request,
+    session: AsyncSession,
+    scope: str,
+    key: str | None,
+    payload: Any,
+    run: Callable[[], Awaitable[Any]],
+    status_code: int = 201,
+) -> JSONResponse:
+    """Run `run()` at most once per (scope, key); `scope` is usually the caller's org."""
+    if key is None:
+        raise BadRequest(
+            "This request moves money or credits, so it needs an 'Idempotency-Key' header "
+            "(for example a UUID); send the same key again to retry safely."
+        )
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    request_hash = _request_hash(request, payload)
+    existing = await _claim(sessionmaker, scope, key, request_hash)
+    if existing is not None:
+        if existing.request_hash != request_hash:
+            raise Unprocessable(
+                f"The Idempotency-Key {key!r} was already used for a different request; "
+                "use a new key for a new request."
+            )
+        if existing.state == IN_FLIGHT:
+            raise Conflict(
+                f"A request with the Idempotency-Key {key!r} is still being processed; "
+                "retry in a moment.",
+                headers={"Retry-After": "1"},
+            )
+        return JSONResponse(
+            json.loads(existing.response_body or "null"),
+            status_code=existing.status_code or status_code,
+            headers={"Idempotent-Replayed": "true"},
+        )
+    try:
+        result = jsonable_encoder(await run())
+        await session.execute(
+            sa.update(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.scope == scope,  # type: ignore[arg-type]
+                IdempotencyRecord.key == key,  # type: ignore[arg-type]
+            )
+            .values(state=DONE, status_code=status_code, response_body=json.dumps(result))
+        )
+        await session.flush()
+    except BaseException:
+        await _release(sessionmaker, scope, key)
+        raise
+    return JSONResponse(result, status_code=status_code)

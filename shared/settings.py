@@ -1,0 +1,110 @@
+"""The configuration contract (ARCHITECTURE.md): every knob is an environment variable."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES = ("eligibility", "billing", "reports", "cycles")
+ServiceName = Literal["eligibility", "billing", "reports", "cycles"]
+DEFAULT_PORTS: dict[str, int] = {
+    "eligibility": 8001,
+    "billing": 8002,
+    "reports": 8003,
+    "cycles": 8004,
+}
+
+# Known only so that `make run` works out of the box; refused outside development.
+DEV_JWT_SECRET = "dev-only-insecure-secret-change-me-0123456789"  # noqa: S105
+
+log = logging.getLogger("betterwork.settings")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development", validation_alias="BW_ENV"
+    )
+    jwt_secret: str = Field(DEV_JWT_SECRET, validation_alias="BW_JWT_SECRET")
+    jwt_public_key: str | None = Field(None, validation_alias="BW_JWT_PUBLIC_KEY")
+    jwt_jwks_url: str | None = Field(None, validation_alias="BW_JWT_JWKS_URL")
+    jwt_issuer: str = Field("betterwork-dev", validation_alias="BW_JWT_ISSUER")
+    jwt_audience: str = Field("betterwork-api", validation_alias="BW_JWT_AUDIENCE")
+    # Service-to-service tokens are always HS256 with this key (never accepted by the gateway).
+    service_token_secret: str | None = Field(None, validation_alias="BW_SERVICE_TOKEN_SECRET")
+
+    eligibility_database_url: str = Field(
+        "sqlite+aiosqlite:///var/eligibility.db", validation_alias="ELIGIBILITY_DATABASE_URL"
+    )
+    billing_database_url: str = Field(
+        "sqlite+aiosqlite:///var/billing.db", validation_alias="BILLING_DATABASE_URL"
+    )
+    reports_database_url: str = Field(
+        "sqlite+aiosqlite:///var/reports.db", validation_alias="REPORTS_DATABASE_URL"
+    )
+    cycles_database_url: str = Field(
+        "sqlite+aiosqlite:///var/cycles.db", validation_alias="CYCLES_DATABASE_URL"
+    )
+
+    eligibility_url: str = Field("http://127.0.0.1:8001", validation_alias="ELIGIBILITY_URL")
+    billing_url: str = Field("http://127.0.0.1:8002", validation_alias="BILLING_URL")
+    reports_url: str = Field("http://127.0.0.1:8003", validation_alias="REPORTS_URL")
+    cycles_url: str = Field("http://127.0.0.1:8004", validation_alias="CYCLES_URL")
+    gateway_port: int = Field(8000, validation_alias="BW_GATEWAY_PORT")
+
+    # Gateway limits.
+    rate_limit_per_minute: int = Field(600, ge=1, validation_alias="BW_RATE_LIMIT_PER_MINUTE")
+    rate_limit_burst: int = Field(120, ge=1, validation_alias="BW_RATE_LIMIT_BURST")
+    redis_url: str | None = Field(None, validation_alias="BW_REDIS_URL")
+    upstream_timeout_s: float = Field(30.0, gt=0, validation_alias="BW_UPSTREAM_TIMEOUT")
+    # Bodies above this are refused with 413 (a 50,000-row CSV is about 6 MB).
+    max_body_bytes: int = Field(20 * 1024 * 1024, ge=1024, validation_alias="BW_MAX_BODY_BYTES")
+
+    # Service-to-service HTTP.
+    http_timeout_s: float = Field(5.0, gt=0, validation_alias="BW_HTTP_TIMEOUT")
+    http_retries: int = Field(2, ge=0, validation_alias="BW_HTTP_RETRIES")
+
+    log_level: str = Field("INFO", validation_alias="BW_LOG_LEVEL")
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_outside_development(self) -> Settings:
+        if self.environment != "production":
+            return self
+        problems = []
+        if self.uses_hs256 and self.jwt_secret == DEV_JWT_SECRET:
+            problems.append("BW_JWT_SECRET (or BW_JWT_PUBLIC_KEY / BW_JWT_JWKS_URL)")
+        if self.service_token_secret in (None, DEV_JWT_SECRET):
+            problems.append("BW_SERVICE_TOKEN_SECRET")
+        if problems:
+            raise ValueError(f"BW_ENV=production needs real secrets: set {', '.join(problems)}")
+        return self
+
+    @property
+    def uses_hs256(self) -> bool:
+        return not (self.jwt_public_key or self.jwt_jwks_url)
+
+    @property
+    def service_secret(self) -> str:
+        return self.service_token_secret or self.jwt_secret
+
+    def database_url(self, service: str) -> str:
+        return str(getattr(self, f"{service}_database_url"))
+
+    def service_url(self, service: str) -> str:
+        return str(getattr(self, f"{service}_url")).rstrip("/")
+
+    def warn_if_insecure(self) -> None:
+        if self.uses_hs256 and self.jwt_secret == DEV_JWT_SECRET:
+            log.warning(
+                "using the built-in development JWT secret; set BW_JWT_SECRET outside development"
+            )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

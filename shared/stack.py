@@ -1,0 +1,172 @@
+"""Start the gateway and the four services as one supervised group of uvicorn processes.
+
+`make run` uses it with the default ports; the e2e tests and `make bench` use it on free
+ports. Ctrl-C (or SIGTERM) stops every process; if one process dies, the rest are stopped
+too, so a half-running stack never lingers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from shared.settings import DEFAULT_PORTS, SERVICES
+
+__all__ = ["Stack", "free_port"]
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = {
+    **{service: f"services.{service}.app:create_app" for service in SERVICES},
+    "gateway": "gateway.app:create_app",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    ports: dict[str, int]
+    env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    log_dir: Path | None = None
+
+    @classmethod
+    def on_free_ports(cls, env: dict[str, str] | None = None, log_dir: Path | None = None) -> Stack:
+        return cls({name: free_port() for name in APPS}, env or {}, log_dir=log_dir)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def environment(self) -> dict[str, str]:
+        env = {**os.environ, **self.env}
+        for service in SERVICES:
+            env[f"{service.upper()}_URL"] = self.url(service)
+        env["BW_GATEWAY_PORT"] = str(self.ports["gateway"])
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        return env
+
+    def start(self, names: list[str] | None = None) -> None:
+        env = self.environment()
+        for name in names or list(APPS):
+            command = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                APPS[name],
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.ports[name]),
+                "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "5",
+            ]
+            output = None
+            if self.log_dir is not None:
+                self.log_dir.mkdir(parents=True, exist_ok=True)
+                output = (self.log_dir / f"{name}.log").open("ab")
+            self.processes[name] = subprocess.Popen(  # noqa: S603 - our own fixed command
+                command, cwd=ROOT, env=env, stdout=output, stderr=output
+            )
+
+    def wait_healthy(self, names: list[str] | None = None, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        for name in names or list(self.processes):
+            while True:
+                process = self.processes[name]
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"{name} exited with code {process.returncode} while starting"
+                    )
+                try:
+                    if httpx.get(f"{self.url(name)}/healthz", timeout=1.0).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{name} did not become healthy in {timeout_s:.0f} s")
+                time.sleep(0.1)
+
+    def stop(self, names: list[str] | None = None) -> None:
+        chosen = [n for n in (names or list(self.processes)) if n in self.processes]
+        for name in chosen:
+            if self.processes[name].poll() is None:
+                self.processes[name].send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for name in chosen:
+            process = self.processes.pop(name)
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def supervise(self) -> int:
+        """Block until Ctrl-C/SIGTERM or until one process dies; then stop them all."""
+        stopping = False
+
+        def request_stop(_signum: int, _frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
+        code = 0
+        while not stopping:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    print(f"\n{name} exited with code {process.returncode}; stopping the stack.")
+                    code, stopping = 1, True
+                    break
+            time.sleep(0.2)
+        print("\nStopping gateway and services...")
+        self.stop()
+        print("Stopped.")
+        return code
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Run the gateway and all services.")
+    parser.parse_args()
+    (ROOT / "var").mkdir(exist_ok=True)
+    ports = {**DEFAULT_PORTS, "gateway": int(os.environ.get("BW_GATEWAY_PORT", "8000"))}
+    stack = Stack(ports)
+    print("Starting (the first start migrates the SQLite databases under var/)...")
+    stack.start(list(SERVICES))
+    try:
+        stack.wait_healthy(list(SERVICES))
+        stack.start(["gateway"])
+        stack.wait_healthy(["gateway"])
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"Could not start: {exc}", file=sys.stderr)
+        stack.stop()
+        return 1
+    print(
+        f"\nBetter Work API is up.\n"
+        f"  gateway      {stack.url('gateway')}   (docs: {stack.url('gateway')}/docs, "
+        f"OpenAPI: {stack.url('gateway')}/openapi.json)\n"
+        + "".join(f"  {s:<12} {stack.url(s)}\n" for s in SERVICES)
+        + "\nGet a development token:  make token ROLE=partner ORG=brand-1\n"
+        'Then:  curl -H "Authorization: Bearer $TOKEN" '
+        f"{stack.url('gateway')}/v1/eligibility/programmes\n"
+        "Press Ctrl-C to stop everything."
+    )
+    return stack.supervise()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
