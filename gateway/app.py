@@ -20,6 +20,7 @@ from gateway.catalogue import Catalogue
 from gateway.openapi import merge
 from gateway.proxy import Proxy
 from gateway.ratelimit import MemoryLimiter, RateLimiter, RedisLimiter
+from gateway.transport import AiohttpTransport
 from shared.auth import TokenVerifier
 from shared.errors import install_problem_handlers
 from shared.health import health_router
@@ -65,15 +66,16 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("gateway", settings.log_level)
         settings.warn_if_insecure()
-        http = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=500, max_keepalive_connections=200),
-            mounts=http_mounts,
-        )
+        wire = AiohttpTransport()
+        mounts = http_mounts or {}
+        transports = {s: mounts.get(settings.service_url(s), wire) for s in SERVICES}
+        # The client for the gateway's own calls (OpenAPI documents, readiness).
+        http = httpx.AsyncClient(transport=wire, mounts=http_mounts)
         limiter = _limiter(settings)
         catalogue = Catalogue(settings, http)
         app.state.http = http
         app.state.catalogue = catalogue
-        app.state.proxy = Proxy(settings, http, app.state.verifier, catalogue, limiter)
+        app.state.proxy = Proxy(settings, transports, app.state.verifier, catalogue, limiter)
         try:
             yield
         finally:

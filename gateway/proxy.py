@@ -36,6 +36,8 @@ HOP_BY_HOP = frozenset(
         b"x-request-id",
     }
 )
+# The gateway's own server adds these to every reply; the service's copies would duplicate them.
+REPLY_DROPPED = HOP_BY_HOP | {b"date", b"server"}
 # Bodies up to this size are read whole (fast path); larger ones are streamed.
 BUFFER_LIMIT = 64 * 1024
 
@@ -88,17 +90,25 @@ class Proxy:
     def __init__(
         self,
         settings: Settings,
-        http: httpx.AsyncClient,
+        transports: dict[str, httpx.AsyncBaseTransport],
         verifier: TokenVerifier,
         catalogue: Catalogue,
         limiter: RateLimiter,
     ) -> None:
         self.settings = settings
-        self.http = http
+        # One transport per service, used directly: the client layers of httpx (cookies,
+        # redirects, URL merging) are work a proxy must not do and cost a third of its time.
+        self.transports = transports
+        self.base_urls = {service: settings.service_url(service) for service in SERVICES}
         self.verifier = verifier
         self.catalogue = catalogue
         self.limiter = limiter
-        self.timeout = httpx.Timeout(settings.upstream_timeout_s, connect=2.0)
+        self.timeout = {
+            "connect": 2.0,
+            "read": settings.upstream_timeout_s,
+            "write": settings.upstream_timeout_s,
+            "pool": settings.upstream_timeout_s,
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -155,11 +165,7 @@ class Proxy:
         self, scope: Scope, receive: Receive, send: Send, service: str, path: str
     ) -> None:
         query = scope.get("query_string", b"")
-        url = (
-            self.settings.service_url(service)
-            + path
-            + ("?" + query.decode("latin-1") if query else "")
-        )
+        url = self.base_urls[service] + path + ("?" + query.decode("latin-1") if query else "")
         headers: list[tuple[bytes, bytes]] = [
             (k, v) for k, v in scope["headers"] if k not in HOP_BY_HOP
         ]
@@ -169,12 +175,15 @@ class Proxy:
         client = scope.get("client")
         if client:
             headers.append((b"x-forwarded-for", client[0].encode()))
-        content = await self._body(scope, receive)
-        request = self.http.build_request(
-            scope["method"], url, headers=headers, content=content, timeout=self.timeout
+        request = httpx.Request(
+            scope["method"],
+            url,
+            headers=headers,
+            content=await self._body(scope, receive),
+            extensions={"timeout": self.timeout},
         )
         try:
-            response = await self.http.send(request, stream=True)
+            response = await self.transports[service].handle_async_request(request)
         except httpx.TimeoutException as exc:
             raise GatewayTimeout(
                 f"The {service} service did not answer in time; try again."
@@ -186,24 +195,27 @@ class Proxy:
         except httpx.TransportError as exc:
             log.warning("bad reply from %s: %r", service, exc)
             raise BadGateway(f"The {service} service gave a reply that could not be read.") from exc
+        stream = response.stream
+        assert isinstance(stream, httpx.AsyncByteStream)
         try:
-            out_headers = [
-                (k.lower(), v) for k, v in response.headers.raw if k.lower() not in HOP_BY_HOP
-            ]
             await send(
                 {
                     "type": "http.response.start",
                     "status": response.status_code,
-                    "headers": out_headers,
+                    "headers": [
+                        (k.lower(), v)
+                        for k, v in response.headers.raw
+                        if k.lower() not in REPLY_DROPPED
+                    ],
                 }
             )
-            async for chunk in response.aiter_raw():
+            async for chunk in stream:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
         except httpx.TransportError:
             log.warning("reply from %s broke off while streaming", service)
         finally:
-            await response.aclose()
+            await stream.aclose()
 
     @staticmethod
     async def _body(scope: Scope, receive: Receive) -> bytes | AsyncIterator[bytes]:

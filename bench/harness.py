@@ -1,0 +1,116 @@
+"""What every `make bench` scenario gets: the real stack (gateway + four services as
+uvicorn processes) on fresh PostgreSQL databases, tokens, an HTTP client for setting up
+data, the load generator, and a report that prints each figure beside its target.
+
+A scenario is a module `bench/<name>.py` with `async def run(bench: Bench) -> None`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bench.load import LoadResult, load
+from shared.settings import Settings
+from shared.stack import Stack, free_port
+from tests.conftest import TEST_SECRET, test_settings, token_for
+
+__all__ = ["Bench", "Figure"]
+
+
+@dataclass
+class Figure:
+    scenario: str
+    name: str
+    value: float
+    unit: str
+    target: str = ""
+    met: bool | None = None
+
+    def line(self) -> str:
+        verdict = "" if self.met is None else ("  ok" if self.met else "  MISSED")
+        target = f"   (target {self.target})" if self.target else ""
+        return f"  {self.name:<58} {self.value:>10.2f} {self.unit:<8}{target}{verdict}"
+
+
+@dataclass
+class Bench:
+    stack: Stack
+    settings: Settings
+    http: httpx.AsyncClient
+    figures: list[Figure] = field(default_factory=list)
+    scenario: str = ""
+
+    @classmethod
+    def env_for(cls, database_env: dict[str, str]) -> dict[str, str]:
+        return {
+            "BW_ENV": "test",
+            "BW_JWT_SECRET": TEST_SECRET,
+            "BW_LOG_LEVEL": "WARNING",
+            "BW_RATE_LIMIT_PER_MINUTE": "100000000",
+            "BW_RATE_LIMIT_BURST": "100000000",
+            **database_env,
+        }
+
+    @classmethod
+    def settings_for(cls, urls: dict[str, str]) -> Settings:
+        return test_settings(urls)
+
+    def url(self, name: str = "gateway") -> str:
+        return self.stack.url(name)
+
+    def token(self, role: str, org: str, **kw: Any) -> str:
+        return token_for(self.settings, role, org, **kw)
+
+    def auth(self, role: str, org: str, **kw: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, org, **kw)}"}
+
+    def section(self, title: str) -> None:
+        print(f"\n== {self.scenario}: {title}", flush=True)
+
+    def record(
+        self, name: str, value: float, unit: str, *, target: str = "", met: bool | None = None
+    ) -> Figure:
+        figure = Figure(self.scenario, name, value, unit, target, met)
+        self.figures.append(figure)
+        print(figure.line(), flush=True)
+        return figure
+
+    async def load(self, name: str, url: str, **kw: Any) -> LoadResult:
+        result = await load(name, url, **kw)
+        print("  " + result.line(), flush=True)
+        return result
+
+    async def wait_http(self, url: str, timeout_s: float = 20.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            try:
+                await self.http.get(url)
+                return
+            except httpx.TransportError:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(0.05)
+
+    def start_hello(self) -> tuple[subprocess.Popen[bytes], str]:
+        """A bare uvicorn app on the same machine: the ceiling for any HTTP figure."""
+        port = free_port()
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bench.hello:app",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+        )
+        return process, f"http://127.0.0.1:{port}"
