@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.billing.api import router
+from services.billing.price_books import published_price_books
 from shared.app import create_service_app
 from shared.settings import Settings, get_settings
 
@@ -21,6 +22,7 @@ def create_app(
     *,
     http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
 ) -> FastAPI:
+    published_price_books()  # a broken price book file fails here, not on the first quote
     return create_service_app(
         service="billing",
         settings=settings or get_settings(),

@@ -1,8 +1,180 @@
-"""Tables and request/response schemas of the billing service."""
+"""Tables of the billing service (request and response schemas are in `schemas.py`)."""
 
-from __future__ import annotations
+from datetime import datetime
+from decimal import Decimal
 
-from sqlmodel import SQLModel
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from services.billing.sqltypes import Money, UtcDateTime
+from shared.idempotency import IdempotencyRecord
+
+__all__ = [
+    "TABLES",
+    "CreditAccount",
+    "CreditEntry",
+    "FootprintClaim",
+    "Invoice",
+    "InvoiceLine",
+    "PartnerFootprint",
+]
+
+OPEN_PARTNERSHIP = "kind = 'partnership' AND status <> 'void'"
+
+
+def _money(precision: int = 12, *, nullable: bool = False) -> sa.Column[Decimal]:
+    return sa.Column(Money(precision, 2), nullable=nullable)
+
+
+def _moment(*, nullable: bool = False) -> sa.Column[datetime]:
+    return sa.Column(UtcDateTime(), nullable=nullable)
+
+
+class Invoice(SQLModel, table=True):
+    """An invoice to a buyer organisation: the annual partnership fee or report credits."""
+
+    __tablename__ = "invoice"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('partnership', 'credits')", name="ck_invoice_kind"),
+        sa.CheckConstraint("status IN ('issued', 'paid', 'void')", name="ck_invoice_status"),
+        sa.Index("ix_invoice_org_id", "org", "id"),
+        # At most one open (issued or paid) partnership invoice per partner and year: its
+        # factory count is the partner's footprint for the year.
+        sa.Index(
+            "uq_invoice_open_partnership",
+            "org",
+            "year",
+            unique=True,
+            postgresql_where=sa.text(OPEN_PARTNERSHIP),
+            sqlite_where=sa.text(OPEN_PARTNERSHIP),
+        ),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    org: str = Field(max_length=255)
+    kind: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    year: int
+    price_book_year: int
+    currency: str = Field(max_length=3)
+    total: Decimal = Field(sa_column=_money())
+    # credits invoices
+    report_cycles: int | None = None
+    unit_price: Decimal | None = Field(default=None, sa_column=_money(nullable=True))
+    # partnership invoices (revenue goes past NUMERIC(12,2): 15 bn is 11 digits + 2)
+    apparel_revenue_usd: Decimal | None = Field(default=None, sa_column=_money(18, nullable=True))
+    factory_count: int | None = None
+    revenue_tier: str | None = Field(default=None, max_length=8)
+    footprint_tier: int | None = None
+    created_by: str = Field(max_length=255)
+    created_at: datetime = Field(sa_column=_moment())
+    # payment (one, for the whole total) or voiding
+    paid_amount: Decimal | None = Field(default=None, sa_column=_money(nullable=True))
+    paid_at: datetime | None = Field(default=None, sa_column=_moment(nullable=True))
+    paid_by: str | None = Field(default=None, max_length=255)
+    payment_reference: str | None = Field(default=None, max_length=255)
+    voided_at: datetime | None = Field(default=None, sa_column=_moment(nullable=True))
+    voided_by: str | None = Field(default=None, max_length=255)
+    void_reason: str | None = Field(default=None, max_length=500)
+
+
+class InvoiceLine(SQLModel, table=True):
+    __tablename__ = "invoice_line"
+
+    invoice_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(40), sa.ForeignKey("invoice.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    position: int = Field(primary_key=True)
+    code: str = Field(max_length=64)
+    description: str = Field(max_length=500)
+    quantity: int
+    unit_price: Decimal = Field(sa_column=_money())
+    amount: Decimal = Field(sa_column=_money())
+
+
+class CreditAccount(SQLModel, table=True):
+    """A buyer's credit balance; every change to it comes with a `CreditEntry`."""
+
+    __tablename__ = "credit_account"
+    __table_args__ = (sa.CheckConstraint("balance >= 0", name="ck_credit_account_balance"),)
+
+    org: str = Field(primary_key=True, max_length=255)
+    balance: int
+    updated_at: datetime = Field(sa_column=_moment())
+
+
+class CreditEntry(SQLModel, table=True):
+    """The append-only ledger: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "credit_entry"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "kind IN ('purchase', 'spend', 'refund', 'adjustment')", name="ck_credit_entry_kind"
+        ),
+        sa.Index("ix_credit_entry_org_id", "org", "id"),
+        # One spend per unlock, one refund per spend, one purchase per invoice.
+        *(
+            sa.Index(
+                f"uq_credit_entry_{kind}",
+                "org",
+                "reference",
+                unique=True,
+                postgresql_where=sa.text(f"kind = '{kind}'"),
+                sqlite_where=sa.text(f"kind = '{kind}'"),
+            )
+            for kind in ("purchase", "spend", "refund")
+        ),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    org: str = Field(max_length=255)
+    kind: str = Field(max_length=16)
+    delta: int
+    balance_after: int
+    reference: str = Field(max_length=255)
+    reason: str | None = Field(default=None, max_length=500)
+    created_by: str = Field(max_length=255)
+    created_at: datetime = Field(sa_column=_moment())
+
+
+class PartnerFootprint(SQLModel, table=True):
+    """A partner's footprint for a calendar year (set by its paid partnership invoice) and how
+    many distinct factories it has used; `used` moves only with a conditional update."""
+
+    __tablename__ = "partner_footprint"
+    __table_args__ = (
+        sa.CheckConstraint("used >= 0 AND used <= footprint", name="ck_partner_footprint_used"),
+    )
+
+    org: str = Field(primary_key=True, max_length=255)
+    year: int = Field(primary_key=True)
+    footprint: int
+    used: int = 0
+    invoice_id: str = Field(max_length=40)
+    set_at: datetime = Field(sa_column=_moment())
+
+
+class FootprintClaim(SQLModel, table=True):
+    """One factory counted in a partner's footprint for a year (the first unlock claims it)."""
+
+    __tablename__ = "footprint_claim"
+
+    org: str = Field(primary_key=True, max_length=255)
+    year: int = Field(primary_key=True)
+    factory_id: str = Field(primary_key=True, max_length=255)
+    reference: str = Field(max_length=255)
+    created_at: datetime = Field(sa_column=_moment())
+
 
 # Every table class of this service, for its Alembic environment.
-TABLES: list[type[SQLModel]] = []
+TABLES: list[type[SQLModel]] = [
+    IdempotencyRecord,
+    Invoice,
+    InvoiceLine,
+    CreditAccount,
+    CreditEntry,
+    PartnerFootprint,
+    FootprintClaim,
+]

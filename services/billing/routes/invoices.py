@@ -1,0 +1,220 @@
+"""Invoices: a buyer creates its own; advisors record the payment or void it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.billing import domain, store
+from services.billing.models import Invoice
+from services.billing.price_books import published_price_books
+from services.billing.routes.common import (
+    IDEMPOTENCY_NOTE,
+    Advisor,
+    BuyerOrAdvisor,
+    InvoiceId,
+    PartnerOrParticipant,
+    SummaryRoute,
+    once,
+    problems,
+)
+from services.billing.schemas import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    CreditsInvoiceCreate,
+    InvoiceCreate,
+    InvoicePublic,
+    PartnershipInvoiceCreate,
+    PaymentCreate,
+    VoidRequest,
+)
+from shared.auth import Principal
+from shared.db import SessionDep
+from shared.errors import Forbidden, NotFound
+from shared.idempotency import IdempotencyKey
+from shared.pagination import Page, PageDep
+
+router = APIRouter(tags=["invoices"], route_class=SummaryRoute)
+
+KIND_OF_ROLE = {
+    "partner": domain.InvoiceKind.PARTNERSHIP,
+    "participant": domain.InvoiceKind.CREDITS,
+}
+
+
+async def _public(session: AsyncSession, invoice: Invoice) -> InvoicePublic:
+    lines = await store.lines_of(session, invoice_ids=[invoice.id])
+    return InvoicePublic.of(invoice, lines[invoice.id])
+
+
+async def _visible_invoice(
+    session: AsyncSession, *, invoice_id: str, principal: Principal, for_update: bool = False
+) -> Invoice:
+    """The invoice if the caller may see it; another organisation's is 'not found'."""
+    invoice = await store.get_invoice(session, invoice_id=invoice_id, for_update=for_update)
+    if invoice is None or (principal.role != "advisor" and invoice.org != principal.org):
+        raise NotFound(f"There is no invoice {invoice_id}.")
+    return invoice
+
+
+@router.post(
+    "/invoices",
+    status_code=201,
+    response_model=InvoicePublic,
+    responses=problems(409),
+    description=(
+        "A partner's invoice is its annual partnership fee (`kind: partnership`; one per year "
+        "unless voided, 409 otherwise); a participant's buys report cycle credits (`kind: "
+        "credits`). The invoice is addressed to the caller's organisation, never to a factory. "
+        + IDEMPOTENCY_NOTE
+    ),
+)
+async def create_invoice(
+    request: Request,
+    session: SessionDep,
+    principal: PartnerOrParticipant,
+    body: InvoiceCreate,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Create an issued invoice for the caller's organisation."""
+    expected = KIND_OF_ROLE[principal.role]
+    if body.kind != expected:
+        raise Forbidden(
+            f"A {principal.role} is invoiced with kind {expected.value!r}, not {body.kind!r}: "
+            "partners pay the annual partnership fee, participants buy report cycle credits."
+        )
+
+    async def issue() -> InvoicePublic:
+        if isinstance(body, PartnershipInvoiceCreate):
+            invoice = await store.issue_partnership_invoice(
+                session,
+                org=principal.org,
+                by=principal.user,
+                quote=domain.quote_partner(
+                    published_price_books(),
+                    year=body.year,
+                    apparel_revenue_usd=body.apparel_revenue_usd,
+                    factory_count=body.factory_count,
+                ),
+            )
+        else:
+            assert isinstance(body, CreditsInvoiceCreate)
+            invoice = await store.issue_credits_invoice(
+                session,
+                org=principal.org,
+                by=principal.user,
+                quote=domain.quote_participant(
+                    published_price_books(), year=body.year, report_cycles=body.report_cycles
+                ),
+            )
+        return await _public(session, invoice)
+
+    return await once(
+        request=request,
+        session=session,
+        scope=principal.org,
+        key=idempotency_key,
+        payload=body.model_dump(mode="json"),
+        run=issue,
+    )
+
+
+@router.get("/invoices")
+async def list_invoices(
+    session: SessionDep,
+    principal: BuyerOrAdvisor,
+    page: PageDep,
+    status: domain.InvoiceStatus | None = None,
+    kind: domain.InvoiceKind | None = None,
+    year: Annotated[int | None, Query(ge=FIRST_YEAR, le=LAST_YEAR)] = None,
+    org: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
+) -> Page[InvoicePublic]:
+    """Invoices, oldest first: a buyer's own; advisors see every organisation's (`?org=`).
+
+    Filters: `status`, `kind`, `year`, and for advisors `org`.
+    """
+    if principal.role != "advisor":
+        if org is not None and org != principal.org:
+            raise Forbidden("You can list only your own organisation's invoices.")
+        org = principal.org
+    rows, next_cursor = await store.list_invoices(
+        session, page=page, org=org, status=status, kind=kind, year=year
+    )
+    lines = await store.lines_of(session, invoice_ids=[row.id for row in rows])
+    return Page(
+        items=[InvoicePublic.of(row, lines[row.id]) for row in rows], next_cursor=next_cursor
+    )
+
+
+@router.get("/invoices/{invoice_id}")
+async def get_invoice(
+    invoice_id: InvoiceId, session: SessionDep, principal: BuyerOrAdvisor
+) -> InvoicePublic:
+    """One invoice (another organisation's is 404)."""
+    invoice = await _visible_invoice(session, invoice_id=invoice_id, principal=principal)
+    return await _public(session, invoice)
+
+
+@router.post(
+    "/invoices/{invoice_id}/payments",
+    status_code=201,
+    response_model=InvoicePublic,
+    responses=problems(409),
+    description=(
+        "The amount must equal the invoice total: partial and excess payments are refused "
+        "(422). The invoice becomes `paid`; a credits invoice posts its credits to the buyer's "
+        "ledger, a partnership invoice sets the partner's footprint for the invoice's year. "
+        "Only an issued invoice can be paid (409 names its current state). " + IDEMPOTENCY_NOTE
+    ),
+)
+async def create_payment(
+    invoice_id: InvoiceId,
+    request: Request,
+    session: SessionDep,
+    principal: Advisor,
+    body: PaymentCreate,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Record the payment of an invoice's total; returns the paid invoice."""
+
+    async def pay() -> InvoicePublic:
+        invoice = await _visible_invoice(
+            session, invoice_id=invoice_id, principal=principal, for_update=True
+        )
+        await store.pay_invoice(
+            session,
+            invoice=invoice,
+            amount=body.amount,
+            reference=body.reference,
+            by=principal.user,
+        )
+        return await _public(session, invoice)
+
+    return await once(
+        request=request,
+        session=session,
+        scope=principal.org,
+        key=idempotency_key,
+        payload=body.model_dump(mode="json"),
+        run=pay,
+    )
+
+
+@router.post("/invoices/{invoice_id}/void", responses=problems(409))
+async def void_invoice(
+    invoice_id: InvoiceId,
+    session: SessionDep,
+    principal: Advisor,
+    body: VoidRequest | None = None,
+) -> InvoicePublic:
+    """Void an issued invoice (a paid or void one is 409 naming its state)."""
+    invoice = await _visible_invoice(
+        session, invoice_id=invoice_id, principal=principal, for_update=True
+    )
+    await store.void_invoice(
+        session, invoice=invoice, reason=body.reason if body else None, by=principal.user
+    )
+    return await _public(session, invoice)

@@ -1,0 +1,482 @@
+"""Request and response schemas of the billing service (the public contract, API.md).
+
+Money goes out as a string with exactly two decimals plus `currency`; it comes in as such a
+string or a JSON number with at most two decimals, never rounded.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from services.billing import domain
+from services.billing.models import CreditEntry, Invoice, InvoiceLine, PartnerFootprint
+
+__all__ = [
+    "AdjustmentCreate",
+    "ClaimPublic",
+    "ClaimRequest",
+    "CreditEntryPublic",
+    "CreditsInvoiceCreate",
+    "CreditsPublic",
+    "EntryPublic",
+    "FootprintPublic",
+    "FootprintUsage",
+    "InvoiceCreate",
+    "InvoicePublic",
+    "ParticipantQuotePublic",
+    "ParticipantQuoteRequest",
+    "PartnerQuotePublic",
+    "PartnerQuoteRequest",
+    "PartnershipInvoiceCreate",
+    "PaymentCreate",
+    "PriceBookPublic",
+    "RefundRequest",
+    "ReleaseRequest",
+    "SpendRequest",
+    "VoidRequest",
+]
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+MAX_REPORT_CYCLES = 100_000
+MAX_FACTORIES = 100_000
+
+
+# --- money ------------------------------------------------------------------------------
+
+
+AMOUNT_EXAMPLE = "1650.00"
+
+
+def _amount_pattern(digits: int) -> str:
+    return rf"^\d{{1,{digits}}}(\.\d{{1,2}})?$"
+
+
+def _parse_amount(value: Any, *, digits: int) -> Decimal:
+    """A non-negative amount, at most `digits` digits before the point and two after it."""
+    if isinstance(value, float) and math.isfinite(value):
+        value = repr(value)  # a JSON number: its shortest exact decimal spelling
+    elif isinstance(value, str) and not re.fullmatch(_amount_pattern(digits), value):
+        value = None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"must be a decimal amount such as {AMOUNT_EXAMPLE!r}")
+    amount = Decimal(value)
+    if amount.quantize(domain.CENT) != amount:
+        raise ValueError("must have at most two decimal places (cents); it is never rounded")
+    maximum = Decimal(10) ** digits - domain.CENT
+    if not 0 <= amount <= maximum:
+        raise ValueError(f"must be between 0 and {maximum}")
+    return amount.quantize(domain.CENT)
+
+
+def _amount_schema(digits: int) -> dict[str, Any]:
+    maximum = float(Decimal(10) ** digits - domain.CENT)
+    return {
+        "anyOf": [
+            {"type": "string", "pattern": _amount_pattern(digits)},
+            {"type": "number", "minimum": 0, "maximum": maximum},
+        ],
+        "examples": [AMOUNT_EXAMPLE],
+    }
+
+
+# Revenue reaches 16 digits before the point; invoice amounts fit NUMERIC(12,2).
+Revenue = Annotated[
+    Decimal,
+    BeforeValidator(partial(_parse_amount, digits=16)),
+    WithJsonSchema(_amount_schema(16)),
+]
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(partial(_parse_amount, digits=10)),
+    WithJsonSchema(_amount_schema(10)),
+]
+
+
+def _two_places(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+Money = Annotated[
+    Decimal,
+    PlainSerializer(_two_places, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["13200.00"]}),
+]
+Currency = Literal["USD"]
+
+Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR, examples=[2025])]
+Text = Annotated[str, Field(min_length=1, max_length=255)]
+Reason = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class _Body(BaseModel):
+    """Public request bodies: no type coercion and no unknown fields (a typo is an error)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class _InternalBody(BaseModel):
+    """Bodies from other services: unknown fields are ignored, so they can add some."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+# --- price books and quotes -------------------------------------------------------------
+
+
+class RevenueTierPublic(BaseModel):
+    tier: str
+    label: str
+    min_usd: Money
+    min_inclusive: bool
+    max_usd: Money | None
+    max_inclusive: bool
+    charge: Money
+
+
+class FootprintTierPublic(BaseModel):
+    tier: int
+    min_factories: int
+    max_factories: int | None
+    charge: Money
+
+
+class VolumePricePublic(BaseModel):
+    label: str
+    min_report_cycles: int
+    max_report_cycles: int | None
+    unit_price: Money
+
+
+class PartnerPrices(BaseModel):
+    revenue_tiers: list[RevenueTierPublic]
+    footprint_tiers: list[FootprintTierPublic]
+
+
+class ParticipantPrices(BaseModel):
+    unit_prices: list[VolumePricePublic]
+
+
+class PriceBookPublic(BaseModel):
+    year: int = Field(description="The year asked for.")
+    price_book_year: int = Field(
+        description="The book in force: that year's or the latest earlier."
+    )
+    currency: Currency
+    source: str
+    partner: PartnerPrices
+    participant: ParticipantPrices
+
+    @classmethod
+    def of(cls, book: domain.PriceBook, *, year: int) -> PriceBookPublic:
+        return cls(
+            year=year,
+            price_book_year=book.year,
+            currency="USD",
+            source=book.source,
+            partner=PartnerPrices(
+                revenue_tiers=[RevenueTierPublic(**asdict(t)) for t in book.revenue_tiers],
+                footprint_tiers=[FootprintTierPublic(**asdict(t)) for t in book.footprint_tiers],
+            ),
+            participant=ParticipantPrices(
+                unit_prices=[VolumePricePublic(**asdict(p)) for p in book.volume_prices]
+            ),
+        )
+
+
+class PartnerQuoteRequest(_Body):
+    year: Year
+    apparel_revenue_usd: Revenue = Field(
+        description="Consolidated apparel revenue in USD (component 1)."
+    )
+    factory_count: int = Field(
+        ge=1,
+        le=MAX_FACTORIES,
+        description=(
+            "Apparel factories in Better Work countries (component 2; the table starts at 1)."
+        ),
+    )
+
+
+class ParticipantQuoteRequest(_Body):
+    year: Year
+    report_cycles: int = Field(
+        ge=1, le=MAX_REPORT_CYCLES, description="Factory report cycles bought in one purchase."
+    )
+
+
+class PartnerQuotePublic(BaseModel):
+    year: int
+    price_book_year: int
+    apparel_revenue_usd: Money
+    factory_count: int
+    revenue_tier: str
+    revenue_charge: Money
+    footprint_tier: int
+    footprint_charge: Money
+    total: Money
+    currency: Currency
+
+    @classmethod
+    def of(cls, quote: domain.PartnerQuote) -> PartnerQuotePublic:
+        return cls(
+            year=quote.year,
+            price_book_year=quote.price_book_year,
+            apparel_revenue_usd=quote.apparel_revenue_usd,
+            factory_count=quote.factory_count,
+            revenue_tier=quote.revenue_tier.tier,
+            revenue_charge=quote.revenue_tier.charge,
+            footprint_tier=quote.footprint_tier.tier,
+            footprint_charge=quote.footprint_tier.charge,
+            total=quote.total,
+            currency="USD",
+        )
+
+
+class ParticipantQuotePublic(BaseModel):
+    year: int
+    price_book_year: int
+    report_cycles: int
+    unit_price: Money
+    total: Money
+    currency: Currency
+
+    @classmethod
+    def of(cls, quote: domain.ParticipantQuote) -> ParticipantQuotePublic:
+        return cls(
+            year=quote.year,
+            price_book_year=quote.price_book_year,
+            report_cycles=quote.report_cycles,
+            unit_price=quote.unit_price,
+            total=quote.total,
+            currency="USD",
+        )
+
+
+# --- invoices ---------------------------------------------------------------------------
+
+
+class PartnershipInvoiceCreate(PartnerQuoteRequest):
+    kind: Literal["partnership"]
+
+
+class CreditsInvoiceCreate(ParticipantQuoteRequest):
+    kind: Literal["credits"]
+
+
+InvoiceCreate = Annotated[
+    PartnershipInvoiceCreate | CreditsInvoiceCreate, Field(discriminator="kind")
+]
+
+
+class PaymentCreate(_Body):
+    amount: Amount = Field(description="Must equal the invoice total: no partial payments.")
+    reference: Text | None = Field(None, description="The bank transfer's reference, if any.")
+
+
+class VoidRequest(_Body):
+    reason: Reason | None = None
+
+
+class InvoiceLinePublic(BaseModel):
+    code: str
+    description: str
+    quantity: int
+    unit_price: Money
+    amount: Money
+
+
+class PaymentPublic(BaseModel):
+    amount: Money
+    reference: str | None
+    paid_at: datetime
+    recorded_by: str
+
+
+class InvoicePublic(BaseModel):
+    id: str
+    org: str = Field(description="The buyer organisation billed.")
+    kind: domain.InvoiceKind
+    status: domain.InvoiceStatus
+    year: int
+    price_book_year: int
+    total: Money
+    currency: Currency
+    lines: list[InvoiceLinePublic]
+    report_cycles: int | None = Field(None, description="Credits invoices: credits bought.")
+    unit_price: Money | None = Field(None, description="Credits invoices: price per credit.")
+    apparel_revenue_usd: Money | None = Field(None, description="Partnership invoices.")
+    factory_count: int | None = Field(
+        None, description="Partnership invoices: the footprint for `year` once paid."
+    )
+    revenue_tier: str | None = None
+    footprint_tier: int | None = None
+    created_at: datetime
+    created_by: str
+    payment: PaymentPublic | None = None
+    voided_at: datetime | None = None
+    void_reason: str | None = None
+
+    @classmethod
+    def of(cls, invoice: Invoice, lines: list[InvoiceLine]) -> InvoicePublic:
+        payment = None
+        if invoice.paid_at is not None and invoice.paid_amount is not None:
+            payment = PaymentPublic(
+                amount=invoice.paid_amount,
+                reference=invoice.payment_reference,
+                paid_at=invoice.paid_at,
+                recorded_by=invoice.paid_by or "",
+            )
+        return cls(
+            id=invoice.id,
+            org=invoice.org,
+            kind=domain.InvoiceKind(invoice.kind),
+            status=domain.InvoiceStatus(invoice.status),
+            year=invoice.year,
+            price_book_year=invoice.price_book_year,
+            total=invoice.total,
+            currency="USD",
+            lines=[
+                InvoiceLinePublic(
+                    code=line.code,
+                    description=line.description,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    amount=line.amount,
+                )
+                for line in lines
+            ],
+            report_cycles=invoice.report_cycles,
+            unit_price=invoice.unit_price,
+            apparel_revenue_usd=invoice.apparel_revenue_usd,
+            factory_count=invoice.factory_count,
+            revenue_tier=invoice.revenue_tier,
+            footprint_tier=invoice.footprint_tier,
+            created_at=invoice.created_at,
+            created_by=invoice.created_by,
+            payment=payment,
+            voided_at=invoice.voided_at,
+            void_reason=invoice.void_reason,
+        )
+
+
+# --- credits and footprint --------------------------------------------------------------
+
+
+class CreditEntryPublic(BaseModel):
+    id: str
+    kind: domain.EntryKind
+    delta: int = Field(description="Signed: a spend is -1.")
+    balance_after: int
+    reference: str
+    reason: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, entry: CreditEntry) -> CreditEntryPublic:
+        return cls(
+            id=entry.id,
+            kind=domain.EntryKind(entry.kind),
+            delta=entry.delta,
+            balance_after=entry.balance_after,
+            reference=entry.reference,
+            reason=entry.reason,
+            created_at=entry.created_at,
+        )
+
+
+class CreditsPublic(BaseModel):
+    org: str
+    balance: int
+    entries: list[CreditEntryPublic] = Field(description="Newest first, one page at a time.")
+    next_cursor: str | None = None
+
+
+class AdjustmentCreate(_Body):
+    org: Text = Field(description="The buyer organisation whose balance is corrected.")
+    delta: int = Field(ge=-MAX_REPORT_CYCLES, le=MAX_REPORT_CYCLES, description="Not 0.")
+    reason: Reason
+    reference: Text | None = Field(
+        None, description="E.g. a support ticket; default: the entry id."
+    )
+
+
+class FootprintUsage(BaseModel):
+    org: str
+    year: int
+    footprint: int = Field(description="Distinct factories the partner may unlock in `year`.")
+    used: int
+
+
+class FootprintPublic(FootprintUsage):
+    remaining: int
+    invoice_id: str | None = Field(description="The paid partnership invoice that set it.")
+
+    @classmethod
+    def of(cls, *, org: str, year: int, row: PartnerFootprint | None) -> FootprintPublic:
+        footprint, used = (row.footprint, row.used) if row else (0, 0)
+        return cls(
+            org=org,
+            year=year,
+            footprint=footprint,
+            used=used,
+            remaining=footprint - used,
+            invoice_id=row.invoice_id if row else None,
+        )
+
+
+# --- internal (reports service) ---------------------------------------------------------
+
+
+class SpendRequest(_InternalBody):
+    org: Text
+    reference: Text = Field(description="The unlock id.")
+    reason: Reason | None = None
+
+
+class RefundRequest(_InternalBody):
+    org: Text
+    reference: Text = Field(description="The reference of the spend to give back.")
+
+
+class EntryPublic(BaseModel):
+    entry_id: str
+    org: str
+    balance: int
+    reference: str
+    kind: domain.EntryKind
+    delta: int
+
+    @classmethod
+    def of(cls, entry: CreditEntry) -> EntryPublic:
+        return cls(
+            entry_id=entry.id,
+            org=entry.org,
+            balance=entry.balance_after,
+            reference=entry.reference,
+            kind=domain.EntryKind(entry.kind),
+            delta=entry.delta,
+        )
+
+
+class ClaimRequest(_InternalBody):
+    org: Text
+    year: Year
+    factory_id: Text
+    reference: Text = Field(description="The unlock id.")
+
+
+class ReleaseRequest(ClaimRequest):
+    pass
+
+
+class ClaimPublic(FootprintUsage):
+    factory_id: str
+    new_claim: bool
