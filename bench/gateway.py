@@ -67,7 +67,7 @@ async def run(bench: Bench) -> None:
                 rounds.setdefault((label, concurrency), []).append(result)
 
     def median(label: str, concurrency: int, metric: str) -> float:
-        return statistics.median(getattr(r, metric) for r in rounds[(label, concurrency)])
+        return float(statistics.median(getattr(r, metric) for r in rounds[(label, concurrency)]))
 
     bench.record("ceiling: bare uvicorn hello-world", ceiling.rps, "req/s")
     for label in ("direct", "gateway"):

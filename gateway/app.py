@@ -24,7 +24,7 @@ from gateway.transport import AiohttpTransport
 from shared.auth import TokenVerifier
 from shared.errors import install_problem_handlers
 from shared.health import health_router
-from shared.limits import BodyLimitMiddleware
+from shared.limits import RequestLimitsMiddleware
 from shared.logs import configure_logging
 from shared.requestid import RequestIdMiddleware
 from shared.settings import SERVICES, Settings, get_settings
@@ -132,5 +132,7 @@ def create_app(
         return get_swagger_ui_html(openapi_url="/openapi.json", title="Better Work API")
 
     entry: ASGIApp = _Router(app)
-    entry = BodyLimitMiddleware(entry, max_bytes=settings.max_body_bytes)
+    entry = RequestLimitsMiddleware(
+        entry, max_body_bytes=settings.max_body_bytes, max_header_bytes=settings.max_header_bytes
+    )
     return RequestIdMiddleware(entry)

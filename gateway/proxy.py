@@ -74,6 +74,10 @@ async def _send_problem(send: Send, scope: Scope, error: ApiError) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class ClientGone(Exception):
+    """The client went away (or was refused) while its body was being forwarded."""
+
+
 class BadGateway(ApiError):
     status = 502
 
@@ -236,6 +240,9 @@ class Proxy:
             more = True
             while more:
                 message = await receive()
+                if message["type"] == "http.disconnect":
+                    # Abort the upstream request: a cut-off body must never arrive whole.
+                    raise ClientGone
                 yield message.get("body", b"")
                 more = message.get("more_body", False)
 

@@ -62,14 +62,17 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
         body: bytes | AsyncIterator[bytes]
         if isinstance(request.stream, httpx.ByteStream):
-            body = bytes(request.stream._stream)  # type: ignore[attr-defined]
+            body = request.content  # httpx has already read byte content
         else:
             body = request.stream.__aiter__()  # type: ignore[union-attr]
         try:
             response = await self._client().request(
                 request.method,
                 str(request.url),
-                headers=request.headers.multi_items(),
+                # aiohttp frames the body itself (length or chunked), so not our framing header.
+                headers=[
+                    (k, v) for k, v in request.headers.multi_items() if k != "transfer-encoding"
+                ],
                 data=body,
                 allow_redirects=False,
                 timeout=timeout,

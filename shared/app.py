@@ -24,7 +24,7 @@ from shared.db import make_engine, make_sessionmaker, ping
 from shared.errors import Unprocessable, install_problem_handlers
 from shared.health import ReadinessCheck, health_router
 from shared.http import make_http_client
-from shared.limits import BodyLimitMiddleware
+from shared.limits import RequestLimitsMiddleware
 from shared.logs import configure_logging
 from shared.migrations import upgrade
 from shared.requestid import RequestIdMiddleware
@@ -57,6 +57,7 @@ ERROR_DESCRIPTIONS = {
     "404": "Not found (also for objects the caller may not know of).",
     "409": "Conflict with the object's current state.",
     "413": "The request body is too large.",
+    "431": "The request headers are too large.",
     "422": "The request is not valid; `errors` lists each field.",
     "429": "Too many requests; see Retry-After.",
     "500": "Internal error; quote the request_id.",
@@ -64,7 +65,7 @@ ERROR_DESCRIPTIONS = {
     "503": "A database or another service is not available; try again.",
     "504": "The service behind the gateway did not answer in time.",
 }
-PUBLIC_ERRORS = ("400", "404", "413", "422", "429", "500", "503")
+PUBLIC_ERRORS = ("400", "404", "413", "422", "429", "431", "500", "503")
 AUTHENTICATED_ERRORS = ("401", "403")
 
 
@@ -203,7 +204,11 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     app.openapi = _openapi(app, service, description)  # type: ignore[method-assign]
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestLimitsMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
+    )
     app.add_middleware(RequestIdMiddleware)
     _check_unique_operation_ids(app, service)
     return app

@@ -106,8 +106,16 @@ class _JwksKeys:
     """Public keys by `kid` from a JWKS URL, refetched when an unknown `kid` appears
     (key rotation) at most every `min_refetch_s`, and in any case every `max_age_s`."""
 
-    def __init__(self, url: str, *, min_refetch_s: float = 30.0, max_age_s: float = 600.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_refetch_s: float = 30.0,
+        max_age_s: float = 600.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.url = url
+        self.transport = transport
         self.min_refetch_s = min_refetch_s
         self.max_age_s = max_age_s
         self._keys: dict[str, Any] = {}
@@ -129,7 +137,7 @@ class _JwksKeys:
 
     async def _refresh(self) -> None:
         try:
-            async with httpx.AsyncClient(timeout=5.0) as client:
+            async with httpx.AsyncClient(timeout=5.0, transport=self.transport) as client:
                 reply = await client.get(self.url)
                 reply.raise_for_status()
                 jwks = jwt.PyJWKSet.from_dict(reply.json())
@@ -149,9 +157,19 @@ class TokenVerifier:
     repeated token costs a dictionary look-up instead of a signature check.
     """
 
-    def __init__(self, settings: Settings, *, cache_size: int = 4096) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        cache_size: int = 4096,
+        jwks_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.settings = settings
-        self._jwks = _JwksKeys(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+        self._jwks = (
+            _JwksKeys(settings.jwt_jwks_url, transport=jwks_transport)
+            if settings.jwt_jwks_url
+            else None
+        )
         self._cache: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
         self._cache_size = cache_size
 

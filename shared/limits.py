@@ -1,4 +1,6 @@
-"""Request body size limit: 413 problem+json before the body is read into memory."""
+"""Request size limits: headers over `max_header_bytes` get 431 and bodies over
+`max_body_bytes` get 413, as problem+json, before the body is read into memory. (uvicorn
+itself accepts headers of any size.)"""
 
 from __future__ import annotations
 
@@ -8,23 +10,30 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.requestid import current_request_id
 
-__all__ = ["BodyLimitMiddleware"]
+__all__ = ["RequestLimitsMiddleware"]
 
 
-class _TooLarge(Exception):
-    pass
-
-
-class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+class RequestLimitsMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_header_bytes: int) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.max_bytes = max_body_bytes
+        self.max_header_bytes = max_header_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", ()):
+        headers = scope.get("headers", ())
+        if sum(len(name) + len(value) + 4 for name, value in headers) > self.max_header_bytes:
+            await self._reply(
+                send,
+                scope,
+                431,
+                f"The request headers are larger than {self.max_header_bytes} bytes; "
+                "send fewer or shorter headers.",
+            )
+            return
+        for name, value in headers:
             if name == b"content-length":
                 try:
                     declared = int(value)
@@ -37,28 +46,32 @@ class BodyLimitMiddleware:
                     await self._reply_too_large(send, scope)
                     return
         received = 0
-        started = False
+        started = rejected = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            # Over the limit: answer 413 ourselves, then tell the app the client is gone (an
+            # exception here would reach the app's body parser and come out as a 400).
+            nonlocal received, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge
+                if received > self.max_bytes and not started:
+                    rejected = True
+                    await self._reply_too_large(send, scope)
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if rejected:
+                return  # the 413 has been sent; whatever the app answers now is dropped
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._reply_too_large(send, scope)
+        await self.app(scope, limited_receive, tracking_send)
 
     async def _reply_too_large(self, send: Send, scope: Scope) -> None:
         limit_mb = self.max_bytes / (1024 * 1024)
@@ -72,7 +85,9 @@ class BodyLimitMiddleware:
 
     @staticmethod
     async def _reply(send: Send, scope: Scope, status: int, detail: str) -> None:
-        title = "Content Too Large" if status == 413 else "Bad Request"
+        title = {413: "Content Too Large", 431: "Request Header Fields Too Large"}.get(
+            status, "Bad Request"
+        )
         problem = {
             "type": "about:blank",
             "title": title,

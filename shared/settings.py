@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     upstream_timeout_s: float = Field(30.0, gt=0, validation_alias="BW_UPSTREAM_TIMEOUT")
     # Bodies above this are refused with 413 (a 50,000-row CSV is about 6 MB).
     max_body_bytes: int = Field(20 * 1024 * 1024, ge=1024, validation_alias="BW_MAX_BODY_BYTES")
+    max_header_bytes: int = Field(16 * 1024, ge=1024, validation_alias="BW_MAX_HEADER_BYTES")
 
     # Service-to-service HTTP.
     http_timeout_s: float = Field(5.0, gt=0, validation_alias="BW_HTTP_TIMEOUT")
