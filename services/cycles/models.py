@@ -2,7 +2,411 @@
 
 from __future__ import annotations
 
-from sqlmodel import SQLModel
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+import pydantic
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, StringConstraints
+from sqlmodel import Field, SQLModel
+
+from services.cycles.domain import MilestoneStatus, VisitStatus, VisitType
+from shared.idempotency import IdempotencyRecord
+
+# Dates the service plans with: wide enough for history and planning, narrow enough that
+# month arithmetic never leaves the calendar.
+PlanDate = Annotated[dt.date, pydantic.Field(ge=dt.date(2000, 1, 1), le=dt.date(2100, 12, 31))]
+# One line of text: no control characters (they break logs, CSV exports and iCalendar).
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=ONE_LINE)
+]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=NO_NUL)]
+OrgId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=ONE_LINE)
+]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)]
+DateTime = sa.DateTime(timezone=True)
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_type=sa.JSON)
+
+
+# --- tables -------------------------------------------------------------------------------
+
+
+class Cycle(SQLModel, table=True):
+    __tablename__ = "cycle"
+    __table_args__ = (sa.UniqueConstraint("factory_id", "number", name="uq_cycle_factory_number"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    factory_id: str = Field(index=True, max_length=255)
+    number: int
+    country: str = Field(max_length=2)
+    start_date: dt.date
+    end_date: dt.date
+    assessment_skipped: bool = False
+    training_participant_days: int
+    # Document kinds seen released in reports: a release is never undone, so once seen
+    # the service stops asking.
+    released_documents: list[str] = _json_list()
+    opened_by: str = Field(max_length=255)
+    opened_at: dt.datetime = Field(sa_type=DateTime)
+
+
+class Visit(SQLModel, table=True):
+    __tablename__ = "visit"
+
+    id: str = Field(primary_key=True, max_length=40)
+    cycle_id: str = Field(foreign_key="cycle.id", index=True, max_length=40)
+    factory_id: str = Field(max_length=255)
+    country: str = Field(max_length=2)
+    type: str = Field(max_length=32)
+    status: str = Field(max_length=16)
+    date: dt.date
+    end_date: dt.date
+    assessors: list[str] = _json_list()
+    note: str | None = Field(default=None, max_length=4000)
+    buyer_org: str | None = Field(default=None, index=True, max_length=255)
+    # The one-per-year shadow slot this visit holds (domain.shadow_key); NULL otherwise.
+    shadow_slot: str | None = Field(default=None, unique=True, index=True, max_length=600)
+    requested_by: str = Field(max_length=255)
+    created_at: dt.datetime = Field(sa_type=DateTime)
+    completed_at: dt.datetime | None = Field(default=None, sa_type=DateTime)
+    completed_by: str | None = Field(default=None, max_length=255)
+    cancelled_at: dt.datetime | None = Field(default=None, sa_type=DateTime)
+
+
+class TrainingBooking(SQLModel, table=True):
+    __tablename__ = "training_booking"
+
+    id: str = Field(primary_key=True, max_length=40)
+    cycle_id: str = Field(foreign_key="cycle.id", index=True, max_length=40)
+    course: str = Field(max_length=200)
+    participants: int
+    days: int
+    participant_days: int
+    booked_by: str = Field(max_length=255)
+    created_at: dt.datetime = Field(sa_type=DateTime)
+
+
+class TrainingPurchase(SQLModel, table=True):
+    __tablename__ = "training_purchase"
+
+    id: str = Field(primary_key=True, max_length=40)
+    cycle_id: str = Field(foreign_key="cycle.id", index=True, max_length=40)
+    participant_days: int
+    reference: str | None = Field(default=None, max_length=200)
+    purchased_by: str = Field(max_length=255)
+    created_at: dt.datetime = Field(sa_type=DateTime)
+
+
+class Seminar(SQLModel, table=True):
+    __tablename__ = "seminar"
+
+    id: str = Field(primary_key=True, max_length=40)
+    title: str = Field(max_length=200)
+    date: dt.date
+    country: str = Field(max_length=2, index=True)
+    duration: str = Field(max_length=16)
+    capacity: int
+    created_by: str = Field(max_length=255)
+    created_at: dt.datetime = Field(sa_type=DateTime)
+
+
+class SeminarRegistration(SQLModel, table=True):
+    __tablename__ = "seminar_registration"
+    __table_args__ = (
+        sa.UniqueConstraint("seminar_id", "factory_id", name="uq_registration_seminar_factory"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    seminar_id: str = Field(foreign_key="seminar.id", index=True, max_length=40)
+    factory_id: str = Field(max_length=255)
+    participants: int
+    registered_by: str = Field(max_length=255)
+    created_at: dt.datetime = Field(sa_type=DateTime)
+
+
+class SeminarActionPlan(SQLModel, table=True):
+    __tablename__ = "seminar_action_plan"
+
+    id: str = Field(primary_key=True, max_length=40)
+    seminar_id: str = Field(foreign_key="seminar.id", max_length=40)
+    registration_id: str = Field(foreign_key="seminar_registration.id", index=True, max_length=40)
+    factory_id: str = Field(max_length=255)
+    cycle_number: int
+    items: list[dict[str, Any]] = _json_list()
+    recorded_by: str = Field(max_length=255)
+    created_at: dt.datetime = Field(sa_type=DateTime)
+
+
+class Classification(SQLModel, table=True):
+    __tablename__ = "classification"
+
+    id: str = Field(primary_key=True, max_length=40)
+    factory_id: str = Field(index=True, max_length=255)
+    high_performing: bool
+    cycles: list[int] = _json_list()
+    criteria: list[dict[str, Any]] = _json_list()
+    classified_by: str = Field(max_length=255)
+    created_at: dt.datetime = Field(sa_type=DateTime)
+
 
 # Every table class of this service, for its Alembic environment.
-TABLES: list[type[SQLModel]] = []
+TABLES: list[type[SQLModel]] = [
+    Cycle,
+    Visit,
+    TrainingBooking,
+    TrainingPurchase,
+    Seminar,
+    SeminarRegistration,
+    SeminarActionPlan,
+    Classification,
+    IdempotencyRecord,
+]
+
+
+# --- requests and replies -----------------------------------------------------------------
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CycleCreate(_Body):
+    start_date: PlanDate
+    skip_assessment: bool = pydantic.Field(
+        False,
+        description=(
+            "High-performing option: no assessment in this cycle (every other year). Only for "
+            "a factory classified high-performing whose previous cycle was assessed."
+        ),
+    )
+
+
+class MilestonePublic(BaseModel):
+    code: str
+    title: str
+    due: dt.date | None
+    window_start: dt.date | None
+    window_end: dt.date | None
+    status: MilestoneStatus
+    visits_min: int | None = None
+    visits_max: int | None = None
+    visits_completed: int | None = None
+    date: dt.date | None = pydantic.Field(
+        None, description="Assessment only: its planned (advisors) or held date."
+    )
+    unannounced: bool = False
+    notice: str | None = None
+
+
+class CyclePublic(BaseModel):
+    id: str
+    factory_id: str
+    number: int
+    country: str
+    start_date: dt.date
+    end_date: dt.date
+    assessment_skipped: bool
+    training_participant_days: int
+    milestones: list[MilestonePublic]
+    notice: str | None = pydantic.Field(
+        None, description="'unannounced assessment in this cycle' for factories and buyers."
+    )
+
+
+class VisitCreate(_Body):
+    type: VisitType
+    date: PlanDate
+    assessors: list[Text] | None = pydantic.Field(
+        None, max_length=10, description="Assessment: the two assessors."
+    )
+    note: LongText | None = pydantic.Field(
+        None, description="Joint advisory: the roles and messages agreed in advance."
+    )
+    buyer_org: OrgId | None = pydantic.Field(
+        None, description="Advisors recording a joint or shadow visit: the buyer's organisation."
+    )
+
+
+class VisitComplete(_Body):
+    date: PlanDate | None = pydantic.Field(
+        None, description="When it took place (default: as planned)."
+    )
+    assessors: list[Text] | None = pydantic.Field(None, max_length=10)
+    note: LongText | None = None
+
+
+class VisitPublic(BaseModel):
+    id: str
+    cycle_id: str
+    type: VisitType
+    status: VisitStatus
+    date: dt.date
+    end_date: dt.date
+    assessors: list[str] = []
+    note: str | None = None
+    buyer_org: str | None = None
+    created_at: dt.datetime
+    completed_at: dt.datetime | None = None
+
+
+class TrainingBookingCreate(_Body):
+    course: Text
+    participants: int = pydantic.Field(ge=1, le=1000)
+    days: int = pydantic.Field(ge=1, le=30)
+
+
+class TrainingBookingPublic(BaseModel):
+    id: str
+    cycle_id: str
+    course: str
+    participants: int
+    days: int
+    participant_days: int
+    created_at: dt.datetime
+
+
+class TrainingPurchaseCreate(_Body):
+    participant_days: int = pydantic.Field(ge=1, le=10_000)
+    reference: Text | None = pydantic.Field(
+        None, description="Your purchase order or invoice number."
+    )
+
+
+class TrainingPurchasePublic(BaseModel):
+    id: str
+    cycle_id: str
+    participant_days: int
+    reference: str | None
+    created_at: dt.datetime
+
+
+class TrainingBalancePublic(BaseModel):
+    cycle_id: str
+    allowance: int
+    purchased: int
+    used: int
+    remaining: int
+
+
+class TrainingBookingReply(TrainingBalancePublic):
+    booking: TrainingBookingPublic
+
+
+class TrainingPurchaseReply(TrainingBalancePublic):
+    purchase: TrainingPurchasePublic
+
+
+class TrainingSummary(TrainingBalancePublic):
+    bookings: list[TrainingBookingPublic]
+    purchases: list[TrainingPurchasePublic]
+
+
+class SeminarCreate(_Body):
+    title: Text
+    date: PlanDate
+    country: Country
+    duration: Literal["half_day", "full_day"]
+    capacity: int = pydantic.Field(ge=1, le=60)
+
+
+class SeminarPublic(BaseModel):
+    id: str
+    title: str
+    date: dt.date
+    country: str
+    duration: Literal["half_day", "full_day"]
+    capacity: int
+    quarter: str
+    registered_participants: int
+    places_left: int
+
+
+class RegistrationCreate(_Body):
+    factory_id: OrgId
+    participants: int = pydantic.Field(ge=1, le=60)
+
+
+class RegistrationPublic(BaseModel):
+    id: str
+    seminar_id: str
+    factory_id: str
+    participants: int
+    places_left: int
+    created_at: dt.datetime
+
+
+class ActionPlanItem(_Body):
+    title: Text
+    owner: Text | None = None
+    due_date: PlanDate | None = None
+
+
+class ActionPlanCreate(_Body):
+    items: list[ActionPlanItem] = pydantic.Field(min_length=1, max_length=50)
+
+
+class ActionPlanPublic(BaseModel):
+    id: str
+    seminar_id: str
+    registration_id: str
+    factory_id: str
+    cycle: int
+    items: list[dict[str, Any]]
+    created_at: dt.datetime
+
+
+class ManagementSystemsEvidence(_Body):
+    osh_management_system: bool = pydantic.Field(
+        description="All elements of the OSH management system are satisfied."
+    )
+    hr_management_system: bool = pydantic.Field(
+        description="All elements of the HR management system are satisfied."
+    )
+    evidence: LongText = pydantic.Field(min_length=1)
+
+
+class SocialDialogueEvidence(_Body):
+    active_bipartite_committee: bool
+    management_decision_authority: bool
+    freely_chosen_worker_members: bool
+    open_union_communication: bool
+    effective_grievance_handling: bool
+    evidence: LongText = pydantic.Field(min_length=1)
+
+
+class LearningEvidence(_Body):
+    needs_based_learning_plan: bool = pydantic.Field(
+        description="Developed in consultation with elected worker (and union) representatives."
+    )
+    learning_plan_implemented: bool
+    evidence: LongText = pydantic.Field(min_length=1)
+
+
+class ClassificationCreate(_Body):
+    management_systems: ManagementSystemsEvidence
+    social_dialogue: SocialDialogueEvidence
+    learning: LearningEvidence
+
+
+class CriterionPublic(BaseModel):
+    code: str
+    title: str
+    passed: bool
+    evidence: list[str]
+    failed_elements: list[str]
+
+
+class ClassificationPublic(BaseModel):
+    id: str
+    factory_id: str
+    high_performing: bool
+    cycles: list[int]
+    criteria: list[CriterionPublic]
+    failed_criteria: list[str]
+    classified_at: dt.datetime

@@ -1,0 +1,112 @@
+"""Who the caller is to a factory or a cycle (asking reports for a buyer's TPA), with the
+errors a route raises when the answer is "nobody". The rules themselves are in
+visibility.py; this module only gathers their inputs."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import Path
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.cycles import store
+from services.cycles.clients import ReportsClient
+from services.cycles.models import Cycle
+from services.cycles.visibility import Audience, audience_of
+from shared.auth import Principal, require
+from shared.errors import Forbidden, NotFound
+
+__all__ = [
+    "Advisor",
+    "AdvisorOrBuyer",
+    "AdvisorOrFactory",
+    "CycleId",
+    "FactoryId",
+    "Reader",
+    "audience_for_factory",
+    "cycle_for",
+    "ensure_covers",
+    "now",
+    "today",
+]
+
+Advisor = Annotated[Principal, require("advisor")]
+AdvisorOrFactory = Annotated[Principal, require("advisor", "factory")]
+AdvisorOrBuyer = Annotated[Principal, require("advisor", "partner", "participant")]
+Reader = Annotated[Principal, require("advisor", "factory", "partner", "participant")]
+FactoryId = Annotated[
+    str,
+    Path(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]*$", description="Registry id."),
+]
+CycleId = Annotated[str, Path(min_length=1, max_length=40)]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    """The service's calendar day (UTC): statuses and 'not in the future' use it."""
+    return datetime.now(UTC).date()
+
+
+def ensure_covers(principal: Principal, country: str) -> None:
+    if principal.role == "advisor" and not principal.covers_country(country):
+        covered = ", ".join(principal.countries) or "none"
+        raise Forbidden(
+            f"Your token covers the programmes {covered}; this factory is in {country}."
+        )
+
+
+async def _tpa_approved(principal: Principal, factory_id: str, reports: ReportsClient) -> bool:
+    if not principal.is_buyer:
+        return False
+    access = await reports.access(org=principal.org, factory_id=factory_id)
+    return access.tpa_approved
+
+
+async def audience_for_factory(
+    principal: Principal, *, factory_id: str, country: str | None, reports: ReportsClient
+) -> Audience:
+    """For routes under /factories/{factory_id}: 403 when the caller may not see it.
+    `country` is None when the factory has no cycle yet (advisors then see an empty list)."""
+    if principal.role == "advisor":
+        if country is not None:
+            ensure_covers(principal, country)
+        return Audience.STAFF
+    if principal.role == "factory" and principal.org != factory_id:
+        raise Forbidden("A factory sees its own cycles only.")
+    tpa = await _tpa_approved(principal, factory_id, reports)
+    audience = audience_of(principal, factory_id=factory_id, country="", tpa_approved=tpa)
+    if audience is None:
+        raise Forbidden(
+            "Buyers see a factory's cycles with an approved third-party access authorisation "
+            "(TPA) from the factory: request one (POST /v1/reports/access-requests)."
+        )
+    return audience
+
+
+async def cycle_for(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    cycle_id: str,
+    reports: ReportsClient,
+    lock: bool = False,
+) -> tuple[Cycle, Audience]:
+    """The cycle and the caller's audience; 404 for a cycle the caller may not know of."""
+    cycle = await store.get_cycle(session, cycle_id=cycle_id, lock=lock)
+    missing = NotFound(f"There is no cycle {cycle_id!r} you can see.")
+    if cycle is None:
+        raise missing
+    ensure_covers(principal, cycle.country)
+    if principal.role == "factory" and principal.org != cycle.factory_id:
+        raise missing
+    tpa = await _tpa_approved(principal, cycle.factory_id, reports)
+    audience = audience_of(
+        principal, factory_id=cycle.factory_id, country=cycle.country, tpa_approved=tpa
+    )
+    if audience is None:
+        raise missing
+    return cycle, audience

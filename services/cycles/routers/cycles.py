@@ -1,0 +1,186 @@
+"""Opening a cycle and reading cycles with their milestones."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from services.cycles import store
+from services.cycles.access import (
+    Advisor,
+    CycleId,
+    FactoryId,
+    Reader,
+    audience_for_factory,
+    cycle_for,
+    ensure_covers,
+    now,
+    today,
+)
+from services.cycles.clients import EligibilityDep, ReportsDep
+from services.cycles.differentiation import check_high_performing_option
+from services.cycles.domain import RuleBroken
+from services.cycles.models import Cycle, CycleCreate, CyclePublic
+from services.cycles.routers import documented
+from services.cycles.rules import UnknownProgramme, country_rules
+from services.cycles.schedule import plan_cycle
+from services.cycles.views import cycle_view, released_documents
+from services.cycles.visibility import Audience
+from shared.db import SessionDep
+from shared.errors import Conflict, Unprocessable
+from shared.ids import new_id
+from shared.pagination import Page, PageDep, decode_cursor, encode_cursor
+
+router = APIRouter(tags=["cycles"])
+
+CONFLICT = documented(_409="The factory is not enrolled, or a cycle was opened meanwhile.")
+NOT_MODIFIED = documented(_304="Unchanged since the ETag sent in If-None-Match.")
+
+
+@router.post("/factories/{factory_id}/cycles", status_code=201, responses=CONFLICT)
+async def open_cycle(
+    factory_id: FactoryId,
+    body: CycleCreate,
+    principal: Advisor,
+    session: SessionDep,
+    eligibility: EligibilityDep,
+    reports: ReportsDep,
+) -> CyclePublic:
+    """Open the factory's next service cycle, with its schedule, and its report cycle."""
+    factory = await eligibility.factory(factory_id)
+    ensure_covers(principal, factory.country)
+    if factory.enrolment_status != "enrolled":
+        raise Conflict(
+            f"Factory {factory_id} is {factory.enrolment_status!r}, not enrolled: a service "
+            "cycle starts once registration and payment are complete "
+            "(POST /v1/eligibility/factories/{id}/enrolment).",
+            rule="factory_enrolled",
+        )
+    try:
+        rules = country_rules(factory.country, on=body.start_date)
+    except UnknownProgramme as exc:
+        raise RuleBroken("programme_country", str(exc)) from exc
+    cycles = await store.cycles_of(session, factory_id=factory_id)
+    previous = cycles[-1] if cycles else None
+    if previous is not None and body.start_date <= previous.end_date:
+        raise RuleBroken(
+            "cycles_do_not_overlap",
+            f"Cycle {previous.number} runs until {previous.end_date}; the next cycle starts "
+            "after it.",
+        )
+    if body.skip_assessment:
+        classification = await store.latest_classification(session, factory_id=factory_id)
+        check_high_performing_option(
+            high_performing=classification is not None and classification.high_performing,
+            previous_skipped=previous.assessment_skipped if previous else None,
+        )
+    number = previous.number + 1 if previous else 1
+    plan = plan_cycle(
+        start=body.start_date, number=number, rules=rules, high_performing=body.skip_assessment
+    )
+    cycle = Cycle(
+        id=new_id("cyc"),
+        factory_id=factory_id,
+        number=number,
+        country=plan.country,
+        start_date=plan.start,
+        end_date=plan.end,
+        assessment_skipped=plan.assessment_skipped,
+        training_participant_days=plan.training_participant_days,
+        released_documents=[],
+        opened_by=principal.user,
+        opened_at=now(),
+    )
+    session.add(cycle)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"Cycle {number} of factory {factory_id} was opened by another request meanwhile; "
+            "read the factory's cycles and try again if needed."
+        ) from exc
+    # Idempotent in reports: if our commit fails after this, a retry opens it again safely.
+    await reports.open_report_cycle(factory_id=factory_id, cycle=number, country=plan.country)
+    return cycle_view(
+        cycle, visits=[], released=[], audience=Audience.STAFF, org=principal.org, today=today()
+    )
+
+
+@router.get("/factories/{factory_id}/cycles")
+async def list_factory_cycles(
+    factory_id: FactoryId,
+    principal: Reader,
+    session: SessionDep,
+    reports: ReportsDep,
+    page: PageDep,
+) -> Page[CyclePublic]:
+    """The factory's cycles, oldest first, as the caller may see them."""
+    cycles = await store.cycles_of(session, factory_id=factory_id)
+    audience = await audience_for_factory(
+        principal,
+        factory_id=factory_id,
+        country=cycles[0].country if cycles else None,
+        reports=reports,
+    )
+    if page.cursor is not None:
+        (after,) = _cursor(page.cursor)
+        cycles = [c for c in cycles if c.number > after]
+    chosen = cycles[: page.limit]
+    next_cursor = encode_cursor([chosen[-1].number]) if len(cycles) > page.limit else None
+    visits = await store.visits_of_cycles(session, cycle_ids=[c.id for c in chosen])
+    released = await released_documents(reports, chosen)
+    day = today()
+    items = [
+        cycle_view(
+            cycle,
+            visits=visits[cycle.id],
+            released=released[cycle.id],
+            audience=audience,
+            org=principal.org,
+            today=day,
+        )
+        for cycle in chosen
+    ]
+    return Page[CyclePublic](items=items, next_cursor=next_cursor)
+
+
+@router.get("/cycles/{cycle_id}", responses=NOT_MODIFIED)
+async def get_cycle(
+    cycle_id: CycleId,
+    principal: Reader,
+    session: SessionDep,
+    reports: ReportsDep,
+    if_none_match: Annotated[str | None, Header(max_length=200)] = None,
+) -> CyclePublic:
+    """One cycle with its milestones; ETag over exactly what the caller sees."""
+    cycle, audience = await cycle_for(session, principal, cycle_id=cycle_id, reports=reports)
+    visits = await store.visits_of(session, cycle_id=cycle.id)
+    released = await released_documents(reports, [cycle])
+    view = cycle_view(
+        cycle,
+        visits=visits,
+        released=released[cycle.id],
+        audience=audience,
+        org=principal.org,
+        today=today(),
+    )
+    body = jsonable_encoder(view)
+    # The tag is a hash of this caller's body, so it changes only when what they see does.
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    etag = f'"{digest[:32]}"'
+    if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
+        return Response(status_code=304, headers={"ETag": etag})  # type: ignore[return-value]
+    return JSONResponse(body, headers={"ETag": etag})  # type: ignore[return-value]
+
+
+def _cursor(cursor: str) -> tuple[int]:
+    value = decode_cursor(cursor)
+    if len(value) != 1 or not isinstance(value[0], int):
+        raise Unprocessable("The cursor does not belong to this list.")
+    return (value[0],)

@@ -1,0 +1,282 @@
+"""Visits: advisors schedule and record them; partners ask for joint advisory visits;
+partners and participants ask to shadow an assessment or an advisory visit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from sqlalchemy.exc import IntegrityError
+
+from services.cycles import store
+from services.cycles.access import (
+    Advisor,
+    AdvisorOrBuyer,
+    CycleId,
+    Reader,
+    cycle_for,
+    ensure_covers,
+    now,
+    today,
+)
+from services.cycles.clients import ReportsClient, ReportsDep
+from services.cycles.domain import (
+    BUYER_TYPES,
+    SHADOW_TYPES,
+    RuleBroken,
+    assessment_of,
+    check_completion,
+    check_shadow_limit,
+    check_visit,
+    shadow_key,
+)
+from services.cycles.models import Cycle, Visit, VisitComplete, VisitCreate, VisitPublic
+from services.cycles.routers import documented
+from services.cycles.views import fact, plan_of, visit_view
+from services.cycles.visibility import Audience, visible_visits
+from shared.auth import Principal
+from shared.db import SessionDep
+from shared.errors import Conflict, Forbidden, NotFound, Unprocessable
+from shared.ids import new_id
+from shared.pagination import Page, PageDep, decode_cursor, encode_cursor
+
+router = APIRouter(tags=["visits"])
+
+VisitId = Annotated[str, Path(min_length=1, max_length=40)]
+STATE_CONFLICT = documented(_409="The visit is already completed or cancelled.")
+
+
+async def _buyer_may_request(
+    principal: Principal, cycle: Cycle, body: VisitCreate, reports: ReportsClient
+) -> None:
+    allowed = BUYER_TYPES[principal.role]
+    if body.type not in allowed:
+        raise Forbidden(
+            f"A {principal.role} may ask for {', '.join(sorted(allowed))} visits; "
+            f"{body.type} visits are scheduled by Better Work."
+        )
+    if body.buyer_org not in (None, principal.org):
+        raise Forbidden("A buyer asks for visits for its own organisation only.")
+    access = await reports.access(org=principal.org, factory_id=cycle.factory_id)
+    if not access.tpa_approved:
+        raise Forbidden(
+            f"Joint and shadow visits need an approved third-party access authorisation (TPA) "
+            f"for factory {cycle.factory_id}; yours is {access.tpa_status or 'not requested'}.",
+            rule="approved_tpa",
+        )
+    if body.type in SHADOW_TYPES and cycle.number not in access.unlocked_cycles:
+        raise Forbidden(
+            f"Shadow visits need an unlocked report cycle: unlock cycle {cycle.number} of "
+            f"factory {cycle.factory_id} first (POST /v1/reports/unlocks).",
+            rule="unlocked_report_cycle",
+        )
+
+
+def _buyer_org(principal: Principal, body: VisitCreate) -> str | None:
+    if principal.role != "advisor":
+        return principal.org
+    if body.type in SHADOW_TYPES or body.type == "joint_advisory":
+        if body.buyer_org is None:
+            raise Unprocessable(f"Name the buyer (`buyer_org`) of a {body.type} visit.")
+        return body.buyer_org
+    if body.buyer_org is not None:
+        raise Unprocessable("`buyer_org` is only for joint advisory and shadow visits.")
+    return None
+
+
+@router.post("/cycles/{cycle_id}/visits", status_code=201)
+async def schedule_visit(
+    cycle_id: CycleId,
+    body: VisitCreate,
+    principal: AdvisorOrBuyer,
+    session: SessionDep,
+    reports: ReportsDep,
+) -> VisitPublic:
+    """Schedule a visit (advisors), or ask for a joint or shadow visit (buyers)."""
+    cycle = await store.get_cycle(session, cycle_id=cycle_id, lock=True)
+    if cycle is None:
+        raise NotFound(f"There is no cycle {cycle_id!r}.")
+    ensure_covers(principal, cycle.country)
+    if principal.is_buyer:
+        await _buyer_may_request(principal, cycle, body, reports)
+    buyer_org = _buyer_org(principal, body)
+    if body.assessors is not None and body.type != "assessment":
+        raise Unprocessable("`assessors` are named for assessments only.")
+    assessors = sorted(set(body.assessors or []))
+    plan = plan_of(cycle)
+    visits = await store.visits_of(session, cycle_id=cycle.id)
+    check_visit(
+        plan,
+        type=body.type,
+        day=body.date,
+        visits=[fact(v) for v in visits],
+        assessors=len(assessors) if body.assessors is not None else None,
+    )
+    slot = None
+    if body.type in SHADOW_TYPES and buyer_org is not None:
+        taken = await store.shadow_visits(
+            session, type=body.type, buyer_org=buyer_org, country=cycle.country, year=body.date.year
+        )
+        check_shadow_limit(
+            type=body.type,
+            buyer_org=buyer_org,
+            country=cycle.country,
+            day=body.date,
+            taken=[fact(v) for v in taken],
+            limit=plan.rules.cycle.shadow_limits[body.type],
+        )
+        slot = shadow_key(
+            type=body.type, buyer_org=buyer_org, country=cycle.country, year=body.date.year
+        )
+    days = plan.rules.cycle.timing.assessment_days if body.type == "assessment" else 1
+    visit = Visit(
+        id=new_id("vis"),
+        cycle_id=cycle.id,
+        factory_id=cycle.factory_id,
+        country=cycle.country,
+        type=body.type,
+        status="scheduled" if principal.role == "advisor" else "requested",
+        date=body.date,
+        end_date=body.date + timedelta(days=days - 1),
+        assessors=assessors,
+        note=body.note,
+        buyer_org=buyer_org,
+        shadow_slot=slot,
+        requested_by=principal.user,
+        created_at=now(),
+    )
+    session.add(visit)
+    await _flush_slot(session, body.type, buyer_org, cycle.country, body.date.year)
+    return visit_view(visit, audience=_audience(principal), org=principal.org)
+
+
+async def _flush_slot(
+    session: SessionDep, type: str, buyer_org: str | None, country: str, year: int
+) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent request took the shadow slot first
+        limit = "assessment" if type == "shadow_assessment" else "advisory visit"
+        raise RuleBroken(
+            f"{type}_per_year",
+            f"A buyer may shadow at most 1 {limit} per country per calendar year: {buyer_org} "
+            f"already has a {type.replace('_', ' ')} in {country} in {year}.",
+        ) from exc
+
+
+def _audience(principal: Principal) -> Audience:
+    """Whoever writes a visit sees it whole (a buyer writes only its own requests)."""
+    return Audience.STAFF if principal.role == "advisor" else Audience.BUYER
+
+
+@router.get("/cycles/{cycle_id}/visits")
+async def list_visits(
+    cycle_id: CycleId,
+    principal: Reader,
+    session: SessionDep,
+    reports: ReportsDep,
+    page: PageDep,
+) -> Page[VisitPublic]:
+    """The cycle's visits the caller may see, by date."""
+    cycle, audience = await cycle_for(session, principal, cycle_id=cycle_id, reports=reports)
+    visits = visible_visits(
+        audience, principal.org, await store.visits_of(session, cycle_id=cycle.id)
+    )
+    if page.cursor is not None:
+        after = _cursor(page.cursor)
+        visits = [v for v in visits if (v.date.isoformat(), v.id) > after]
+    chosen = visits[: page.limit]
+    next_cursor = None
+    if len(visits) > page.limit:
+        next_cursor = encode_cursor([chosen[-1].date.isoformat(), chosen[-1].id])
+    return Page[VisitPublic](
+        items=[visit_view(v, audience=audience, org=principal.org) for v in chosen],
+        next_cursor=next_cursor,
+    )
+
+
+def _cursor(cursor: str) -> tuple[str, str]:
+    value = decode_cursor(cursor)
+    if len(value) != 2 or not all(isinstance(part, str) for part in value):
+        raise Unprocessable("The cursor does not belong to this list.")
+    return value[0], value[1]
+
+
+async def _visit_for_change(
+    session: SessionDep, principal: Principal, *, cycle_id: str, visit_id: str
+) -> tuple[Cycle, Visit]:
+    cycle = await store.get_cycle(session, cycle_id=cycle_id, lock=True)
+    visit = None
+    if cycle is not None:
+        ensure_covers(principal, cycle.country)
+        visit = await store.get_visit(session, cycle_id=cycle.id, visit_id=visit_id, lock=True)
+    if cycle is None or visit is None:
+        raise NotFound(f"There is no visit {visit_id!r} in cycle {cycle_id!r}.")
+    return cycle, visit
+
+
+@router.post("/cycles/{cycle_id}/visits/{visit_id}/complete", responses=STATE_CONFLICT)
+async def complete_visit(
+    cycle_id: CycleId,
+    visit_id: VisitId,
+    principal: Advisor,
+    session: SessionDep,
+    body: VisitComplete | None = None,
+) -> VisitPublic:
+    """Record that a visit took place (on its planned date unless `date` says otherwise)."""
+    body = body or VisitComplete()
+    cycle, visit = await _visit_for_change(session, principal, cycle_id=cycle_id, visit_id=visit_id)
+    if body.assessors is not None and visit.type != "assessment":
+        raise Unprocessable("`assessors` are named for assessments only.")
+    plan = plan_of(cycle)
+    visits = [fact(v) for v in await store.visits_of(session, cycle_id=cycle.id)]
+    day = body.date or visit.date
+    assessors = sorted(set(body.assessors if body.assessors is not None else visit.assessors))
+    check_completion(
+        plan,
+        visit=fact(visit),
+        day=day,
+        today=today(),
+        visits=visits,
+        assessors=len(assessors),
+    )
+    if visit.type == "shadow_assessment":
+        # A shadow assessment is the assessment, seen by a buyer: same days.
+        held = assessment_of(visits)
+        day = held.date if held is not None else day
+    days = plan.rules.cycle.timing.assessment_days if visit.type == "assessment" else 1
+    year_before = visit.date.year
+    visit.date, visit.end_date = day, day + timedelta(days=days - 1)
+    visit.assessors = assessors
+    if body.note is not None:
+        visit.note = body.note
+    visit.status = "completed"
+    visit.completed_at, visit.completed_by = now(), principal.user
+    if visit.shadow_slot is not None and visit.buyer_org is not None and day.year != year_before:
+        visit.shadow_slot = shadow_key(
+            type=visit.type, buyer_org=visit.buyer_org, country=visit.country, year=day.year
+        )
+    await _flush_slot(session, visit.type, visit.buyer_org, visit.country, day.year)
+    return visit_view(visit, audience=Audience.STAFF, org=principal.org)
+
+
+@router.post("/cycles/{cycle_id}/visits/{visit_id}/cancel", responses=STATE_CONFLICT)
+async def cancel_visit(
+    cycle_id: CycleId,
+    visit_id: VisitId,
+    principal: AdvisorOrBuyer,
+    session: SessionDep,
+) -> VisitPublic:
+    """Cancel a planned visit (advisors), or withdraw your own request (buyers)."""
+    _, visit = await _visit_for_change(session, principal, cycle_id=cycle_id, visit_id=visit_id)
+    if principal.is_buyer and visit.buyer_org != principal.org:
+        # Another buyer's request or an advisor's visit: not the caller's to know of.
+        raise NotFound(f"There is no visit {visit_id!r} in cycle {cycle_id!r}.")
+    if visit.status in ("completed", "cancelled"):
+        raise Conflict(f"Visit {visit.id} is {visit.status}; only planned visits are cancelled.")
+    visit.status = "cancelled"
+    visit.cancelled_at = now()
+    visit.shadow_slot = None  # frees the buyer's yearly shadow slot
+    await session.flush()
+    return visit_view(visit, audience=_audience(principal), org=principal.org)

@@ -1,0 +1,237 @@
+"""The cycle schedule (SPEC section 6, Table 2) as a pure function of the start date, the
+cycle number, the country's rules and the high-performing option. No I/O, no clock.
+
+Month arithmetic: month *n* of a cycle ends the day before the same calendar day *n*
+months after the start (start 2025-01-15: month 4 ends 2025-05-14). When that calendar
+day does not exist in the target month, it is clamped to the month's last day, as
+PostgreSQL's `date + interval 'n months'` and dateutil's `relativedelta` do: 31 January +
+1 month is 28 February (29 in a leap year), so month 1 of a cycle starting 2025-01-31
+ends on 2025-02-27, and month 2 on 2025-03-30. Months are always counted from the start
+date, never chained, so a clamp in February never shortens later months.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Final
+
+from services.cycles.rules import CountryRules
+
+__all__ = [
+    "MILESTONE_CODES",
+    "MILESTONE_TITLES",
+    "CyclePlan",
+    "PlannedMilestone",
+    "ReleaseWindow",
+    "add_months",
+    "month_end",
+    "month_start",
+    "plan_cycle",
+    "report_release_window",
+]
+
+INITIAL_ADVISORY: Final = "initial_advisory"
+ASSESSMENT: Final = "assessment"
+ASSESSMENT_REPORT_RELEASE: Final = "assessment_report_release"
+PROGRESS_REPORT_1: Final = "progress_report_1"
+POST_ASSESSMENT_ADVISORY: Final = "post_assessment_advisory"
+PROGRESS_REPORT_2: Final = "progress_report_2"
+MILESTONE_CODES: Final = (
+    INITIAL_ADVISORY,
+    ASSESSMENT,
+    ASSESSMENT_REPORT_RELEASE,
+    PROGRESS_REPORT_1,
+    POST_ASSESSMENT_ADVISORY,
+    PROGRESS_REPORT_2,
+)
+MILESTONE_TITLES: Final = {
+    INITIAL_ADVISORY: "Initial advisory: first visits, bipartite committee, self-diagnosis",
+    ASSESSMENT: "Unannounced assessment (two assessors, two days)",
+    ASSESSMENT_REPORT_RELEASE: "Assessment report released",
+    PROGRESS_REPORT_1: "Progress report 1 (written by the factory)",
+    POST_ASSESSMENT_ADVISORY: "Advisory visits after the assessment",
+    PROGRESS_REPORT_2: "Progress report 2 (written by Better Work)",
+}
+# Days in each month of a non-leap year; February of leap years is handled below.
+_MONTH_DAYS: Final = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_ONE_DAY: Final = timedelta(days=1)
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same calendar day `months` later, clamped to the last day of a shorter month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = 29 if month == 1 and _is_leap(year) else _MONTH_DAYS[month]
+    return date(year, month + 1, min(day.day, last))
+
+
+def month_start(start: date, n: int) -> date:
+    """First day of month `n` (1-based) of a cycle starting on `start`."""
+    return add_months(start, n - 1)
+
+
+def month_end(start: date, n: int) -> date:
+    """Last day of month `n`: the day before the same calendar day `n` months later."""
+    return add_months(start, n) - _ONE_DAY
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedMilestone:
+    code: str
+    due: date | None
+    window_start: date | None
+    window_end: date | None
+    # Advisory phases count visits; None where the rule sets no bound.
+    visits_min: int | None = None
+    visits_max: int | None = None
+    skipped: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseWindow:
+    due: date
+    window_start: date
+    window_end: date
+
+
+@dataclass(frozen=True, slots=True)
+class CyclePlan:
+    start: date
+    end: date
+    number: int
+    country: str
+    assessment_skipped: bool
+    assessment_target: date
+    assessment_earliest: date
+    assessment_latest: date
+    initial_advisory_end: date
+    initial_visits_max: int | None
+    training_participant_days: int
+    advisory_visits_min: int
+    advisory_visits_max: int
+    milestones: tuple[PlannedMilestone, ...]
+    rules: CountryRules
+
+    def milestone(self, code: str) -> PlannedMilestone:
+        for milestone in self.milestones:
+            if milestone.code == code:
+                return milestone
+        raise KeyError(code)
+
+    def month_of(self, day: date) -> int | None:
+        """The cycle month (1..12) that `day` falls in, or None outside the cycle."""
+        if not self.start <= day <= self.end:
+            return None
+        months = (day.year - self.start.year) * 12 + day.month - self.start.month
+        # `months` is the calendar-month distance; the cycle month may be one less.
+        n = months + 1
+        if day < month_start(self.start, n):
+            n -= 1
+        return n
+
+
+def report_release_window(plan: CyclePlan, *, assessment_on: date) -> ReleaseWindow:
+    """About 30 days after the assessment, by the end of month 5 at the latest."""
+    timing = plan.rules.cycle.timing
+    latest = month_end(plan.start, timing.report_release_last_month)
+    due = min(assessment_on + timedelta(days=timing.report_release_days_after_assessment), latest)
+    return ReleaseWindow(due=due, window_start=min(assessment_on, latest), window_end=latest)
+
+
+def plan_cycle(
+    *, start: date, number: int, rules: CountryRules, high_performing: bool = False
+) -> CyclePlan:
+    """The milestones of cycle `number` starting on `start`.
+
+    `high_performing` is the every-other-year option of a high-performing factory: when
+    set, this cycle has no assessment (and so no assessment report to release).
+    """
+    if number < 1:
+        raise ValueError("cycle numbers start at 1")
+    timing = rules.cycle.timing
+    visits = rules.cycle.visits
+    end = month_end(start, timing.cycle_months)
+    target = start + timedelta(days=timing.assessment_target_days)
+    earliest = start + timedelta(days=timing.assessment_earliest_days)
+    latest = month_end(start, timing.assessment_last_month)
+    first = number == 1
+
+    initial_end = month_end(start, timing.initial_advisory_last_month)
+    initial = PlannedMilestone(
+        code=INITIAL_ADVISORY,
+        due=initial_end,
+        window_start=start,
+        window_end=initial_end,
+        visits_min=visits.initial_first_cycle_min if first else visits.initial_later_cycles_min,
+        visits_max=visits.initial_first_cycle_max if first else None,
+    )
+    if high_performing:
+        assessment = PlannedMilestone(ASSESSMENT, None, None, None, skipped=True)
+        release = PlannedMilestone(ASSESSMENT_REPORT_RELEASE, None, None, None, skipped=True)
+    else:
+        assessment = PlannedMilestone(
+            code=ASSESSMENT, due=target, window_start=earliest, window_end=latest
+        )
+        # Counted from the target until an assessment date is known (domain.milestones).
+        release_latest = month_end(start, timing.report_release_last_month)
+        release = PlannedMilestone(
+            code=ASSESSMENT_REPORT_RELEASE,
+            due=min(
+                target + timedelta(days=timing.report_release_days_after_assessment),
+                release_latest,
+            ),
+            window_start=earliest,
+            window_end=release_latest,
+        )
+    pr1_end = month_end(start, timing.progress_report_1_month)
+    progress_report_1 = PlannedMilestone(
+        code=PROGRESS_REPORT_1,
+        due=pr1_end,
+        window_start=month_start(start, timing.progress_report_1_month),
+        window_end=pr1_end,
+    )
+    post_end = month_end(start, timing.post_assessment_last_month)
+    post_assessment = PlannedMilestone(
+        code=POST_ASSESSMENT_ADVISORY,
+        due=post_end,
+        window_start=month_start(start, timing.post_assessment_first_month),
+        window_end=post_end,
+        visits_min=visits.post_assessment_min,
+        visits_max=None,
+    )
+    pr2_end = month_end(start, timing.progress_report_2_month)
+    progress_report_2 = PlannedMilestone(
+        code=PROGRESS_REPORT_2,
+        due=pr2_end,
+        window_start=month_start(start, timing.progress_report_2_month),
+        window_end=pr2_end,
+    )
+    return CyclePlan(
+        start=start,
+        end=end,
+        number=number,
+        country=rules.country,
+        assessment_skipped=high_performing,
+        assessment_target=target,
+        assessment_earliest=earliest,
+        assessment_latest=latest,
+        initial_advisory_end=initial_end,
+        initial_visits_max=initial.visits_max,
+        training_participant_days=rules.training_participant_days,
+        advisory_visits_min=visits.advisory_per_year_min,
+        advisory_visits_max=visits.advisory_per_year_max,
+        milestones=(
+            initial,
+            assessment,
+            release,
+            progress_report_1,
+            post_assessment,
+            progress_report_2,
+        ),
+        rules=rules,
+    )

@@ -1,0 +1,126 @@
+"""A cycle as one caller sees it: its plan recomputed from the stored start, the
+documents released in reports, and the milestones derived from the visible visits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import date
+
+from services.cycles.clients import ReportsClient
+from services.cycles.domain import RELEASE_MILESTONES, VisitFact, milestone_states
+from services.cycles.models import Cycle, CyclePublic, Visit, VisitPublic
+from services.cycles.rules import CountryRules, cycle_rules
+from services.cycles.schedule import CyclePlan, plan_cycle
+from services.cycles.visibility import (
+    Audience,
+    cycle_notice,
+    shape_milestones,
+    shown_buyer_org,
+    visible_visits,
+)
+from shared.http import UpstreamError
+
+__all__ = ["cycle_view", "fact", "plan_of", "released_documents", "visit_view"]
+
+
+def plan_of(cycle: Cycle) -> CyclePlan:
+    """The cycle's schedule, with the training allowance captured when it was opened."""
+    rules = CountryRules(
+        country=cycle.country,
+        training_participant_days=cycle.training_participant_days,
+        cycle=cycle_rules(),
+    )
+    return plan_cycle(
+        start=cycle.start_date,
+        number=cycle.number,
+        rules=rules,
+        high_performing=cycle.assessment_skipped,
+    )
+
+
+def fact(visit: Visit) -> VisitFact:
+    return VisitFact(
+        id=visit.id,
+        type=visit.type,
+        status=visit.status,
+        date=visit.date,
+        buyer_org=visit.buyer_org,
+    )
+
+
+def _awaited_kinds(cycle: Cycle) -> set[str]:
+    kinds = set(RELEASE_MILESTONES)
+    if cycle.assessment_skipped:
+        kinds.discard("assessment")
+    return kinds
+
+
+async def _released_one(reports: ReportsClient, cycle: Cycle) -> list[str]:
+    known = set(cycle.released_documents)
+    if _awaited_kinds(cycle) <= known:
+        return sorted(known)
+    try:
+        documents = await reports.documents(factory_id=cycle.factory_id, cycle=cycle.number)
+    except UpstreamError as exc:
+        if exc.status != 404:  # 404: reports has no such report cycle, so nothing released
+            raise
+        documents = []
+    seen = {d.kind for d in documents if d.status == "released" and d.kind in RELEASE_MILESTONES}
+    if not seen <= known:
+        # Remembered (a release is never undone), so a finished cycle costs no call.
+        cycle.released_documents = sorted(known | seen)
+    return sorted(known | seen)
+
+
+async def released_documents(
+    reports: ReportsClient, cycles: Sequence[Cycle]
+) -> dict[str, list[str]]:
+    """Document kinds released in reports, per cycle id (asked concurrently)."""
+    found = await asyncio.gather(*(_released_one(reports, cycle) for cycle in cycles))
+    return {cycle.id: kinds for cycle, kinds in zip(cycles, found, strict=True)}
+
+
+def visit_view(visit: Visit, *, audience: Audience, org: str) -> VisitPublic:
+    buyer_org = shown_buyer_org(audience, org, visit)
+    hidden_partner = visit.buyer_org is not None and buyer_org is None
+    return VisitPublic(
+        id=visit.id,
+        cycle_id=visit.cycle_id,
+        type=visit.type,
+        status=visit.status,
+        date=visit.date,
+        end_date=visit.end_date,
+        assessors=list(visit.assessors),
+        note=None if hidden_partner else visit.note,
+        buyer_org=buyer_org,
+        created_at=visit.created_at,
+        completed_at=visit.completed_at,
+    )
+
+
+def cycle_view(
+    cycle: Cycle,
+    *,
+    visits: Sequence[Visit],
+    released: Sequence[str],
+    audience: Audience,
+    org: str,
+    today: date,
+) -> CyclePublic:
+    seen = visible_visits(audience, org, visits)
+    states = milestone_states(
+        plan_of(cycle), visits=[fact(v) for v in seen], released=released, today=today
+    )
+    return CyclePublic(
+        id=cycle.id,
+        factory_id=cycle.factory_id,
+        number=cycle.number,
+        country=cycle.country,
+        start_date=cycle.start_date,
+        end_date=cycle.end_date,
+        assessment_skipped=cycle.assessment_skipped,
+        training_participant_days=cycle.training_participant_days,
+        milestones=shape_milestones(audience, states),
+        notice=cycle_notice(audience, states),
+    )
