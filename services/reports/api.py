@@ -1,7 +1,0 @@
-"""Routes of the reports service: parse, authorise, call the domain, shape the reply."""
-
-from __future__ import annotations
-
-from fastapi import APIRouter
-
-router = APIRouter()

@@ -1,0 +1,187 @@
+"""Third-party access (TPA): a buyer asks a factory for access to its reports; the factory
+approves, declines or later revokes it. A buyer sees only its own requests, never which
+other buyers asked or hold access."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reports import domain, store_access
+from services.reports.access import Caller
+from services.reports.api import shapes
+from services.reports.api.deps import (
+    AnyMember,
+    Buyer,
+    FactoryMember,
+    ObjectId,
+    existing,
+    problems,
+)
+from services.reports.clients import EligibilityDep
+from services.reports.clock import now
+from services.reports.models import AccessRequest
+from services.reports.schemas import (
+    NO_CONTROL,
+    AccessRequestCreate,
+    AccessRequestPublic,
+    NotificationKind,
+    TpaStatus,
+)
+from shared.db import SessionDep
+from shared.errors import NotFound
+from shared.pagination import Page, PageDep
+
+router = APIRouter(tags=["third-party access"])
+
+NO_SUCH_REQUEST = "There is no such access request (or you may not see it)."
+DECISION_KINDS = {
+    TpaStatus.APPROVED: NotificationKind.TPA_APPROVED,
+    TpaStatus.DECLINED: NotificationKind.TPA_DECLINED,
+    TpaStatus.REVOKED: NotificationKind.TPA_REVOKED,
+}
+DECISION_TEXTS = {
+    TpaStatus.APPROVED: "approved your third-party access request; you can now unlock its "
+    "report cycles",
+    TpaStatus.DECLINED: "declined your third-party access request",
+    TpaStatus.REVOKED: "revoked your third-party access: cycles you unlocked stay readable, "
+    "no new ones can be unlocked",
+}
+
+
+def _concerns(caller: Caller, row: AccessRequest) -> bool:
+    if caller.role == "advisor":
+        return True
+    if caller.role == "factory":
+        return row.factory_id == caller.org
+    return row.buyer_org == caller.org
+
+
+@router.post(
+    "/access-requests",
+    status_code=201,
+    responses=existing(AccessRequestPublic, "Already pending or approved: unchanged."),
+)
+async def create_access_request(
+    body: AccessRequestCreate,
+    caller: Buyer,
+    session: SessionDep,
+    eligibility: EligibilityDep,
+    response: Response,
+) -> AccessRequestPublic:
+    """Ask a factory for third-party access to its reports (asking again after a decline or a
+    revocation makes the request pending again)."""
+    if await eligibility.factory(body.factory_id) is None:
+        raise NotFound(f"The registry has no factory {body.factory_id!r}.")
+    moment = now()
+    row, created = await store_access.request_access(
+        session, factory_id=body.factory_id, buyer=caller.principal, now=moment
+    )
+    reopened = None if created else domain.reopened_tpa_status(row.status)
+    if reopened is not None:
+        row.status, row.requested_by, row.buyer_role = reopened, caller.principal.user, caller.role
+        row.requested_at = row.updated_at = moment
+        row.decided_at = None
+        await session.flush()
+    if created or reopened is not None:
+        await store_access.notify(
+            session,
+            orgs=[row.factory_id],
+            kind=NotificationKind.TPA_REQUESTED,
+            message=f"{row.buyer_org} ({row.buyer_role}) asks for third-party access to your "
+            "reports; approve or decline with POST /access-requests/{id}/approve|decline.",
+            factory_id=row.factory_id,
+            subject_id=row.id,
+            now=moment,
+        )
+    else:
+        response.status_code = 200
+    return shapes.access_request(row)
+
+
+@router.get("/access-requests")
+async def list_access_requests(
+    caller: AnyMember,
+    session: SessionDep,
+    page: PageDep,
+    status: Annotated[TpaStatus | None, Query(description="Only requests in this state.")] = None,
+    factory_id: Annotated[
+        str | None,
+        Query(min_length=1, max_length=128, pattern=NO_CONTROL, description="Only this factory."),
+    ] = None,
+) -> Page[AccessRequestPublic]:
+    """Factories: the requests they received. Buyers: their own. Advisors: all."""
+    filters: dict[str, str | None] = {"factory_id": factory_id}
+    if caller.role == "factory":
+        if factory_id not in (None, caller.org):
+            return Page[AccessRequestPublic](items=[])
+        filters = {"factory_id": caller.org}
+    elif caller.role != "advisor":
+        filters["buyer_org"] = caller.org
+    rows, cursor = await store_access.list_access_requests(
+        session, page=page, status=status, **filters
+    )
+    return Page[AccessRequestPublic](
+        items=[shapes.access_request(r) for r in rows], next_cursor=cursor
+    )
+
+
+@router.get("/access-requests/{request_id}")
+async def get_access_request(
+    request_id: ObjectId, caller: AnyMember, session: SessionDep
+) -> AccessRequestPublic:
+    """One access request (to its factory, its buyer and advisors)."""
+    row = await store_access.access_request(session, request_id=request_id)
+    if row is None or not _concerns(caller, row):
+        raise NotFound(NO_SUCH_REQUEST)
+    return shapes.access_request(row)
+
+
+async def _decide(
+    session: AsyncSession, caller: Caller, request_id: str, action: str
+) -> AccessRequestPublic:
+    row = await store_access.access_request(session, request_id=request_id, for_update=True)
+    if row is None or row.factory_id != caller.org:
+        raise NotFound(NO_SUCH_REQUEST)
+    target = domain.tpa_transition(row.status, action)
+    if row.status == target:
+        return shapes.access_request(row)
+    moment = now()
+    row.status, row.decided_at, row.updated_at = target, moment, moment
+    await session.flush()
+    await store_access.notify(
+        session,
+        orgs=[row.buyer_org],
+        kind=DECISION_KINDS[target],
+        message=f"Factory {row.factory_id} {DECISION_TEXTS[target]}.",
+        factory_id=row.factory_id,
+        subject_id=row.id,
+        now=moment,
+    )
+    return shapes.access_request(row)
+
+
+@router.post("/access-requests/{request_id}/approve", responses=problems(409))
+async def approve_access_request(
+    request_id: ObjectId, caller: FactoryMember, session: SessionDep
+) -> AccessRequestPublic:
+    """The factory grants the buyer access to its reports (pending → approved)."""
+    return await _decide(session, caller, request_id, "approve")
+
+
+@router.post("/access-requests/{request_id}/decline", responses=problems(409))
+async def decline_access_request(
+    request_id: ObjectId, caller: FactoryMember, session: SessionDep
+) -> AccessRequestPublic:
+    """The factory refuses the request (pending → declined)."""
+    return await _decide(session, caller, request_id, "decline")
+
+
+@router.post("/access-requests/{request_id}/revoke", responses=problems(409))
+async def revoke_access_request(
+    request_id: ObjectId, caller: FactoryMember, session: SessionDep
+) -> AccessRequestPublic:
+    """The factory withdraws access (approved → revoked); unlocked cycles stay readable."""
+    return await _decide(session, caller, request_id, "revoke")

@@ -1,0 +1,85 @@
+"""Report cycles: advisors open them (the cycles service does too, through /internal);
+everyone lists the cycles of a factory they may know of."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from services.reports import store
+from services.reports.access import Verdict, can_read, covers_country, enforce
+from services.reports.api import shapes
+from services.reports.api.deps import (
+    Advisor,
+    AnyMember,
+    FactoryId,
+    existing,
+    page_of,
+    problems,
+)
+from services.reports.clients import EligibilityDep
+from services.reports.clock import now
+from services.reports.schemas import ReportCycleCreate, ReportCyclePublic, ReportCycleView
+from shared.db import SessionDep
+from shared.errors import Conflict, NotFound
+from shared.pagination import Page, PageDep
+
+router = APIRouter(tags=["report cycles"])
+
+
+@router.post(
+    "/factories/{factory_id}/cycles",
+    status_code=201,
+    responses=existing(ReportCyclePublic, "The cycle was open already.") | problems(409),
+)
+async def open_report_cycle(
+    factory_id: FactoryId,
+    body: ReportCycleCreate,
+    caller: Advisor,
+    session: SessionDep,
+    eligibility: EligibilityDep,
+    response: Response,
+) -> ReportCyclePublic:
+    """Open a report cycle of an enrolled factory (opening it again returns it)."""
+    factory = await eligibility.factory(factory_id)
+    if factory is None:
+        raise NotFound(f"The registry has no factory {factory_id!r}.")
+    enforce(covers_country(caller.principal, factory.country))
+    if factory.enrolment_status != "enrolled":
+        raise Conflict(
+            f"Factory {factory_id!r} is {factory.enrolment_status}; report cycles open once it "
+            "is enrolled (POST /v1/eligibility/factories/{id}/enrolment)."
+        )
+    cycle, created = await store.open_cycle(
+        session,
+        factory_id=factory_id,
+        cycle=body.cycle,
+        country=factory.country,
+        opened_by=caller.principal.user,
+        now=now(),
+    )
+    if not created:
+        response.status_code = 200
+    return shapes.cycle(cycle)
+
+
+def _cycle_key(view: ReportCycleView) -> str:
+    return f"{view.cycle:06d}"
+
+
+@router.get("/factories/{factory_id}/cycles")
+async def list_report_cycles(
+    factory_id: FactoryId, caller: AnyMember, session: SessionDep, page: PageDep
+) -> Page[ReportCycleView]:
+    """The factory's report cycles the caller may know of, and whether it may read each."""
+    views = []
+    for cycle, facts in await store.list_cycles_with_facts(
+        session, factory_id=factory_id, org=caller.org
+    ):
+        decision = can_read(
+            caller.principal, cycle, facts.tpa, facts.unlock, facts.share, caller.membership
+        )
+        if decision.verdict is not Verdict.NOT_FOUND:
+            views.append(
+                ReportCycleView(**shapes.cycle(cycle).model_dump(), readable=decision.allowed)
+            )
+    return page_of(views, page, key=_cycle_key)

@@ -1,0 +1,135 @@
+"""What the routes of the reports service share: the portal-member dependency (role gate +
+membership), path parameter types, the clock, and problem responses for OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Path, Request
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.reports import store_access
+from services.reports.access import Caller, enforce, member_gate
+from services.reports.clock import now
+from services.reports.models import Membership
+from services.reports.schemas import MAX_CYCLE, NO_CONTROL, NotificationKind
+from shared.app import ERROR_DESCRIPTIONS
+from shared.auth import ROLES, Principal, require
+from shared.errors import Unprocessable
+from shared.pagination import Page, PageParams, decode_cursor, encode_cursor
+
+__all__ = [
+    "Advisor",
+    "AnyMember",
+    "Buyer",
+    "Caller",
+    "CycleNumber",
+    "FactoryId",
+    "FactoryMember",
+    "FactoryOrAdvisor",
+    "ObjectId",
+    "OrgMember",
+    "existing",
+    "now",
+    "page_of",
+    "problems",
+]
+
+T = TypeVar("T")
+
+FactoryId = Annotated[
+    str,
+    Path(
+        min_length=1, max_length=128, pattern=NO_CONTROL, description="The registry's factory id."
+    ),
+]
+CycleNumber = Annotated[int, Path(ge=1, le=MAX_CYCLE, description="The cycle number (1, 2, …).")]
+ObjectId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
+
+
+async def _membership(request: Request, principal: Principal) -> Membership:
+    """Read in a short session of its own, not the request's: the first sight of a user is
+    recorded even when the request then fails (a pending user's first call is a 403, and
+    the super-user must still see the request), and an unlock does not hold a database
+    connection while it waits for billing."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker() as session:
+        row = await store_access.membership(session, org=principal.org, user=principal.user)
+        if row is not None:
+            return row
+        row, pending = await store_access.join_portal(session, principal=principal, now=now())
+        if pending:
+            await store_access.notify(
+                session,
+                orgs=[principal.org],
+                kind=NotificationKind.MEMBERSHIP_REQUESTED,
+                message=(
+                    f"{principal.user} asks to join your organisation on the portal; "
+                    "the super-user approves with POST /memberships/{user}/approve."
+                ),
+                now=now(),
+            )
+        await session.commit()
+        return row
+
+
+def member(*roles: str) -> Any:
+    """Depends on the caller holding one of `roles` and, unless an advisor, an approved
+    portal membership of its organisation (a pending member gets 403 everywhere)."""
+    role_gate = require(*roles)
+
+    # A default rather than Annotated[…]: the annotation would name a local variable, which
+    # FastAPI cannot resolve under `from __future__ import annotations`.
+    async def dependency(request: Request, principal: Principal = role_gate) -> Caller:
+        membership = None if principal.role == "advisor" else await _membership(request, principal)
+        enforce(member_gate(principal, membership))
+        return Caller(principal, membership)
+
+    dependency.__roles__ = roles  # type: ignore[attr-defined]  # read into OpenAPI x-roles
+    return Depends(dependency)
+
+
+AnyMember = Annotated[Caller, member(*ROLES)]
+Buyer = Annotated[Caller, member("partner", "participant")]
+OrgMember = Annotated[Caller, member("partner", "participant", "factory")]
+FactoryOrAdvisor = Annotated[Caller, member("factory", "advisor")]
+Advisor = Annotated[Caller, member("advisor")]
+FactoryMember = Annotated[Caller, member("factory")]
+
+_EXTRA_DESCRIPTIONS = {
+    "402": "No report credits left: buy credits (POST /v1/billing/invoices) and try again.",
+}
+
+
+def existing(model: type[BaseModel], description: str) -> dict[int | str, dict[str, Any]]:
+    """The 200 of a create that found what it would create (returned unchanged)."""
+    return {200: {"description": description, "model": model}}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem statuses a route adds to the common ones."""
+    return {
+        code: {
+            "description": _EXTRA_DESCRIPTIONS.get(str(code)) or ERROR_DESCRIPTIONS[str(code)],
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+        for code in codes
+    }
+
+
+def page_of(items: list[T], page: PageParams, *, key: Callable[[T], str]) -> Page[T]:
+    """Keyset pagination of a short list already filtered in Python (by an access rule that
+    lives in `access.py` rather than in SQL)."""
+    ordered = sorted(items, key=key)
+    if page.cursor is not None:
+        after = decode_cursor(page.cursor)
+        if len(after) != 1 or not isinstance(after[0], str):
+            raise Unprocessable("The cursor does not belong to this list.")
+        ordered = [item for item in ordered if key(item) > after[0]]
+    chosen = ordered[: page.limit]
+    more = len(ordered) > page.limit
+    return Page[T](items=chosen, next_cursor=encode_cursor([key(chosen[-1])]) if more else None)

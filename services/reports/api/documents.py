@@ -1,0 +1,200 @@
+"""Report documents: drafts by their authors, release by advisors, reading by whoever may
+read the cycle (drafts: advisors, and the factory its own progress report 1)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reports import domain, store, store_access, store_portal
+from services.reports.access import Caller, can_draft, document_visible, enforce
+from services.reports.api import shapes
+from services.reports.api.deps import (
+    Advisor,
+    AnyMember,
+    CycleNumber,
+    FactoryId,
+    FactoryMember,
+    FactoryOrAdvisor,
+    ObjectId,
+    page_of,
+    problems,
+)
+from services.reports.api.lookups import readable_cycle, visible_document
+from services.reports.clients import EligibilityClient, EligibilityDep
+from services.reports.clock import now
+from services.reports.models import ReportCycle, ReportDocument
+from services.reports.schemas import (
+    DocumentKind,
+    NotificationKind,
+    ReportCreate,
+    ReportPublic,
+    ReportSummary,
+    ReportUpdate,
+)
+from shared.db import SessionDep
+from shared.errors import Conflict
+from shared.pagination import Page, PageDep
+
+router = APIRouter(tags=["reports"])
+
+KIND_NAMES = {
+    DocumentKind.ASSESSMENT: "assessment report",
+    DocumentKind.PROGRESS_REPORT_1: "progress report 1",
+    DocumentKind.PROGRESS_REPORT_2: "progress report 2",
+    DocumentKind.ADVISORY_LOG: "advisory log entry",
+}
+
+
+async def _reply(session: AsyncSession, document: ReportDocument) -> ReportPublic:
+    findings = None
+    if document.kind == DocumentKind.ASSESSMENT:
+        findings = await store.findings_of(session, document_id=document.id)
+    return shapes.report(document, findings)
+
+
+@router.post(
+    "/factories/{factory_id}/cycles/{cycle}/reports", status_code=201, responses=problems(409)
+)
+async def create_report(
+    factory_id: FactoryId,
+    cycle: CycleNumber,
+    body: ReportCreate,
+    caller: FactoryOrAdvisor,
+    session: SessionDep,
+) -> ReportPublic:
+    """Create a draft: advisors the assessment, PR2 and advisory log; the factory its PR1."""
+    report_cycle = await readable_cycle(session, caller, factory_id, cycle)
+    enforce(can_draft(caller.principal, report_cycle, body.kind))
+    domain.check_draft(
+        kind=body.kind,
+        has_findings=bool(body.findings),
+        existing_kinds=await store.document_kinds(session, cycle_id=report_cycle.id),
+    )
+    document = await store.add_document(
+        session,
+        cycle=report_cycle,
+        kind=body.kind,
+        title=body.title,
+        body=body.body,
+        author=caller.principal,
+        now=now(),
+    )
+    if body.kind is DocumentKind.ASSESSMENT:
+        await store.replace_findings(session, document_id=document.id, findings=body.findings or [])
+    return await _reply(session, document)
+
+
+@router.get("/factories/{factory_id}/cycles/{cycle}/reports")
+async def list_reports(
+    factory_id: FactoryId,
+    cycle: CycleNumber,
+    caller: AnyMember,
+    session: SessionDep,
+    page: PageDep,
+) -> Page[ReportSummary]:
+    """The cycle's documents the caller may see: released ones (and drafts for their authors)."""
+    report_cycle = await readable_cycle(session, caller, factory_id, cycle)
+    visible = [
+        shapes.report_summary(document)
+        for document in await store.list_documents(session, cycle_id=report_cycle.id)
+        if document_visible(caller.principal, document)
+    ]
+    return page_of(visible, page, key=lambda summary: summary.id)
+
+
+@router.get("/reports/{report_id}")
+async def get_report(report_id: ObjectId, caller: AnyMember, session: SessionDep) -> ReportPublic:
+    """One document, with its findings when it is an assessment report."""
+    document, _ = await visible_document(session, caller, report_id)
+    return await _reply(session, document)
+
+
+@router.patch("/reports/{report_id}", responses=problems(409))
+async def update_report(
+    report_id: ObjectId, body: ReportUpdate, caller: FactoryOrAdvisor, session: SessionDep
+) -> ReportPublic:
+    """Change a draft (its author's role only; released or submitted documents are final)."""
+    document, cycle = await visible_document(session, caller, report_id, for_update=True)
+    enforce(can_draft(caller.principal, cycle, document.kind))
+    domain.check_editable(document, has_findings=body.findings is not None)
+    if body.title is not None:
+        document.title = body.title
+    if "body" in body.model_fields_set:
+        document.body = body.body
+    document.updated_at = now()
+    if body.findings is not None:
+        await store.replace_findings(session, document_id=document.id, findings=body.findings)
+    await session.flush()
+    return await _reply(session, document)
+
+
+@router.post("/reports/{report_id}/submit", responses=problems(409))
+async def submit_report(
+    report_id: ObjectId, caller: FactoryMember, session: SessionDep
+) -> ReportPublic:
+    """The factory hands its progress report 1 to Better Work (submitting again is a no-op)."""
+    document, cycle = await visible_document(session, caller, report_id, for_update=True)
+    enforce(can_draft(caller.principal, cycle, document.kind))
+    if document.status != "draft":
+        raise Conflict("This progress report is released already.")
+    if document.submitted_at is None:
+        document.submitted_at = document.updated_at = now()
+        await session.flush()
+    return await _reply(session, document)
+
+
+@router.post("/reports/{report_id}/release", responses=problems(409))
+async def release_report(
+    report_id: ObjectId, caller: Advisor, session: SessionDep, eligibility: EligibilityDep
+) -> ReportPublic:
+    """Release a draft: visible to the factory and to buyers with access (again: no-op)."""
+    document, cycle = await visible_document(session, caller, report_id, for_update=True)
+    if not domain.check_releasable(document):
+        return await _reply(session, document)
+    moment = now()
+    document.status, document.released_at, document.updated_at = "released", moment, moment
+    await session.flush()
+    if document.kind == DocumentKind.ASSESSMENT:
+        await _on_assessment_released(session, caller, document, cycle, eligibility)
+    await store_access.notify(
+        session,
+        orgs=await store_access.readers_of_cycle(session, cycle=cycle),
+        kind=NotificationKind.DOCUMENT_RELEASED,
+        message=(
+            f"The {KIND_NAMES[DocumentKind(document.kind)]} of factory {cycle.factory_id}, "
+            f"cycle {cycle.cycle}, is released: {document.title}"
+        )[:1000],
+        factory_id=cycle.factory_id,
+        cycle=cycle.cycle,
+        subject_id=document.id,
+        now=moment,
+    )
+    return await _reply(session, document)
+
+
+async def _on_assessment_released(
+    session: AsyncSession,
+    caller: Caller,
+    document: ReportDocument,
+    cycle: ReportCycle,
+    eligibility: EligibilityClient,
+) -> None:
+    """Its non-compliances join the live plan; the portal shows it if it is the newest."""
+    findings = await store.findings_of(session, document_id=document.id)
+    await store.add_plan_items(
+        session,
+        cycle=cycle,
+        items=domain.plan_items_from_findings(findings),
+        actor=caller.principal,
+        now=now(),
+    )
+    shown = await store_portal.public_factory(session, factory_id=cycle.factory_id)
+    if not domain.is_newer_assessment(
+        shown_cycle=None if shown is None else shown.cycle, released_cycle=cycle.cycle
+    ):
+        return
+    factory = await eligibility.factory(cycle.factory_id)
+    name = factory.name if factory else (shown.name if shown else cycle.factory_id)
+    country = factory.country if factory else cycle.country
+    await store_portal.publish_assessment(session, document=document, name=name, country=country)

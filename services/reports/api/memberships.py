@@ -1,0 +1,50 @@
+"""Portal memberships: the super-user (an organisation's first user) sees its members and
+approves the pending ones."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from services.reports import store_access
+from services.reports.access import can_manage_members, enforce
+from services.reports.api import shapes
+from services.reports.api.deps import OrgMember
+from services.reports.clock import now
+from services.reports.schemas import NO_CONTROL, MembershipPublic, MembershipStatus
+from shared.db import SessionDep
+from shared.errors import NotFound
+from shared.pagination import Page, PageDep
+
+router = APIRouter(tags=["memberships"])
+
+UserId = Annotated[
+    str, Path(min_length=1, max_length=128, pattern=NO_CONTROL, description="The user's id (sub).")
+]
+
+
+@router.get("/memberships")
+async def list_memberships(
+    caller: OrgMember, session: SessionDep, page: PageDep
+) -> Page[MembershipPublic]:
+    """Your organisation's portal members, pending ones included (super-user only)."""
+    enforce(can_manage_members(caller.principal, caller.membership))
+    rows, cursor = await store_access.list_memberships(session, org=caller.org, page=page)
+    return Page[MembershipPublic](items=[shapes.membership(r) for r in rows], next_cursor=cursor)
+
+
+@router.post("/memberships/{user}/approve")
+async def approve_membership(
+    user: UserId, caller: OrgMember, session: SessionDep
+) -> MembershipPublic:
+    """Approve a pending member of your organisation (approving again is a no-op)."""
+    enforce(can_manage_members(caller.principal, caller.membership))
+    row = await store_access.membership(session, org=caller.org, user=user)
+    if row is None:
+        raise NotFound(f"{user!r} has not asked to join {caller.org!r} on the portal.")
+    if row.status != MembershipStatus.ACTIVE:
+        row.status = MembershipStatus.ACTIVE
+        row.approved_at, row.approved_by = now(), caller.principal.user
+        await session.flush()
+    return shapes.membership(row)

@@ -1,0 +1,76 @@
+"""Notifications per organisation, and zero-tolerance alerts that advisors raise."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.reports import store_access, store_portal
+from services.reports.access import covers_country, enforce
+from services.reports.api import shapes
+from services.reports.api.deps import Advisor, AnyMember, FactoryId
+from services.reports.clients import EligibilityDep
+from services.reports.clock import now
+from services.reports.schemas import (
+    NotificationKind,
+    NotificationPublic,
+    ZeroToleranceAlertCreate,
+    ZeroToleranceAlertPublic,
+)
+from shared.db import SessionDep
+from shared.errors import NotFound
+from shared.pagination import Page, PageDep
+
+router = APIRouter(tags=["notifications"])
+
+
+@router.get("/notifications")
+async def list_notifications(
+    caller: AnyMember,
+    session: SessionDep,
+    page: PageDep,
+    kind: Annotated[NotificationKind | None, Query(description="Only this kind.")] = None,
+) -> Page[NotificationPublic]:
+    """Your organisation's notifications, oldest first (keep `next_cursor` to read on)."""
+    rows, cursor = await store_access.list_notifications(
+        session, org=caller.org, page=page, kind=kind
+    )
+    return Page[NotificationPublic](
+        items=[shapes.notification(r) for r in rows], next_cursor=cursor
+    )
+
+
+@router.post("/factories/{factory_id}/zero-tolerance-alerts", status_code=201)
+async def raise_zero_tolerance_alert(
+    factory_id: FactoryId,
+    body: ZeroToleranceAlertCreate,
+    caller: Advisor,
+    session: SessionDep,
+    eligibility: EligibilityDep,
+) -> ZeroToleranceAlertPublic:
+    """Raise a zero-tolerance alert: partners with approved TPA on the factory are notified."""
+    factory = await eligibility.factory(factory_id)
+    if factory is None:
+        raise NotFound(f"The registry has no factory {factory_id!r}.")
+    enforce(covers_country(caller.principal, factory.country))
+    moment = now()
+    partners = await store_access.partners_with_approved_tpa(session, factory_id=factory_id)
+    alert = await store_portal.add_alert(
+        session,
+        factory_id=factory_id,
+        summary=body.summary,
+        raised_by=caller.principal,
+        notified_partners=len(partners),
+        now=moment,
+    )
+    await store_access.notify(
+        session,
+        orgs=partners,
+        kind=NotificationKind.ZERO_TOLERANCE_ALERT,
+        message=f"Zero-tolerance alert at {factory.name} ({factory_id}): {body.summary}"[:1000],
+        factory_id=factory_id,
+        subject_id=alert.id,
+        now=moment,
+    )
+    return ZeroToleranceAlertPublic.model_validate(alert, from_attributes=True)

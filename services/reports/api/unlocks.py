@@ -1,0 +1,82 @@
+"""Unlocking a report cycle (participants: one credit; partners: their footprint) and
+listing the organisation's unlocks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.reports import store_access, unlocking
+from services.reports.api import shapes
+from services.reports.api.deps import Buyer, existing, problems
+from services.reports.clients import BillingDep
+from services.reports.schemas import NO_CONTROL, UnlockCreate, UnlockPublic
+from shared.db import SessionDep
+from shared.idempotency import IdempotencyKey, idempotent
+from shared.pagination import Page, PageDep
+
+router = APIRouter(tags=["unlocks"])
+
+
+@router.post(
+    "/unlocks",
+    status_code=201,
+    response_model=UnlockPublic,
+    responses=existing(UnlockPublic, "Already unlocked: the same unlock, free.")
+    | problems(402, 409),
+)
+async def create_unlock(
+    body: UnlockCreate,
+    caller: Buyer,
+    request: Request,
+    session: SessionDep,
+    billing: BillingDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Unlock a report cycle: participants spend one credit (402 when none are left),
+    partners use their footprint (403 when full); both need the factory's approved TPA.
+    Unlocking an unlocked cycle is free and returns the same unlock."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    already = await unlocking.active_unlock(
+        sessionmaker, org=caller.org, factory_id=body.factory_id, cycle=body.cycle
+    )
+
+    async def run() -> UnlockPublic:
+        result = await unlocking.unlock_cycle(
+            sessionmaker=sessionmaker,
+            billing=billing,
+            caller=caller,
+            factory_id=body.factory_id,
+            cycle=body.cycle,
+        )
+        return shapes.unlock(result.unlock)
+
+    return await idempotent(
+        request=request,
+        session=session,
+        scope=f"unlocks:{caller.org}",
+        key=idempotency_key,
+        payload=body.model_dump(),
+        run=run,
+        status_code=200 if already is not None else 201,
+    )
+
+
+@router.get("/unlocks")
+async def list_unlocks(
+    caller: Buyer,
+    session: SessionDep,
+    page: PageDep,
+    factory_id: Annotated[
+        str | None,
+        Query(min_length=1, max_length=128, pattern=NO_CONTROL, description="Only this factory."),
+    ] = None,
+) -> Page[UnlockPublic]:
+    """The report cycles your organisation unlocked."""
+    rows, cursor = await store_access.list_unlocks(
+        session, org=caller.org, page=page, factory_id=factory_id
+    )
+    return Page[UnlockPublic](items=[shapes.unlock(r) for r in rows], next_cursor=cursor)

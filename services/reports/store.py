@@ -1,0 +1,400 @@
+"""Database queries of the reports service: report cycles, documents and their findings,
+improvement plans, and the access facts a decision reads. Session in, rows out; nothing
+here commits (the request's session dependency does).
+
+Third-party access, unlocks, shares, memberships and notifications are in
+`store_access.py`; the transparency portal in `store_portal.py`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import SQLModel, col, select
+
+from services.reports.domain import NewPlanItem
+from services.reports.models import (
+    AccessRequest,
+    AssessmentFinding,
+    PlanItem,
+    PlanItemEvent,
+    ReportCycle,
+    ReportDocument,
+    ReportShare,
+    Unlock,
+)
+from services.reports.schemas import FindingIn
+from shared.auth import Principal
+from shared.errors import Conflict
+from shared.ids import new_id
+
+__all__ = [
+    "Facts",
+    "add_document",
+    "add_plan_items",
+    "assessment_of",
+    "cycle_with_facts",
+    "document_kinds",
+    "document_with_facts",
+    "findings_of",
+    "get_cycle",
+    "history_of",
+    "insert_ignoring_conflict",
+    "list_cycles_with_facts",
+    "list_documents",
+    "open_cycle",
+    "plan_item_with_facts",
+    "plan_items",
+    "replace_findings",
+    "sort_key",
+    "update_plan_item",
+]
+
+
+def sort_key(attribute: Any) -> InstrumentedAttribute[Any]:
+    """A model attribute as the keyset column `shared.pagination.paginate` expects."""
+    return cast(InstrumentedAttribute[Any], attribute)
+
+
+async def insert_ignoring_conflict(
+    session: AsyncSession, model: type[SQLModel], values: dict[str, Any], *, on: Sequence[str]
+) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted. Unlike catching an
+    IntegrityError, it leaves the transaction usable (and on PostgreSQL it waits for a
+    concurrent insert of the same key to commit or roll back, so the loser sees the winner)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=list(on))
+    result = await session.execute(statement)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """The caller organisation's access rows for one cycle (see `access.can_read`)."""
+
+    tpa: AccessRequest | None = None
+    unlock: Unlock | None = None
+    share: ReportShare | None = None
+
+
+def _with_facts(statement: Any, org: str) -> Any:
+    """Outer-join the caller's TPA, unlock and received share onto a select of ReportCycle."""
+    return (
+        statement.outerjoin(
+            AccessRequest,
+            sa.and_(
+                col(AccessRequest.factory_id) == col(ReportCycle.factory_id),
+                col(AccessRequest.buyer_org) == org,
+            ),
+        )
+        .outerjoin(
+            Unlock,
+            sa.and_(
+                col(Unlock.report_cycle_id) == col(ReportCycle.id),
+                col(Unlock.buyer_org) == org,
+            ),
+        )
+        .outerjoin(
+            ReportShare,
+            sa.and_(
+                col(ReportShare.report_cycle_id) == col(ReportCycle.id),
+                col(ReportShare.with_org) == org,
+            ),
+        )
+    )
+
+
+async def cycle_with_facts(
+    session: AsyncSession, *, factory_id: str, cycle: int, org: str
+) -> tuple[ReportCycle, Facts] | None:
+    """One round trip: the cycle and what the caller's organisation holds on it."""
+    statement = _with_facts(
+        sa.select(ReportCycle, AccessRequest, Unlock, ReportShare)
+        .where(col(ReportCycle.factory_id) == factory_id, col(ReportCycle.cycle) == cycle)
+        .limit(1),
+        org,
+    )
+    row = (await session.execute(statement)).first()
+    if row is None:
+        return None
+    return row[0], Facts(row[1], row[2], row[3])
+
+
+async def list_cycles_with_facts(
+    session: AsyncSession, *, factory_id: str, org: str
+) -> list[tuple[ReportCycle, Facts]]:
+    statement = _with_facts(
+        sa.select(ReportCycle, AccessRequest, Unlock, ReportShare)
+        .where(col(ReportCycle.factory_id) == factory_id)
+        .order_by(col(ReportCycle.cycle), col(ReportShare.id)),
+        org,
+    )
+    seen: dict[str, tuple[ReportCycle, Facts]] = {}
+    for cycle, tpa, unlock, share in (await session.execute(statement)).all():
+        seen.setdefault(cycle.id, (cycle, Facts(tpa, unlock, share)))
+    return list(seen.values())
+
+
+async def document_with_facts(
+    session: AsyncSession, *, document_id: str, org: str, for_update: bool = False
+) -> tuple[ReportDocument, ReportCycle, Facts] | None:
+    """The document, its cycle and the caller's facts; `for_update` locks the document
+    (edits and releases of one document happen one after the other)."""
+    statement = (
+        sa.select(ReportDocument, ReportCycle, AccessRequest, Unlock, ReportShare)
+        .join(ReportCycle, col(ReportCycle.id) == col(ReportDocument.report_cycle_id))
+        .where(col(ReportDocument.id) == document_id)
+        .limit(1)
+    )
+    if for_update:
+        statement = statement.with_for_update(of=ReportDocument)
+    statement = _with_facts(statement, org)
+    row = (await session.execute(statement)).first()
+    if row is None:
+        return None
+    return row[0], row[1], Facts(row[2], row[3], row[4])
+
+
+async def plan_item_with_facts(
+    session: AsyncSession, *, item_id: str, org: str
+) -> tuple[PlanItem, ReportCycle, Facts] | None:
+    statement = _with_facts(
+        sa.select(PlanItem, ReportCycle, AccessRequest, Unlock, ReportShare)
+        .join(ReportCycle, col(ReportCycle.id) == col(PlanItem.report_cycle_id))
+        .where(col(PlanItem.id) == item_id)
+        .limit(1)
+        .with_for_update(of=PlanItem),  # two edits at once: history in order, none lost
+        org,
+    )
+    row = (await session.execute(statement)).first()
+    if row is None:
+        return None
+    return row[0], row[1], Facts(row[2], row[3], row[4])
+
+
+async def get_cycle(session: AsyncSession, *, factory_id: str, cycle: int) -> ReportCycle | None:
+    statement = select(ReportCycle).where(
+        col(ReportCycle.factory_id) == factory_id, col(ReportCycle.cycle) == cycle
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def open_cycle(
+    session: AsyncSession,
+    *,
+    factory_id: str,
+    cycle: int,
+    country: str,
+    opened_by: str,
+    now: datetime,
+) -> tuple[ReportCycle, bool]:
+    """Open the cycle, or find it open already: (cycle, True when opened now)."""
+    created = await insert_ignoring_conflict(
+        session,
+        ReportCycle,
+        {
+            "id": new_id("rcy"),
+            "factory_id": factory_id,
+            "cycle": cycle,
+            "country": country.upper(),
+            "opened_by": opened_by,
+            "opened_at": now,
+        },
+        on=["factory_id", "cycle"],
+    )
+    found = await get_cycle(session, factory_id=factory_id, cycle=cycle)
+    assert found is not None
+    return found, created
+
+
+# --- documents ---------------------------------------------------------------------------
+
+
+async def document_kinds(session: AsyncSession, *, cycle_id: str) -> list[str]:
+    statement = select(ReportDocument.kind).where(col(ReportDocument.report_cycle_id) == cycle_id)
+    return list((await session.execute(statement)).scalars().all())
+
+
+async def list_documents(session: AsyncSession, *, cycle_id: str) -> list[ReportDocument]:
+    statement = (
+        select(ReportDocument)
+        .where(col(ReportDocument.report_cycle_id) == cycle_id)
+        .order_by(col(ReportDocument.id))
+    )
+    return list((await session.execute(statement)).scalars().all())
+
+
+async def add_document(
+    session: AsyncSession,
+    *,
+    cycle: ReportCycle,
+    kind: str,
+    title: str,
+    body: str | None,
+    author: Principal,
+    now: datetime,
+) -> ReportDocument:
+    document = ReportDocument(
+        id=new_id("doc"),
+        report_cycle_id=cycle.id,
+        factory_id=cycle.factory_id,
+        cycle=cycle.cycle,
+        kind=kind,
+        title=title,
+        body=body,
+        status="draft",
+        author_org=author.org,
+        author_role=author.role,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(document)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent draft of the same kind won the race
+        raise Conflict(f"This cycle already has a {kind} document.") from exc
+    return document
+
+
+async def replace_findings(
+    session: AsyncSession, *, document_id: str, findings: Iterable[FindingIn]
+) -> list[AssessmentFinding]:
+    await session.execute(
+        sa.delete(AssessmentFinding).where(col(AssessmentFinding.document_id) == document_id)
+    )
+    rows = [
+        AssessmentFinding(
+            id=new_id("fnd"),
+            document_id=document_id,
+            ordinal=ordinal,
+            cluster=finding.cluster,
+            question=finding.question,
+            publicly_reported=finding.publicly_reported,
+            compliant=finding.compliant,
+            detail=finding.detail,
+        )
+        for ordinal, finding in enumerate(findings)
+    ]
+    session.add_all(rows)
+    await session.flush()
+    return rows
+
+
+async def findings_of(session: AsyncSession, *, document_id: str) -> list[AssessmentFinding]:
+    statement = (
+        select(AssessmentFinding)
+        .where(col(AssessmentFinding.document_id) == document_id)
+        .order_by(col(AssessmentFinding.ordinal))
+    )
+    return list((await session.execute(statement)).scalars().all())
+
+
+async def assessment_of(session: AsyncSession, *, cycle_id: str) -> ReportDocument | None:
+    statement = select(ReportDocument).where(
+        col(ReportDocument.report_cycle_id) == cycle_id,
+        col(ReportDocument.kind) == "assessment",
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+# --- improvement plan --------------------------------------------------------------------
+
+
+def _event(
+    item_id: str, action: str, actor: Principal, changes: dict[str, Any], now: datetime
+) -> PlanItemEvent:
+    return PlanItemEvent(
+        id=new_id("pie"),
+        item_id=item_id,
+        action=action,
+        actor_org=actor.org,
+        actor_role=actor.role,
+        changes=json.dumps(changes, default=str),
+        at=now,
+    )
+
+
+async def add_plan_items(
+    session: AsyncSession,
+    *,
+    cycle: ReportCycle,
+    items: Iterable[NewPlanItem],
+    actor: Principal,
+    now: datetime,
+) -> list[PlanItem]:
+    rows: list[PlanItem] = []
+    for item in items:
+        row = PlanItem(
+            id=new_id("ipi"),
+            report_cycle_id=cycle.id,
+            factory_id=cycle.factory_id,
+            cycle=cycle.cycle,
+            source=item.source,
+            title=item.title,
+            detail=item.detail,
+            owner=item.owner,
+            due_date=item.due_date,
+            status=item.status,
+            finding_id=item.finding_id,
+            created_at=now,
+            updated_at=now,
+        )
+        rows.append(row)
+        session.add(row)
+        session.add(_event(row.id, "created", actor, {}, now))
+    await session.flush()
+    return rows
+
+
+async def update_plan_item(
+    session: AsyncSession,
+    *,
+    item: PlanItem,
+    changes: dict[str, list[Any]],
+    values: dict[str, Any],
+    actor: Principal,
+    now: datetime,
+) -> None:
+    if not changes:
+        return
+    for field, value in values.items():
+        setattr(item, field, value)
+    item.updated_at = now
+    session.add(_event(item.id, "updated", actor, changes, now))
+    await session.flush()
+
+
+async def plan_items(session: AsyncSession, *, cycle_id: str) -> list[PlanItem]:
+    statement = (
+        select(PlanItem)
+        .where(col(PlanItem.report_cycle_id) == cycle_id)
+        .order_by(col(PlanItem.created_at), col(PlanItem.id))
+    )
+    return list((await session.execute(statement)).scalars().all())
+
+
+async def history_of(
+    session: AsyncSession, *, item_ids: Sequence[str]
+) -> dict[str, list[PlanItemEvent]]:
+    history: dict[str, list[PlanItemEvent]] = {item_id: [] for item_id in item_ids}
+    if not item_ids:
+        return history
+    statement = (
+        select(PlanItemEvent)
+        .where(col(PlanItemEvent.item_id).in_(item_ids))
+        .order_by(col(PlanItemEvent.at), col(PlanItemEvent.id))
+    )
+    for event in (await session.execute(statement)).scalars().all():
+        history[event.item_id].append(event)
+    return history

@@ -1,0 +1,370 @@
+"""Database queries for who holds what: third-party access, unlocks, shares, portal
+memberships and notifications. Session in, rows out; nothing here commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from services.reports.models import (
+    AccessRequest,
+    Membership,
+    Notification,
+    PortalOrganisation,
+    ReportCycle,
+    ReportShare,
+    Unlock,
+)
+from services.reports.schemas import MembershipStatus, NotificationKind, TpaStatus
+from services.reports.store import insert_ignoring_conflict, sort_key
+from shared.auth import Principal
+from shared.ids import new_id
+from shared.pagination import PageParams, paginate
+
+__all__ = [
+    "Listing",
+    "access_request",
+    "activate_unlock",
+    "add_share",
+    "forget_unlock",
+    "get_tpa",
+    "join_portal",
+    "list_access_requests",
+    "list_memberships",
+    "list_notifications",
+    "list_shares",
+    "list_unlocks",
+    "membership",
+    "notify",
+    "partners_with_approved_tpa",
+    "readers_of_cycle",
+    "request_access",
+    "reserve_unlock",
+    "shared_cycles",
+    "unlock_of",
+    "unlocked_cycles",
+]
+
+ACTIVE, PENDING = "active", "pending"
+Listing = tuple[list[Any], str | None]
+
+
+# --- third-party access ------------------------------------------------------------------
+
+
+async def get_tpa(session: AsyncSession, *, factory_id: str, org: str) -> AccessRequest | None:
+    statement = select(AccessRequest).where(
+        col(AccessRequest.factory_id) == factory_id, col(AccessRequest.buyer_org) == org
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def access_request(
+    session: AsyncSession, *, request_id: str, for_update: bool = False
+) -> AccessRequest | None:
+    statement = select(AccessRequest).where(col(AccessRequest.id) == request_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def request_access(
+    session: AsyncSession, *, factory_id: str, buyer: Principal, now: datetime
+) -> tuple[AccessRequest, bool]:
+    """The buyer's request for this factory, created if new: (row, True when created)."""
+    created = await insert_ignoring_conflict(
+        session,
+        AccessRequest,
+        {
+            "id": new_id("tpa"),
+            "factory_id": factory_id,
+            "buyer_org": buyer.org,
+            "buyer_role": buyer.role,
+            "status": TpaStatus.PENDING,
+            "requested_by": buyer.user,
+            "requested_at": now,
+            "updated_at": now,
+        },
+        on=["factory_id", "buyer_org"],
+    )
+    statement = (
+        select(AccessRequest)
+        .where(
+            col(AccessRequest.factory_id) == factory_id, col(AccessRequest.buyer_org) == buyer.org
+        )
+        .with_for_update()
+    )
+    row = (await session.execute(statement)).scalar_one()
+    return row, created
+
+
+async def list_access_requests(
+    session: AsyncSession,
+    *,
+    page: PageParams,
+    factory_id: str | None = None,
+    buyer_org: str | None = None,
+    status: str | None = None,
+) -> Listing:
+    statement = select(AccessRequest)
+    if factory_id is not None:
+        statement = statement.where(col(AccessRequest.factory_id) == factory_id)
+    if buyer_org is not None:
+        statement = statement.where(col(AccessRequest.buyer_org) == buyer_org)
+    if status is not None:
+        statement = statement.where(col(AccessRequest.status) == status)
+    return await paginate(session, statement, page, key=[sort_key(AccessRequest.id)])
+
+
+async def partners_with_approved_tpa(session: AsyncSession, *, factory_id: str) -> list[str]:
+    statement = select(AccessRequest.buyer_org).where(
+        col(AccessRequest.factory_id) == factory_id,
+        col(AccessRequest.status) == TpaStatus.APPROVED,
+        col(AccessRequest.buyer_role) == "partner",
+    )
+    return sorted((await session.execute(statement)).scalars().all())
+
+
+# --- unlocks -----------------------------------------------------------------------------
+
+
+async def unlock_of(session: AsyncSession, *, cycle_id: str, org: str) -> Unlock | None:
+    statement = (
+        select(Unlock)
+        .where(col(Unlock.report_cycle_id) == cycle_id, col(Unlock.buyer_org) == org)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def reserve_unlock(
+    session: AsyncSession, *, cycle: ReportCycle, buyer: Principal, now: datetime
+) -> Unlock:
+    """The organisation's unlock of the cycle: a new `pending` one, or the one that exists
+    (active: already unlocked; pending: an earlier attempt whose id billing knows)."""
+    await insert_ignoring_conflict(
+        session,
+        Unlock,
+        {
+            "id": new_id("unl"),
+            "report_cycle_id": cycle.id,
+            "factory_id": cycle.factory_id,
+            "cycle": cycle.cycle,
+            "buyer_org": buyer.org,
+            "buyer_role": buyer.role,
+            "status": PENDING,
+            "charged_credits": 0,
+            "created_by": buyer.user,
+            "created_at": now,
+        },
+        on=["report_cycle_id", "buyer_org"],
+    )
+    found = await unlock_of(session, cycle_id=cycle.id, org=buyer.org)
+    assert found is not None
+    return found
+
+
+async def activate_unlock(
+    session: AsyncSession, *, unlock_id: str, charged_credits: int, year: int | None, now: datetime
+) -> Unlock | None:
+    await session.execute(
+        sa.update(Unlock)
+        .where(col(Unlock.id) == unlock_id, col(Unlock.status) == PENDING)
+        .values(
+            status=ACTIVE, charged_credits=charged_credits, footprint_year=year, completed_at=now
+        )
+    )
+    statement = (
+        select(Unlock).where(col(Unlock.id) == unlock_id).execution_options(populate_existing=True)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def forget_unlock(session: AsyncSession, *, unlock_id: str) -> None:
+    """Drop a pending unlock whose payment was refused or refunded."""
+    await session.execute(
+        sa.delete(Unlock).where(col(Unlock.id) == unlock_id, col(Unlock.status) == PENDING)
+    )
+
+
+async def list_unlocks(
+    session: AsyncSession, *, org: str, page: PageParams, factory_id: str | None = None
+) -> Listing:
+    statement = select(Unlock).where(col(Unlock.buyer_org) == org, col(Unlock.status) == ACTIVE)
+    if factory_id is not None:
+        statement = statement.where(col(Unlock.factory_id) == factory_id)
+    return await paginate(session, statement, page, key=[sort_key(Unlock.id)])
+
+
+async def unlocked_cycles(session: AsyncSession, *, org: str, factory_id: str) -> list[int]:
+    statement = select(Unlock.cycle).where(
+        col(Unlock.buyer_org) == org,
+        col(Unlock.factory_id) == factory_id,
+        col(Unlock.status) == ACTIVE,
+    )
+    return sorted(set((await session.execute(statement)).scalars().all()))
+
+
+# --- shares ------------------------------------------------------------------------------
+
+
+async def add_share(
+    session: AsyncSession,
+    *,
+    cycle: ReportCycle,
+    unlock_id: str,
+    sharer: Principal,
+    with_org: str,
+    now: datetime,
+) -> tuple[ReportShare, bool]:
+    created = await insert_ignoring_conflict(
+        session,
+        ReportShare,
+        {
+            "id": new_id("shr"),
+            "report_cycle_id": cycle.id,
+            "factory_id": cycle.factory_id,
+            "cycle": cycle.cycle,
+            "from_org": sharer.org,
+            "with_org": with_org,
+            "unlock_id": unlock_id,
+            "created_by": sharer.user,
+            "created_at": now,
+        },
+        on=["report_cycle_id", "from_org", "with_org"],
+    )
+    statement = select(ReportShare).where(
+        col(ReportShare.report_cycle_id) == cycle.id,
+        col(ReportShare.from_org) == sharer.org,
+        col(ReportShare.with_org) == with_org,
+    )
+    return (await session.execute(statement)).scalar_one(), created
+
+
+async def list_shares(session: AsyncSession, *, from_org: str, page: PageParams) -> Listing:
+    statement = select(ReportShare).where(col(ReportShare.from_org) == from_org)
+    return await paginate(session, statement, page, key=[sort_key(ReportShare.id)])
+
+
+async def shared_cycles(session: AsyncSession, *, org: str, factory_id: str) -> list[int]:
+    statement = select(ReportShare.cycle).where(
+        col(ReportShare.with_org) == org, col(ReportShare.factory_id) == factory_id
+    )
+    return sorted(set((await session.execute(statement)).scalars().all()))
+
+
+async def readers_of_cycle(session: AsyncSession, *, cycle: ReportCycle) -> list[str]:
+    """Buyer organisations that may read the cycle: those that unlocked it, and those it was
+    shared with while they hold an approved TPA."""
+    unlocked = select(Unlock.buyer_org).where(
+        col(Unlock.report_cycle_id) == cycle.id, col(Unlock.status) == ACTIVE
+    )
+    shared = (
+        select(ReportShare.with_org)
+        .join(
+            AccessRequest,
+            sa.and_(
+                col(AccessRequest.factory_id) == col(ReportShare.factory_id),
+                col(AccessRequest.buyer_org) == col(ReportShare.with_org),
+            ),
+        )
+        .where(
+            col(ReportShare.report_cycle_id) == cycle.id,
+            col(AccessRequest.status) == TpaStatus.APPROVED,
+        )
+    )
+    orgs = set((await session.execute(unlocked)).scalars().all())
+    orgs.update((await session.execute(shared)).scalars().all())
+    return sorted(orgs)
+
+
+# --- memberships -------------------------------------------------------------------------
+
+
+async def membership(session: AsyncSession, *, org: str, user: str) -> Membership | None:
+    return await session.get(Membership, (org, user), populate_existing=True)
+
+
+async def join_portal(
+    session: AsyncSession, *, principal: Principal, now: datetime
+) -> tuple[Membership, bool]:
+    """The user's membership, created on first sight: the organisation's first user is its
+    super-user (active); later users are pending. (row, True when a pending one was made)."""
+    await insert_ignoring_conflict(
+        session,
+        PortalOrganisation,
+        {"org": principal.org, "super_user": principal.user, "created_at": now},
+        on=["org"],
+    )
+    organisation = await session.get(PortalOrganisation, principal.org, populate_existing=True)
+    assert organisation is not None
+    first = organisation.super_user == principal.user
+    created = await insert_ignoring_conflict(
+        session,
+        Membership,
+        {
+            "org": principal.org,
+            "user_id": principal.user,
+            "role": principal.role,
+            "status": MembershipStatus.ACTIVE if first else MembershipStatus.PENDING,
+            "super_user": first,
+            "created_at": now,
+            "approved_at": now if first else None,
+            "approved_by": principal.user if first else None,
+        },
+        on=["org", "user_id"],
+    )
+    row = await membership(session, org=principal.org, user=principal.user)
+    assert row is not None
+    return row, created and not first
+
+
+async def list_memberships(session: AsyncSession, *, org: str, page: PageParams) -> Listing:
+    statement = select(Membership).where(col(Membership.org) == org)
+    return await paginate(session, statement, page, key=[sort_key(Membership.user_id)])
+
+
+# --- notifications -----------------------------------------------------------------------
+
+
+async def notify(
+    session: AsyncSession,
+    *,
+    orgs: Iterable[str],
+    kind: NotificationKind,
+    message: str,
+    now: datetime,
+    factory_id: str | None = None,
+    cycle: int | None = None,
+    subject_id: str | None = None,
+) -> int:
+    rows = [
+        Notification(
+            id=new_id("ntf"),
+            org=org,
+            kind=kind,
+            message=message,
+            factory_id=factory_id,
+            cycle=cycle,
+            subject_id=subject_id,
+            created_at=now,
+        )
+        for org in sorted(set(orgs))
+    ]
+    session.add_all(rows)
+    await session.flush()
+    return len(rows)
+
+
+async def list_notifications(
+    session: AsyncSession, *, org: str, page: PageParams, kind: str | None = None
+) -> Listing:
+    statement = select(Notification).where(col(Notification.org) == org)
+    if kind is not None:
+        statement = statement.where(col(Notification.kind) == kind)
+    return await paginate(session, statement, page, key=[sort_key(Notification.id)])
