@@ -32,7 +32,7 @@ lint: setup ## Check style (ruff); `make fmt` fixes
 	@$(BIN)/ruff check .
 
 typecheck: setup ## Check types (mypy)
-	@$(BIN)/mypy shared gateway services bench tests
+	@$(BIN)/mypy shared gateway services bench deploy tests
 
 pytest: setup ## Run the test suite only
 	@$(PY) -m pytest $(PYTEST_ARGS)
