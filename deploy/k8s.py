@@ -66,7 +66,7 @@ def manifests(name: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
             "--factory",
             spec["module"],
             "--host",
-            "0.0.0.0",
+            "0.0.0.0",  # noqa: S104 - a container listens on its pod address
             "--port",
             str(port),
             "--no-access-log",
