@@ -1,7 +1,19 @@
-"""Routes of the eligibility service: parse, authorise, call the domain, shape the reply."""
+"""Routes of the eligibility service: parse, authorise, call the domain, shape the reply.
+One router per area (`routes/`), gathered here for `app.py`."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from services.eligibility.routes import (
+    applications,
+    checks,
+    factories,
+    factory_lists,
+    internal,
+    programmes,
+)
+
 router = APIRouter()
+for area in (programmes, checks, factory_lists, factories, applications, internal):
+    router.include_router(area.router)

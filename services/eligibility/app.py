@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
 import httpx
 from fastapi import FastAPI
+from pydantic import TypeAdapter
 
 from services.eligibility.api import router
+from services.eligibility.domain import Engine
+from services.eligibility.jobs import ScopingJobs
+from services.eligibility.registry import RegistryCache
+from services.eligibility.ruleset import default_rule_book
+from services.eligibility.schemas import FactoryListUpload
+from services.eligibility.store_lists import fail_stale_lists
 from shared.app import create_service_app
 from shared.settings import Settings, get_settings
 
@@ -16,16 +28,73 @@ Errors are RFC 9457 problem details (`application/problem+json`). Every endpoint
 health checks needs a bearer JWT; the roles allowed are listed per operation (`x-roles`).
 """
 
+# A list still queued or running this long after its upload was left by a stopped process.
+STALE_LIST_AFTER = timedelta(minutes=10)
+
+
+async def _start_jobs(app: FastAPI) -> None:
+    app.state.jobs = ScopingJobs(
+        sessionmaker=app.state.sessionmaker,
+        engine=app.state.decision_engine,
+        registry=app.state.registry,
+    )
+    async with app.state.sessionmaker() as session:
+        await fail_stale_lists(session=session, older_than=STALE_LIST_AFTER)
+        await session.commit()
+
+
+def _stop_jobs_on_shutdown(app: FastAPI) -> None:
+    """Cancel running list jobs (they mark their list failed) before the engine closes."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
+        async with inner(app) as state:
+            try:
+                yield state
+            finally:
+                jobs: ScopingJobs | None = getattr(app.state, "jobs", None)
+                if jobs is not None:
+                    await jobs.close()
+
+    app.router.lifespan_context = lifespan
+
+
+def _document_upload_schema(app: FastAPI) -> None:
+    """POST /factory-lists reads its body itself (JSON, CSV or multipart), so FastAPI does
+    not know the JSON body's model: add it to the document's components."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        if "FactoryListUpload" not in schemas:
+            schema = TypeAdapter(FactoryListUpload).json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+            schemas.update(schema.pop("$defs", {}))
+            schemas["FactoryListUpload"] = schema
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
 
 def create_app(
     settings: Settings | None = None,
     *,
     http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
 ) -> FastAPI:
-    return create_service_app(
+    rule_book = default_rule_book()  # invalid rule files stop the service here
+    app = create_service_app(
         service="eligibility",
         settings=settings or get_settings(),
         routers=[router],
         description=DESCRIPTION,
         http_mounts=http_mounts,
+        on_startup=[_start_jobs],
     )
+    app.state.decision_engine = Engine(rule_book)
+    app.state.registry = RegistryCache()
+    _stop_jobs_on_shutdown(app)
+    _document_upload_schema(app)
+    return app

@@ -1,8 +1,148 @@
-"""Tables and request/response schemas of the eligibility service."""
+"""Tables of the eligibility service (request and response shapes are in `schemas`)."""
 
 from __future__ import annotations
 
-from sqlmodel import SQLModel
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "TABLES",
+    "Factory",
+    "FactoryList",
+    "FactoryListChunk",
+    "FactoryLookup",
+    "PartnershipApplication",
+]
+
+_TZ = sa.DateTime(timezone=True)
+
+
+class Factory(SQLModel, table=True):
+    """The registry: every known factory, enrolled or not."""
+
+    __tablename__ = "factory"
+    __table_args__ = (
+        sa.UniqueConstraint("country", "match_name", name="uq_factory_country_match_name"),
+        sa.UniqueConstraint("os_id", name="uq_factory_os_id"),
+        sa.Index("ix_factory_country", "country", "id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=300)
+    # name_key(name): what matching compares; unique per country so a list never meets twins.
+    match_name: str = Field(max_length=300)
+    address: str | None = Field(default=None, max_length=500)
+    country: str = Field(max_length=2)
+    region: str | None = Field(default=None, max_length=120)
+    products: list[str] | None = Field(default=None, sa_type=sa.JSON)
+    worker_count: int | None = None
+    female_worker_share: float | None = None
+    operating_since: date | None = None
+    has_export_license: bool | None = None
+    in_export_processing_zone: bool | None = None
+    in_industrial_park: bool | None = None
+    is_subcontractor: bool | None = None
+    export_markets: list[str] | None = Field(default=None, sa_type=sa.JSON)
+    os_id: str | None = Field(default=None, max_length=64)
+    enrolment_status: str = Field(default="registered", max_length=16)
+    enrolled_at: datetime | None = Field(default=None, sa_type=_TZ)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=_TZ)
+    created_by: str = Field(max_length=300)
+    created_at: datetime = Field(sa_type=_TZ)
+    updated_at: datetime = Field(sa_type=_TZ)
+
+
+class FactoryLookup(SQLModel, table=True):
+    """Who looked a factory up (a check, a bulk check or a list row that matched it)."""
+
+    __tablename__ = "factory_lookup"
+    __table_args__ = (sa.Index("ix_factory_lookup_factory_id", "factory_id", "id"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    factory_id: str = Field(foreign_key="factory.id", max_length=40)
+    org: str = Field(max_length=300)
+    user_id: str = Field(max_length=300)
+    role: str = Field(max_length=20)
+    source: str = Field(max_length=20)
+    reference: str | None = Field(default=None, max_length=128)
+    looked_up_at: datetime = Field(sa_type=_TZ)
+
+
+class FactoryList(SQLModel, table=True):
+    """An uploaded factory list and the state of its scoping."""
+
+    __tablename__ = "factory_list"
+    __table_args__ = (sa.Index("ix_factory_list_owner_org", "owner_org", "id"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    owner_org: str = Field(max_length=300)
+    created_by: str = Field(max_length=300)
+    name: str | None = Field(default=None, max_length=300)
+    status: str = Field(max_length=16)
+    source_format: str = Field(max_length=8)
+    row_count: int
+    as_of: date
+    countries: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    warnings: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    summary: dict[str, object] | None = Field(default=None, sa_type=sa.JSON)
+    error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(sa_type=_TZ)
+    started_at: datetime | None = Field(default=None, sa_type=_TZ)
+    completed_at: datetime | None = Field(default=None, sa_type=_TZ)
+
+
+class FactoryListChunk(SQLModel, table=True):
+    """Up to CHUNK_ROWS result rows of a list, as compressed JSON: a 50,000-row result is
+    a hundred inserts instead of fifty thousand, and a page read is one or two rows."""
+
+    __tablename__ = "factory_list_chunk"
+
+    list_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(40), sa.ForeignKey("factory_list.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    chunk: int = Field(primary_key=True)
+    first_row: int
+    row_count: int
+    rows_gz: bytes = Field(sa_type=sa.LargeBinary)
+
+
+class PartnershipApplication(SQLModel, table=True):
+    __tablename__ = "partnership_application"
+    __table_args__ = (sa.Index("ix_partnership_application_org", "org", "id"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    org: str = Field(max_length=300)
+    submitted_by: str = Field(max_length=300)
+    status: str = Field(max_length=20)
+    registration: dict[str, object] = Field(sa_type=sa.JSON)
+    logo_reference: str = Field(max_length=500)
+    factory_list_id: str | None = Field(default=None, max_length=40)
+    commitments: dict[str, bool] = Field(sa_type=sa.JSON)
+    ilo_outcome: str = Field(default="pending", max_length=10)
+    ilo_note: str | None = Field(default=None, max_length=4000)
+    ilo_recorded_by: str | None = Field(default=None, max_length=300)
+    ilo_recorded_at: datetime | None = Field(default=None, sa_type=_TZ)
+    ifc_outcome: str = Field(default="pending", max_length=10)
+    ifc_note: str | None = Field(default=None, max_length=4000)
+    ifc_recorded_by: str | None = Field(default=None, max_length=300)
+    ifc_recorded_at: datetime | None = Field(default=None, sa_type=_TZ)
+    rejection_reason: str | None = Field(default=None, max_length=300)
+    approved_at: datetime | None = Field(default=None, sa_type=_TZ)
+    agreement_signed_at: datetime | None = Field(default=None, sa_type=_TZ)
+    agreement_signed_on: date | None = None
+    created_at: datetime = Field(sa_type=_TZ)
+    updated_at: datetime = Field(sa_type=_TZ)
+
 
 # Every table class of this service, for its Alembic environment.
-TABLES: list[type[SQLModel]] = []
+TABLES: list[type[SQLModel]] = [
+    Factory,
+    FactoryLookup,
+    FactoryList,
+    FactoryListChunk,
+    PartnershipApplication,
+]

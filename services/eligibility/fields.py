@@ -1,0 +1,99 @@
+"""Field types for request bodies: what the OpenAPI document promises is what is accepted.
+
+JSON booleans, integers and dates are taken as such (no `"yes"` for true, no `1` for a date),
+text is stored safely (no NUL characters), and codes are checked against ISO 3166.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+
+from services.eligibility.countries import ISO_COUNTRIES, MARKET_CODES
+
+__all__ = [
+    "CountryCode",
+    "IsoDate",
+    "LongText",
+    "MarketCode",
+    "ShareOfOne",
+    "StrictBool",
+    "Text",
+    "Text40",
+    "Text64",
+    "Text120",
+    "Text500",
+    "WorkerCount",
+]
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _clean_text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text") from exc
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("must not be blank")
+    return stripped
+
+
+def _iso_date_only(value: Any) -> Any:
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    if not isinstance(value, str | date):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+def _country(value: str) -> str:
+    code = value.upper()
+    if code not in ISO_COUNTRIES:
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def _market(value: str) -> str:
+    code = value.upper()
+    if code not in MARKET_CODES:
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code or EU")
+    return code
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+CountryCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z]{2}$"),
+    AfterValidator(_country),
+    Field(description="ISO 3166-1 alpha-2 country code.", examples=["BD"]),
+]
+MarketCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z]{2}$"),
+    AfterValidator(_market),
+    Field(description="ISO 3166-1 alpha-2 country code, or EU.", examples=["US"]),
+]
+StrictBool = Annotated[bool, Field(strict=True)]
+WorkerCount = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
+ShareOfOne = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
+
+# Non-blank text, stripped, safe to store; the number is the most characters accepted.
+Text = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_clean_text)]
+Text40 = Annotated[str, StringConstraints(min_length=1, max_length=40), AfterValidator(_clean_text)]
+Text64 = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_clean_text)]
+Text120 = Annotated[
+    str, StringConstraints(min_length=1, max_length=120), AfterValidator(_clean_text)
+]
+Text500 = Annotated[
+    str, StringConstraints(min_length=1, max_length=500), AfterValidator(_clean_text)
+]
+LongText = Annotated[
+    str, StringConstraints(min_length=1, max_length=4000), AfterValidator(_clean_text)
+]

@@ -1,0 +1,247 @@
+"""Matching a buyer's factory to the registry: same country only, by Better Work id, OS ID,
+or name (fuzzy, with the address as a tie-breaker).
+
+Names are compared as `name_key`s (case, accents, punctuation and legal forms removed) with
+rapidfuzz, on their distinctive words (`core_name`: 'golden star' of 'golden star
+apparels'), so 'Golden Sun Apparels' does not match 'Golden Star Apparels' on the strength
+of 'apparels', and 'Golden Star' still finds 'Golden Star Apparels Ltd'. When two registry factories
+are about as close as each other and the address does not settle it, the answer is
+`ambiguous` with the candidates: a person chooses, the service does not guess.
+
+Scale: a country's registry is indexed once (`CountryIndex`); each query is scored only
+against the registry names that share its first or last three distinctive letters (a single
+typo leaves one of the two intact), so a query costs microseconds, not a scan of the country.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from services.eligibility.normalise import address_key, core_name, name_key
+
+__all__ = [
+    "ADDRESS_AGREES",
+    "MARGIN",
+    "MATCH_THRESHOLD",
+    "Candidate",
+    "CountryIndex",
+    "Match",
+    "MatchMethod",
+    "MatchStatus",
+    "RegistryEntry",
+]
+
+MATCH_THRESHOLD = 85.0  # a name scoring at least this matches (0..100)
+SHORTLIST_CUTOFF = 70.0  # whole-key similarity worth scoring in full
+MARGIN = 4.0  # the best must beat the runner-up by this much, or it is ambiguous
+ADDRESS_ASSISTED = 75.0  # a name this close matches when the address agrees
+ADDRESS_AGREES = 85.0  # address similarity that counts as the same place
+# Taken off when the generic words differ other than by omission ('Sunrise Knit' / 'Sunrise
+# Denim' may be sister factories; 'Golden Star' / 'Golden Star Apparels' is one factory).
+GENERIC_WORDS_DIFFER = 10.0
+MAX_CANDIDATES = 5
+SHORTLIST = 10
+
+MatchStatus = Literal["matched", "ambiguous", "none"]
+MatchMethod = Literal["factory_id", "os_id", "exact_name", "fuzzy_name", "name_and_address"]
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryEntry:
+    """What matching needs to know of a registry factory."""
+
+    id: str
+    name: str
+    match_name: str
+    address: str | None
+    os_id: str | None
+    enrolment_status: str
+
+
+@dataclass(slots=True)
+class Candidate:
+    factory_id: str
+    name: str
+    os_id: str | None
+    address: str | None
+    enrolment_status: str
+    score: float
+
+
+@dataclass(slots=True)
+class Match:
+    """The registry factory a row matched (`matched`), the close candidates when a person
+    must choose (`ambiguous`), or nothing (`none`). Scores are 0..100."""
+
+    status: MatchStatus
+    method: MatchMethod | None = None
+    factory_id: str | None = None
+    os_id: str | None = None
+    name: str | None = None
+    score: float | None = None
+    enrolment_status: str | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+_NO_MATCH = Match("none")
+
+
+def _core(key: str) -> str:
+    return core_name(key) or key
+
+
+def _block_keys(core: str) -> tuple[str, str]:
+    return "p" + core[:3], "s" + core[-3:]
+
+
+def _generic_words(key: str, core: str) -> set[str]:
+    """The generic words of a name, singular ('apparels' and 'apparel' are one word)."""
+    distinctive = set(core.split())
+    return {w.removesuffix("s") for w in key.split() if w not in distinctive}
+
+
+def _sorted_words(core: str) -> str:
+    return " ".join(sorted(core.split()))
+
+
+class CountryIndex:
+    """One country's registry, indexed for matching. Built once, read by many queries."""
+
+    def __init__(self, entries: Iterable[RegistryEntry]) -> None:
+        self.entries: list[RegistryEntry] = list(entries)
+        self.keys: list[str] = [e.match_name for e in self.entries]
+        self.cores: list[str] = [_core(k) for k in self.keys]
+        self.by_id: dict[str, int] = {}
+        self.by_os_id: dict[str, int] = {}
+        self.exact: dict[str, list[int]] = {}
+        self.reordered: dict[str, list[int]] = {}
+        blocks: dict[str, list[int]] = {}
+        for i, (entry, key, core) in enumerate(
+            zip(self.entries, self.keys, self.cores, strict=True)
+        ):
+            self.by_id[entry.id] = i
+            if entry.os_id:
+                self.by_os_id[entry.os_id.upper()] = i
+            self.exact.setdefault(key.replace(" ", ""), []).append(i)
+            self.reordered.setdefault(_sorted_words(core), []).append(i)
+            for block in _block_keys(core):
+                blocks.setdefault(block, []).append(i)
+        # Per block: the positions and the distinctive words, as rapidfuzz scans fastest.
+        self.blocks: dict[str, tuple[list[int], list[str]]] = {
+            block: (positions, [self.cores[i] for i in positions])
+            for block, positions in blocks.items()
+        }
+        self._addresses: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def match(
+        self,
+        *,
+        name: str | None,
+        address: str | None = None,
+        os_id: str | None = None,
+        factory_id: str | None = None,
+    ) -> Match | None:
+        """The best registry match for one factory; None when nothing identifies it."""
+        if factory_id is not None and factory_id in self.by_id:
+            return self._certain(self.by_id[factory_id], "factory_id")
+        if os_id is not None and os_id.upper() in self.by_os_id:
+            return self._certain(self.by_os_id[os_id.upper()], "os_id")
+        if not name:
+            return None if factory_id is None and os_id is None else _NO_MATCH
+        key = name_key(name)
+        if not key:
+            return _NO_MATCH
+        wanted_address = address_key(address) if address else ""
+        exact = self.exact.get(key.replace(" ", ""))
+        if exact is not None and len(exact) == 1:
+            return self._certain(exact[0], "exact_name")
+        if exact is not None:
+            scored = [(100.0, i) for i in exact]
+        else:
+            scored = self._fuzzy(key, wanted_address)
+        return self._decide(scored, wanted_address)
+
+    def _certain(self, position: int, method: MatchMethod) -> Match:
+        return self._matched(position, 100.0, method)
+
+    def _fuzzy(self, key: str, wanted_address: str) -> list[tuple[float, int]]:
+        core = _core(key)
+        shortlist: set[int] = set(self.reordered.get(_sorted_words(core), ()))
+        for block in _block_keys(core):
+            found = self.blocks.get(block)
+            if found is None:
+                continue
+            positions, cores = found
+            for _choice, _score, offset in process.extract(
+                core, cores, scorer=fuzz.ratio, score_cutoff=SHORTLIST_CUTOFF, limit=SHORTLIST
+            ):
+                shortlist.add(positions[offset])
+        scored = []
+        for i in shortlist:
+            score = self._score(key, core, i)
+            if score >= MATCH_THRESHOLD or (
+                score >= ADDRESS_ASSISTED
+                and wanted_address
+                and self._address_score(wanted_address, i) >= ADDRESS_AGREES
+            ):
+                scored.append((score, i))
+        return scored
+
+    def _score(self, key: str, core: str, position: int) -> float:
+        """Similarity of the distinctive words, less a little when the generic words
+        differ (other than one name leaving some out)."""
+        other_key, other_core = self.keys[position], self.cores[position]
+        score = float(max(fuzz.ratio(core, other_core), fuzz.token_sort_ratio(core, other_core)))
+        generic = _generic_words(key, core)
+        other_generic = _generic_words(other_key, other_core)
+        if not (generic <= other_generic or other_generic <= generic):
+            score -= GENERIC_WORDS_DIFFER
+        return round(score, 1)
+
+    def _address_score(self, wanted: str, position: int) -> float:
+        known = self._addresses.get(position)
+        if known is None:
+            raw = self.entries[position].address
+            known = self._addresses[position] = address_key(raw) if raw else ""
+        if not wanted or not known:
+            return 0.0
+        return float(fuzz.token_set_ratio(wanted, known))
+
+    def _decide(self, scored: list[tuple[float, int]], wanted_address: str) -> Match:
+        if not scored:
+            return _NO_MATCH
+        scored.sort(key=lambda pair: (-pair[0], self.entries[pair[1]].id))
+        best_score, best = scored[0]
+        close = [(s, i) for s, i in scored if best_score - s < MARGIN]
+        if len(close) == 1:
+            return self._matched(
+                best, best_score, "fuzzy_name" if best_score < 100 else "exact_name"
+            )
+        if wanted_address:
+            by_address = sorted(
+                ((self._address_score(wanted_address, i), s, i) for s, i in close), reverse=True
+            )
+            top, runner_up = by_address[0], by_address[1]
+            if top[0] >= ADDRESS_AGREES and top[0] - runner_up[0] >= 10:
+                return self._matched(top[2], top[1], "name_and_address")
+        candidates = [self._candidate(i, s) for s, i in scored[:MAX_CANDIDATES]]
+        return Match("ambiguous", candidates=candidates, score=best_score)
+
+    def _matched(self, position: int, score: float, method: MatchMethod) -> Match:
+        entry = self.entries[position]
+        return Match(
+            "matched", method, entry.id, entry.os_id, entry.name, score, entry.enrolment_status
+        )
+
+    def _candidate(self, position: int, score: float) -> Candidate:
+        entry = self.entries[position]
+        return Candidate(
+            entry.id, entry.name, entry.os_id, entry.address, entry.enrolment_status, score
+        )

@@ -1,0 +1,82 @@
+"""Eligibility decisions: one factory, or up to 10,000 at once."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import TypeAdapter
+
+from services.eligibility.deps import BuyerOrAdvisor, EngineDep, RegistryDep, today
+from services.eligibility.pipeline import scope
+from services.eligibility.routes.common import SummaryRoute, json_reply
+from services.eligibility.schemas import BulkCheckReply, BulkCheckRequest, CheckRequest
+from services.eligibility.scoping import ScopedDecision
+from services.eligibility.store import record_lookups
+from shared.auth import AnyRole
+from shared.db import SessionDep
+from shared.requestid import current_request_id
+
+router = APIRouter(tags=["checks"], route_class=SummaryRoute)
+
+_DECISION = TypeAdapter(ScopedDecision)
+_BULK = TypeAdapter(BulkCheckReply)
+
+
+@router.post("/checks", response_model=ScopedDecision)
+async def create_check(
+    principal: AnyRole,
+    session: SessionDep,
+    engine: EngineDep,
+    registry: RegistryDep,
+    body: CheckRequest,
+) -> Response:
+    """Decide whether one factory can join its country's programme, and why.
+
+    Send the facts you know (SPEC §3); a rule whose fact is missing makes the status
+    `insufficient_data` and lists the field in `missing_fields`. With a `name` (or `os_id`,
+    `factory_id`) the factory is matched to the registry: an enrolled factory is `enrolled`,
+    and facts you did not send are taken from its registry entry (`facts_from_registry`).
+    """
+    outcome = await scope(
+        session=session, engine=engine, registry=registry, rows=[body], as_of=body.as_of or today()
+    )
+    await record_lookups(
+        session=session,
+        factory_ids=outcome.matched_factory_ids,
+        principal=principal,
+        source="check",
+        reference=current_request_id(),
+    )
+    return json_reply(_DECISION, outcome.decisions[0])
+
+
+@router.post("/checks/bulk", response_model=BulkCheckReply)
+async def create_bulk_check(
+    principal: BuyerOrAdvisor,
+    session: SessionDep,
+    engine: EngineDep,
+    registry: RegistryDep,
+    body: BulkCheckRequest,
+) -> Response:
+    """Decide for up to 10,000 factories at once, in input order, with a summary.
+
+    Each result is the decision plus your `client_ref`, its position (`row`) and the registry
+    `match`. The body is checked as a whole (a bad row is a 422 naming it); to have bad rows
+    reported one by one, or for more rows, upload a list with POST /factory-lists.
+    """
+    outcome = await scope(
+        session=session,
+        engine=engine,
+        registry=registry,
+        rows=body.factories,
+        as_of=body.as_of or today(),
+    )
+    await record_lookups(
+        session=session,
+        factory_ids=outcome.matched_factory_ids,
+        principal=principal,
+        source="bulk_check",
+        reference=current_request_id(),
+    )
+    reply = BulkCheckReply.model_construct(results=outcome.decisions, summary=outcome.summary)
+    return json_reply(_BULK, reply)

@@ -1,0 +1,59 @@
+"""What the eligibility routers share: documented problem replies, path parameters, the
+route class that makes a one-line docstring the OpenAPI summary, and fast JSON replies."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Path
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from pydantic import TypeAdapter
+
+from shared.app import ERROR_DESCRIPTIONS
+from shared.errors import PROBLEM_JSON
+
+__all__ = ["FactoryId", "ObjectId", "SummaryRoute", "json_reply", "problems"]
+
+FactoryId = Annotated[
+    str, Path(min_length=1, max_length=40, examples=["fac_01JD3ZQ8V5N1W2X3Y4Z5A6B7C8"])
+]
+ObjectId = Annotated[str, Path(min_length=1, max_length=40)]
+
+_EXTRA_DESCRIPTIONS = {
+    415: "The body's media type is not accepted here (see the request body's content types).",
+}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for problem+json statuses the shared builder does not add."""
+    return {
+        code: {
+            "description": _EXTRA_DESCRIPTIONS.get(code) or ERROR_DESCRIPTIONS[str(code)],
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for code in codes
+    }
+
+
+class SummaryRoute(APIRoute):
+    """The endpoint's docstring: first paragraph is the OpenAPI summary, the rest (if any)
+    the description (FastAPI alone would make the whole docstring the description)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        summary, _, rest = (inspect.getdoc(endpoint) or "").partition("\n\n")
+        if kwargs.get("summary") is None and summary:
+            kwargs["summary"] = " ".join(summary.split())
+        super().__init__(path, endpoint, **kwargs)
+        if kwargs.get("description") is None:
+            self.description = rest
+
+
+def json_reply(adapter: TypeAdapter[Any], value: Any, *, status_code: int = 200) -> Response:
+    """Serialise straight to JSON bytes (pydantic-core): a 10,000-row bulk reply is not
+    validated again against its own model on the way out."""
+    return Response(
+        adapter.dump_json(value), status_code=status_code, media_type="application/json"
+    )

@@ -1,0 +1,222 @@
+"""Database queries for the factory registry and its lookup log (async session in, rows
+out; only flushes: the request's session dependency commits)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import col
+
+from services.eligibility.matching import RegistryEntry
+from services.eligibility.models import Factory, FactoryLookup
+from services.eligibility.normalise import name_key
+from shared.auth import Principal
+from shared.errors import Conflict, NotFound, Unprocessable
+from shared.ids import new_id
+from shared.pagination import PageParams, paginate
+
+__all__ = [
+    "RegistryStamp",
+    "create_factory",
+    "factories_by_id",
+    "get_factory",
+    "list_factories",
+    "list_lookups",
+    "load_registry_entries",
+    "record_lookups",
+    "registry_stamps",
+    "sort_key",
+    "update_factory",
+]
+
+RegistryStamp = tuple[int, str, str]  # (rows, latest update, latest id): changes on any write
+_BATCH = 1000
+
+
+def sort_key(attribute: Any) -> InstrumentedAttribute[Any]:
+    """A model attribute as the keyset column `shared.pagination.paginate` expects."""
+    return cast(InstrumentedAttribute[Any], attribute)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _flush_unique(session: AsyncSession, factory: Factory) -> None:
+    """Flush a new or changed factory; a clash with another entry's name (within its
+    country) or OS ID is a 409 naming that entry."""
+    conditions = [
+        sa.and_(
+            col(Factory.country) == factory.country,
+            col(Factory.match_name) == factory.match_name,
+        )
+    ]
+    if factory.os_id is not None:
+        conditions.append(col(Factory.os_id) == factory.os_id)
+    clash = await session.scalar(
+        sa.select(col(Factory.id))
+        .where(sa.or_(*conditions), col(Factory.id) != factory.id)
+        .limit(1)
+    )
+    detail = (
+        "The registry already has this factory: a name is unique within a country (compared "
+        "without case, punctuation and legal form) and an OS ID is unique; update that entry."
+    )
+    if clash is not None:
+        raise Conflict(f"{detail} Existing entry: {clash}.", existing_id=clash)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent request registered it first
+        raise Conflict(detail) from exc
+
+
+async def create_factory(
+    *, session: AsyncSession, values: dict[str, Any], created_by: str
+) -> Factory:
+    now = _now()
+    factory = Factory(
+        id=new_id("fac"),
+        match_name=name_key(values["name"]),
+        enrolment_status="registered",
+        created_by=created_by,
+        created_at=now,
+        updated_at=now,
+        **values,
+    )
+    if not factory.match_name:
+        raise Unprocessable(
+            "The factory name must contain letters or digits besides its legal form."
+        )
+    session.add(factory)
+    await _flush_unique(session, factory)
+    return factory
+
+
+async def update_factory(
+    *, session: AsyncSession, factory: Factory, changes: dict[str, Any]
+) -> Factory:
+    for field, value in changes.items():
+        setattr(factory, field, value)
+    if "name" in changes:
+        factory.match_name = name_key(factory.name)
+    factory.updated_at = _now()
+    await _flush_unique(session, factory)
+    return factory
+
+
+async def get_factory(
+    *, session: AsyncSession, factory_id: str, for_update: bool = False
+) -> Factory:
+    statement = sa.select(Factory).where(col(Factory.id) == factory_id)
+    if for_update:
+        statement = statement.with_for_update()
+    factory = await session.scalar(statement)
+    if factory is None:
+        raise NotFound(f"There is no factory {factory_id!r} in the registry.")
+    return factory
+
+
+async def list_factories(
+    *,
+    session: AsyncSession,
+    page: PageParams,
+    countries: Sequence[str] | None,
+    only_id: str | None = None,
+    country: str | None = None,
+    enrolment_status: str | None = None,
+) -> tuple[list[Factory], str | None]:
+    """Registry page by id; `countries` None means every country."""
+    statement = sa.select(Factory)
+    if countries is not None:
+        statement = statement.where(col(Factory.country).in_(countries))
+    if only_id is not None:
+        statement = statement.where(col(Factory.id) == only_id)
+    if country is not None:
+        statement = statement.where(col(Factory.country) == country)
+    if enrolment_status is not None:
+        statement = statement.where(col(Factory.enrolment_status) == enrolment_status)
+    return await paginate(session, statement, page, key=[sort_key(Factory.id)])
+
+
+async def registry_stamps(
+    *, session: AsyncSession, countries: Iterable[str]
+) -> dict[str, RegistryStamp]:
+    wanted = sorted(set(countries))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        sa.select(
+            col(Factory.country),
+            sa.func.count(),
+            sa.func.max(col(Factory.updated_at)),
+            sa.func.max(col(Factory.id)),
+        )
+        .where(col(Factory.country).in_(wanted))
+        .group_by(col(Factory.country))
+    )
+    return {country: (count, str(updated), str(last)) for country, count, updated, last in rows}
+
+
+async def load_registry_entries(*, session: AsyncSession, country: str) -> list[RegistryEntry]:
+    rows = await session.execute(
+        sa.select(
+            col(Factory.id),
+            col(Factory.name),
+            col(Factory.match_name),
+            col(Factory.address),
+            col(Factory.os_id),
+            col(Factory.enrolment_status),
+        ).where(col(Factory.country) == country)
+    )
+    return [RegistryEntry(*row) for row in rows]
+
+
+async def factories_by_id(*, session: AsyncSession, ids: Iterable[str]) -> dict[str, Factory]:
+    wanted = sorted(set(ids))
+    found: dict[str, Factory] = {}
+    for start in range(0, len(wanted), _BATCH):
+        batch = wanted[start : start + _BATCH]
+        rows = await session.scalars(sa.select(Factory).where(col(Factory.id).in_(batch)))
+        found.update((factory.id, factory) for factory in rows)
+    return found
+
+
+async def record_lookups(
+    *,
+    session: AsyncSession,
+    factory_ids: Iterable[str],
+    principal: Principal,
+    source: str,
+    reference: str | None,
+) -> int:
+    """One log line per factory looked up by this request or list."""
+    now = _now()
+    rows = [
+        {
+            "id": new_id("lku"),
+            "factory_id": factory_id,
+            "org": principal.org,
+            "user_id": principal.user,
+            "role": principal.role,
+            "source": source,
+            "reference": reference,
+            "looked_up_at": now,
+        }
+        for factory_id in sorted(set(factory_ids))
+    ]
+    for start in range(0, len(rows), _BATCH):
+        await session.execute(sa.insert(FactoryLookup), rows[start : start + _BATCH])
+    return len(rows)
+
+
+async def list_lookups(
+    *, session: AsyncSession, factory_id: str, page: PageParams
+) -> tuple[list[FactoryLookup], str | None]:
+    statement = sa.select(FactoryLookup).where(col(FactoryLookup.factory_id) == factory_id)
+    return await paginate(session, statement, page, key=[sort_key(FactoryLookup.id)])
