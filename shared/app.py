@@ -9,7 +9,7 @@ operationIds, every error response documented as problem+json, `x-roles` per ope
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from shared.auth import TokenVerifier
 from shared.db import make_engine, make_sessionmaker, ping
@@ -80,6 +81,17 @@ def _all_dependants(dependant: Dependant) -> list[Dependant]:
     return found
 
 
+def _api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
+    """Every APIRoute, also inside routers added with `include_router` (FastAPI keeps an
+    included router as one `_IncludedRouter` entry of `app.routes`, not its routes)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _api_routes(included.routes)
+
+
 def _route_roles(route: APIRoute) -> list[str] | None:
     for dependant in _all_dependants(route.dependant):
         roles = getattr(dependant.call, "__roles__", None)
@@ -125,9 +137,7 @@ def _openapi(app: FastAPI, service: str, description: str) -> Callable[[], dict[
         components["Problem"] = PROBLEM_SCHEMA
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
-        roles_by_op = {
-            f"{service}-{r.name}": _route_roles(r) for r in app.routes if isinstance(r, APIRoute)
-        }
+        roles_by_op = {f"{service}-{r.name}": _route_roles(r) for r in _api_routes(app.routes)}
         for methods in schema.get("paths", {}).values():
             for operation in methods.values():
                 responses = operation.setdefault("responses", {})
@@ -218,10 +228,9 @@ def _check_unique_operation_ids(app: FastAPI, service: str) -> None:
     """operationId is `<service>-<route name>`: route names must be unique in a service,
     and each route serves one method, so generated clients get one name per operation."""
     seen: set[str] = set()
-    for route in app.routes:
-        if isinstance(route, APIRoute):
-            if route.name in seen or len(route.methods or ()) != 1:
-                raise RuntimeError(
-                    f"route {route.name!r} in {service}: names must be unique, one method per route"
-                )
-            seen.add(route.name)
+    for route in _api_routes(app.routes):
+        if route.name in seen or len(route.methods or ()) != 1:
+            raise RuntimeError(
+                f"route {route.name!r} in {service}: names must be unique, one method per route"
+            )
+        seen.add(route.name)
