@@ -33,7 +33,6 @@ __all__ = [
     "PriceBooks",
     "RevenueTier",
     "VolumePrice",
-    "cents",
     "check_payment",
     "credits_lines",
     "partnership_lines",
@@ -44,14 +43,6 @@ __all__ = [
 
 CENT = Decimal("0.01")
 CURRENCY = "USD"
-
-
-def cents(amount: Decimal) -> Decimal:
-    """Exactly two decimal places; amounts with more precision are refused, never rounded."""
-    quantized = amount.quantize(CENT)
-    if quantized != amount:
-        raise Unprocessable(f"The amount {amount} has more than two decimal places.")
-    return quantized
 
 
 def _fmt(amount: Decimal) -> str:

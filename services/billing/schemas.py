@@ -68,11 +68,11 @@ def _parse_amount(value: Any, *, digits: int) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError(f"must be a decimal amount such as {AMOUNT_EXAMPLE!r}")
     amount = Decimal(value)
+    maximum = Decimal(10) ** digits - domain.CENT
+    if not 0 <= amount <= maximum:  # first: quantizing a huge number raises
+        raise ValueError(f"must be between 0 and {maximum}")
     if amount.quantize(domain.CENT) != amount:
         raise ValueError("must have at most two decimal places (cents); it is never rounded")
-    maximum = Decimal(10) ** digits - domain.CENT
-    if not 0 <= amount <= maximum:
-        raise ValueError(f"must be between 0 and {maximum}")
     return amount.quantize(domain.CENT)
 
 

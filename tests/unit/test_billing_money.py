@@ -42,6 +42,9 @@ def test_amounts_accepted(sent: Any, amount: str) -> None:
         float("nan"),
         float("inf"),
         "10000000000.00",  # beyond NUMERIC(12,2)
+        2.8920020723822597e307,  # too big to quantize
+        1e-7,
+        "9" * 40,
         [1650],
     ],
 )
