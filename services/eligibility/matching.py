@@ -21,7 +21,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
-from services.eligibility.normalise import address_key, core_name, name_key
+from services.eligibility.normalise import GENERIC_NAME_WORDS, address_key, core_name, name_key
 
 __all__ = [
     "ADDRESS_AGREES",
@@ -43,8 +43,11 @@ ADDRESS_AGREES = 85.0  # address similarity that counts as the same place
 # Taken off when the generic words differ other than by omission ('Sunrise Knit' / 'Sunrise
 # Denim' may be sister factories; 'Golden Star' / 'Golden Star Apparels' is one factory).
 GENERIC_WORDS_DIFFER = 10.0
+NOT_IDENTICAL = 99.0  # the best score of names that are alike but not the same
 MAX_CANDIDATES = 5
 SHORTLIST = 10
+
+_GENERIC_LIST = sorted(GENERIC_NAME_WORDS)
 
 MatchStatus = Literal["matched", "ambiguous", "none"]
 MatchMethod = Literal["factory_id", "os_id", "exact_name", "fuzzy_name", "name_and_address"]
@@ -101,7 +104,13 @@ def _block_keys(core: str) -> tuple[str, str]:
 def _generic_words(key: str, core: str) -> set[str]:
     """The generic words of a name, singular ('apparels' and 'apparel' are one word)."""
     distinctive = set(core.split())
-    return {w.removesuffix("s") for w in key.split() if w not in distinctive}
+    return {_canonical_generic(w) for w in key.split() if w not in distinctive}
+
+
+def _canonical_generic(word: str) -> str:
+    """'apparels', 'apparel', 'aparels' -> 'apparel'."""
+    found = process.extractOne(word, _GENERIC_LIST, scorer=fuzz.ratio, score_cutoff=80)
+    return str(found[0] if found is not None else word).removesuffix("s")
 
 
 def _sorted_words(core: str) -> str:
@@ -203,7 +212,7 @@ class CountryIndex:
         other_generic = _generic_words(other_key, other_core)
         if not (generic <= other_generic or other_generic <= generic):
             score -= GENERIC_WORDS_DIFFER
-        return round(score, 1)
+        return round(min(score, NOT_IDENTICAL), 1)
 
     def _address_score(self, wanted: str, position: int) -> float:
         known = self._addresses.get(position)
@@ -221,9 +230,7 @@ class CountryIndex:
         best_score, best = scored[0]
         close = [(s, i) for s, i in scored if best_score - s < MARGIN]
         if len(close) == 1:
-            return self._matched(
-                best, best_score, "fuzzy_name" if best_score < 100 else "exact_name"
-            )
+            return self._matched(best, best_score, "fuzzy_name")
         if wanted_address:
             by_address = sorted(
                 ((self._address_score(wanted_address, i), s, i) for s, i in close), reverse=True

@@ -10,6 +10,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
 __all__ = [
     "GENERIC_NAME_WORDS",
     "address_key",
@@ -131,10 +134,25 @@ def name_key(name: str) -> str:
     return " ".join(_strip_phrases(tokens))
 
 
+_GENERIC_LIST = sorted(GENERIC_NAME_WORDS)
+
+
+@lru_cache(maxsize=65536)
+def _is_generic(token: str) -> bool:
+    """A generic word, or one typo away from one ('aparels' is still 'apparels')."""
+    if token in GENERIC_NAME_WORDS:
+        return True
+    if len(token) < 5:
+        return False
+    return (
+        process.extractOne(token, _GENERIC_LIST, scorer=Levenshtein.distance, score_cutoff=1)
+        is not None
+    )
+
+
 def core_name(key: str) -> str:
     """The distinctive words of a name key: 'golden star apparels' -> 'golden star'."""
-    core = [token for token in key.split() if token not in GENERIC_NAME_WORDS]
-    return " ".join(core)
+    return " ".join(token for token in key.split() if not _is_generic(token))
 
 
 def address_key(address: str) -> str:
