@@ -36,6 +36,9 @@ class FactoryRecord(_Reply):
     country: str
     enrolment_status: str
     name: str | None = None
+    # The programme's allowance in force today (eligibility's rule data); None when the
+    # country has no programme.
+    training_participant_days: int | None = None
 
 
 class Access(_Reply):
@@ -87,6 +90,16 @@ class EligibilityClient(ServiceClient):
                 raise NotFound(f"There is no factory {factory_id!r} in the registry.") from exc
             raise
         return FactoryRecord.model_validate(reply.json())
+
+    async def has_programme(self, country: str) -> bool:
+        """Whether Better Work runs a programme in `country` (rules in force today)."""
+        try:
+            await self.call("GET", f"/internal/programmes/{_seg(country.upper())}")
+        except UpstreamError as exc:
+            if exc.status in (404, 422):
+                return False
+            raise
+        return True
 
 
 class ReportsClient(ServiceClient):

@@ -35,6 +35,7 @@ __all__ = [
     "TrainingBalance",
     "VisitFact",
     "check_completion",
+    "check_request_date",
     "check_shadow_limit",
     "check_training",
     "check_visit",
@@ -212,6 +213,15 @@ def check_visit(
             )
 
 
+def check_request_date(*, day: date, today: date) -> None:
+    """Buyers ask for visits ahead; only advisors record visits after the fact."""
+    if day < today:
+        raise RuleBroken(
+            "request_not_in_past",
+            f"Ask for a visit on a day to come; {day} is before today ({today}).",
+        )
+
+
 def shadow_key(*, type: str, buyer_org: str, country: str, year: int) -> str:
     """The one-per-year slot a shadow visit takes; unique in the database, so two
     concurrent requests cannot both take it."""
@@ -249,13 +259,8 @@ def check_completion(
         raise Conflict(f"Visit {visit.id} is already recorded as completed.")
     if visit.status == "cancelled":
         raise Conflict(f"Visit {visit.id} was cancelled; schedule a new one.")
-    if day > today:
-        raise RuleBroken(
-            "visit_not_in_future",
-            f"A visit is recorded once it has taken place; {day} is after today ({today}).",
-        )
-    others = [v for v in visits if v.id != visit.id]
     if visit.type == "shadow_assessment":
+        # Recorded with the assessment it shadowed, on its days.
         held = assessment_of(visits)
         if held is None or not held.completed:
             raise RuleBroken(
@@ -263,6 +268,12 @@ def check_completion(
                 "Record the cycle's assessment first: a shadow assessment is recorded with it.",
             )
         return
+    if day > today:
+        raise RuleBroken(
+            "visit_not_in_future",
+            f"A visit is recorded once it has taken place; {day} is after today ({today}).",
+        )
+    others = [v for v in visits if v.id != visit.id]
     if day != visit.date:
         check_visit(plan, type=visit.type, day=day, visits=others, assessors=None)
     if visit.type == ASSESSMENT and assessors != plan.rules.cycle.timing.assessors:

@@ -10,7 +10,7 @@ from datetime import date
 from services.cycles.clients import ReportsClient
 from services.cycles.domain import RELEASE_MILESTONES, VisitFact, milestone_states
 from services.cycles.models import Cycle, CyclePublic, Visit, VisitPublic
-from services.cycles.rules import CountryRules, cycle_rules
+from services.cycles.rules import country_rules
 from services.cycles.schedule import CyclePlan, plan_cycle
 from services.cycles.visibility import (
     Audience,
@@ -26,11 +26,7 @@ __all__ = ["cycle_view", "fact", "plan_of", "released_documents", "visit_view"]
 
 def plan_of(cycle: Cycle) -> CyclePlan:
     """The cycle's schedule, with the training allowance captured when it was opened."""
-    rules = CountryRules(
-        country=cycle.country,
-        training_participant_days=cycle.training_participant_days,
-        cycle=cycle_rules(),
-    )
+    rules = country_rules(cycle.country, training_participant_days=cycle.training_participant_days)
     return plan_cycle(
         start=cycle.start_date,
         number=cycle.number,

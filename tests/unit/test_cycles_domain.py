@@ -26,7 +26,7 @@ from services.cycles.schedule import CyclePlan, plan_cycle
 from shared.errors import Conflict
 
 D = date.fromisoformat
-BD = country_rules("BD", on=date(2025, 1, 1))
+BD = country_rules("BD", training_participant_days=20)
 FIRST = plan_cycle(start=D("2025-01-15"), number=1, rules=BD)  # window 04-15 .. 06-14
 LATER = plan_cycle(start=D("2026-01-15"), number=2, rules=BD)
 SKIPPING = plan_cycle(start=D("2027-01-15"), number=3, rules=BD, high_performing=True)

@@ -121,7 +121,9 @@ def test_buyers_never_learn_other_buyers() -> None:
     assert shown_buyer_org(STAFF, "bw", other) == "brand-9"
 
 
-PLAN = plan_cycle(start=D("2025-01-15"), number=1, rules=country_rules("BD", on=D("2025-01-15")))
+PLAN = plan_cycle(
+    start=D("2025-01-15"), number=1, rules=country_rules("BD", training_participant_days=20)
+)
 
 
 def _facts(held: bool) -> list[VisitFact]:

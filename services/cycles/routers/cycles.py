@@ -28,7 +28,7 @@ from services.cycles.differentiation import check_high_performing_option
 from services.cycles.domain import RuleBroken
 from services.cycles.models import Cycle, CycleCreate, CyclePublic
 from services.cycles.routers import documented
-from services.cycles.rules import UnknownProgramme, country_rules
+from services.cycles.rules import country_rules
 from services.cycles.schedule import plan_cycle
 from services.cycles.views import cycle_view, released_documents
 from services.cycles.visibility import Audience
@@ -62,10 +62,13 @@ async def open_cycle(
             "(POST /v1/eligibility/factories/{id}/enrolment).",
             rule="factory_enrolled",
         )
-    try:
-        rules = country_rules(factory.country, on=body.start_date)
-    except UnknownProgramme as exc:
-        raise RuleBroken("programme_country", str(exc)) from exc
+    if factory.training_participant_days is None:
+        raise RuleBroken(
+            "programme_country", f"Better Work has no programme in force in {factory.country}."
+        )
+    rules = country_rules(
+        factory.country, training_participant_days=factory.training_participant_days
+    )
     cycles = await store.cycles_of(session, factory_id=factory_id)
     previous = cycles[-1] if cycles else None
     if previous is not None and body.start_date <= previous.end_date:

@@ -30,7 +30,7 @@ from services.cycles.models import (
     SeminarRegistration,
 )
 from services.cycles.routers import documented
-from services.cycles.rules import cycle_rules, programme_countries
+from services.cycles.rules import cycle_rules
 from shared.auth import Principal
 from shared.db import SessionDep
 from shared.errors import Conflict, Forbidden, NotFound
@@ -65,14 +65,14 @@ def _public(seminar: Seminar, taken: int) -> SeminarPublic:
 
 @router.post("/seminars", status_code=201)
 async def create_seminar(
-    body: SeminarCreate, principal: Advisor, session: SessionDep
+    body: SeminarCreate, principal: Advisor, session: SessionDep, eligibility: EligibilityDep
 ) -> SeminarPublic:
     """Create an industry seminar in a programme country."""
-    if body.country not in programme_countries():
+    ensure_covers(principal, body.country)
+    if not await eligibility.has_programme(body.country):
         raise RuleBroken(
             "programme_country", f"There is no Better Work programme in {body.country}."
         )
-    ensure_covers(principal, body.country)
     capacity_max = cycle_rules().seminar_capacity_max
     if body.capacity > capacity_max:
         raise RuleBroken(

@@ -27,6 +27,7 @@ from services.cycles.domain import (
     RuleBroken,
     assessment_of,
     check_completion,
+    check_request_date,
     check_shadow_limit,
     check_visit,
     shadow_key,
@@ -100,6 +101,7 @@ async def schedule_visit(
     ensure_covers(principal, cycle.country)
     if principal.is_buyer:
         await _buyer_may_request(principal, cycle, body, reports)
+        check_request_date(day=body.date, today=today())
     buyer_org = _buyer_org(principal, body)
     if body.assessors is not None and body.type != "assessment":
         raise Unprocessable("`assessors` are named for assessments only.")

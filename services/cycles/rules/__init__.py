@@ -1,11 +1,11 @@
-"""Rule data of the cycles service (Table 2 timings, visit counts, training allowances),
-loaded once from the JSON files beside this module: a new figure is a data change."""
+"""Rule data of the cycles service (Table 2 timings, visit counts, shadow limits, seminar
+capacity), loaded once from `cycle.json` beside this module: a new figure is a data
+change. A country's training allowance is the programme's, owned by eligibility."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,18 +14,12 @@ __all__ = [
     "CountryRules",
     "CycleRules",
     "Timing",
-    "UnknownProgramme",
     "VisitRules",
     "country_rules",
     "cycle_rules",
-    "programme_countries",
 ]
 
 HERE = Path(__file__).resolve().parent
-
-
-class UnknownProgramme(LookupError):
-    """The country has no Better Work programme in the rule data."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,30 +82,11 @@ def cycle_rules() -> CycleRules:
     )
 
 
-@cache
-def _training_versions() -> tuple[tuple[date, dict[str, int]], ...]:
-    data = _load("training.json")
-    low, high = data["range"]
-    versions = []
-    for version in data["versions"]:
-        allowances = {c.upper(): int(v) for c, v in version["participant_days"].items()}
-        for country, days in allowances.items():
-            if not low <= days <= high:
-                raise ValueError(f"training allowance of {country} ({days}) not in {low}-{high}")
-        versions.append((date.fromisoformat(version["effective_from"]), allowances))
-    return tuple(sorted(versions, key=lambda v: v[0]))
-
-
-def programme_countries() -> frozenset[str]:
-    return frozenset(c for _, allowances in _training_versions() for c in allowances)
-
-
-def country_rules(country: str, *, on: date) -> CountryRules:
-    """The rules in force on `on` (a cycle's start date) for `country`."""
-    country = country.upper()
-    in_force = [allowances for since, allowances in _training_versions() if since <= on]
-    if not in_force or country not in in_force[-1]:
-        raise UnknownProgramme(f"There is no Better Work programme for {country!r} on {on}.")
+def country_rules(country: str, *, training_participant_days: int) -> CountryRules:
+    """Table 2 for a cycle in `country`, with the programme's training allowance (rule
+    data of the eligibility service, read when the cycle is opened)."""
     return CountryRules(
-        country=country, training_participant_days=in_force[-1][country], cycle=cycle_rules()
+        country=country.upper(),
+        training_participant_days=training_participant_days,
+        cycle=cycle_rules(),
     )
