@@ -64,12 +64,22 @@ async def _credit(session: AsyncSession, *, org: str, amount: int) -> int:
     return balance
 
 
-async def _debit(session: AsyncSession, *, org: str, amount: int) -> int | None:
-    """Take `amount` credits if the balance covers them; the new balance, or None (nothing
-    changed). One conditional UPDATE: the balance can never go below zero."""
+async def _debit(
+    session: AsyncSession,
+    *,
+    org: str,
+    amount: int,
+    unless: sa.ColumnElement[bool] | None = None,
+) -> int | None:
+    """Take `amount` credits if the balance covers them (and `unless` does not hold); the new
+    balance, or None (nothing changed). One conditional UPDATE: it takes the account's row
+    lock, so concurrent debits queue and each sees the balance the previous one left."""
+    conditions = [col(CreditAccount.org) == org, col(CreditAccount.balance) >= amount]
+    if unless is not None:
+        conditions.append(~unless)
     statement = (
         sa.update(CreditAccount)
-        .where(col(CreditAccount.org) == org, col(CreditAccount.balance) >= amount)
+        .where(*conditions)
         .values(balance=col(CreditAccount.balance) - amount, updated_at=_now())
         .returning(col(CreditAccount.balance))
         .execution_options(synchronize_session=False)
@@ -155,11 +165,17 @@ async def spend_credit(
 ) -> CreditEntry:
     """One credit for one unlock. A second spend with the same reference spends nothing and
     returns the first; a zero balance is 402 and changes nothing."""
-    earlier = await _entry(session, org=org, kind=EntryKind.SPEND, reference=reference)
-    if earlier is not None:
-        return earlier
-    balance = await _debit(session, org=org, amount=1)
+    # The hot path is one statement: debit unless this reference was already spent.
+    already_spent = sa.exists().where(
+        col(CreditEntry.org) == org,
+        col(CreditEntry.kind) == EntryKind.SPEND.value,
+        col(CreditEntry.reference) == reference,
+    )
+    balance = await _debit(session, org=org, amount=1, unless=already_spent)
     if balance is None:
+        earlier = await _entry(session, org=org, kind=EntryKind.SPEND, reference=reference)
+        if earlier is not None:
+            return earlier
         raise PaymentRequired(
             f"No report credits left: the credit balance of {org} is 0. Buy credits (a credits "
             "invoice, POST /v1/billing/invoices); they are posted when the invoice is paid.",
