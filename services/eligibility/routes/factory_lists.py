@@ -9,10 +9,10 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
-from fastapi.datastructures import UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import UploadFile
 
 from services.eligibility.access import advisor_countries, ensure_sees_list
 from services.eligibility.deps import Buyer, BuyerOrAdvisor, EngineDep, JobsDep, RegistryDep, today
