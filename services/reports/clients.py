@@ -30,6 +30,7 @@ __all__ = [
     "FootprintFull",
     "NoCredits",
     "RegistryFactory",
+    "SpendInProgress",
     "install_clients",
 ]
 
@@ -71,15 +72,26 @@ class NoCredits(Exception):
         self.detail = detail
 
 
+class SpendInProgress(Exception):
+    """Billing is still running a spend with this key (another attempt of the same unlock)."""
+
+
 class FootprintFull(Exception):
     """Billing refused the claim: the partner's footprint for the year is used up."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, footprint: int | None, used: int | None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.footprint = footprint
+        self.used = used
 
 
 ReplyT = TypeVar("ReplyT", bound=_Reply)
+
+
+def _number(body: dict[str, object], name: str) -> int | None:
+    value = body.get(name)
+    return value if isinstance(value, int) else None
 
 
 def _parse(model: type[ReplyT], reply: httpx.Response, target: str) -> ReplyT:
@@ -121,6 +133,8 @@ class BillingClient(ServiceClient):
         except UpstreamError as exc:
             if exc.status == 402:
                 raise NoCredits(exc.detail) from exc
+            if exc.status == 409:
+                raise SpendInProgress(exc.detail) from exc
             raise Unavailable(f"Billing refused the credit spend: {exc.detail}") from exc
         return _parse(CreditEntry, reply, self.target)
 
@@ -151,7 +165,11 @@ class BillingClient(ServiceClient):
             )
         except UpstreamError as exc:
             if exc.status == 403:
-                raise FootprintFull(exc.detail) from exc
+                raise FootprintFull(
+                    exc.detail,
+                    footprint=_number(exc.body, "footprint"),
+                    used=_number(exc.body, "used"),
+                ) from exc
             raise Unavailable(f"Billing refused the footprint claim: {exc.detail}") from exc
         return _parse(FootprintClaim, reply, self.target)
 

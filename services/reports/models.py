@@ -206,6 +206,10 @@ class Unlock(SQLModel, table=True):
     created_by: str = _external()
     created_at: datetime = _moment()
     completed_at: datetime | None = _moment(nullable=True)
+    # The attempt that runs the saga of a pending unlock, and since when: one at a time, so
+    # one attempt's compensation never refunds the payment another attempt relies on.
+    attempt_id: str | None = Field(default=None, max_length=ID)
+    attempt_started_at: datetime | None = _moment(nullable=True)
 
 
 class ReportShare(SQLModel, table=True):

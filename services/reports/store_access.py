@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,7 @@ from shared.pagination import PageParams, paginate
 
 __all__ = [
     "Listing",
+    "UnlockChange",
     "access_request",
     "activate_unlock",
     "add_share",
@@ -43,6 +44,7 @@ __all__ = [
     "notify",
     "partners_with_approved_tpa",
     "readers_of_cycle",
+    "release_unlock_attempt",
     "request_access",
     "reserve_unlock",
     "shared_cycles",
@@ -52,6 +54,12 @@ __all__ = [
 
 ACTIVE, PENDING = "active", "pending"
 Listing = tuple[list[Any], str | None]
+
+
+class UnlockChange(Protocol):
+    """`forget_unlock` and `release_unlock_attempt`: steps of the saga's compensation."""
+
+    async def __call__(self, session: AsyncSession, *, unlock_id: str, attempt: str) -> None: ...
 
 
 # --- third-party access ------------------------------------------------------------------
@@ -143,11 +151,19 @@ async def unlock_of(session: AsyncSession, *, cycle_id: str, org: str) -> Unlock
 
 
 async def reserve_unlock(
-    session: AsyncSession, *, cycle: ReportCycle, buyer: Principal, now: datetime
-) -> Unlock:
-    """The organisation's unlock of the cycle: a new `pending` one, or the one that exists
-    (active: already unlocked; pending: an earlier attempt whose id billing knows)."""
-    await insert_ignoring_conflict(
+    session: AsyncSession,
+    *,
+    cycle: ReportCycle,
+    buyer: Principal,
+    attempt: str,
+    now: datetime,
+    stale_before: datetime,
+) -> Unlock | None:
+    """The organisation's unlock of the cycle, for `attempt` to pay for: a new `pending`
+    one, or the pending one an earlier attempt left (its id is what billing knows), taken
+    over when no other attempt runs it (or the one that did went quiet before
+    `stale_before`). An `active` one is returned as it is. None: another attempt is running."""
+    inserted = await insert_ignoring_conflict(
         session,
         Unlock,
         {
@@ -161,34 +177,81 @@ async def reserve_unlock(
             "charged_credits": 0,
             "created_by": buyer.user,
             "created_at": now,
+            "attempt_id": attempt,
+            "attempt_started_at": now,
         },
         on=["report_cycle_id", "buyer_org"],
     )
+    if not inserted:
+        await session.execute(
+            sa.update(Unlock)
+            .where(
+                col(Unlock.report_cycle_id) == cycle.id,
+                col(Unlock.buyer_org) == buyer.org,
+                col(Unlock.status) == PENDING,
+                sa.or_(
+                    col(Unlock.attempt_id).is_(None),
+                    col(Unlock.attempt_started_at) < stale_before,
+                ),
+            )
+            .values(attempt_id=attempt, attempt_started_at=now)
+        )
     found = await unlock_of(session, cycle_id=cycle.id, org=buyer.org)
     assert found is not None
+    if found.status == PENDING and found.attempt_id != attempt:
+        return None
     return found
 
 
+def _held(unlock_id: str, attempt: str) -> list[sa.ColumnElement[bool]]:
+    return [
+        col(Unlock.id) == unlock_id,
+        col(Unlock.status) == PENDING,
+        col(Unlock.attempt_id) == attempt,
+    ]
+
+
 async def activate_unlock(
-    session: AsyncSession, *, unlock_id: str, charged_credits: int, year: int | None, now: datetime
+    session: AsyncSession,
+    *,
+    unlock_id: str,
+    attempt: str,
+    charged_credits: int,
+    year: int | None,
+    now: datetime,
 ) -> Unlock | None:
-    await session.execute(
+    """Pending → active, if `attempt` still runs it; None when it no longer does."""
+    result = await session.execute(
         sa.update(Unlock)
-        .where(col(Unlock.id) == unlock_id, col(Unlock.status) == PENDING)
+        .where(*_held(unlock_id, attempt))
         .values(
-            status=ACTIVE, charged_credits=charged_credits, footprint_year=year, completed_at=now
+            status=ACTIVE,
+            charged_credits=charged_credits,
+            footprint_year=year,
+            completed_at=now,
+            attempt_id=None,
+            attempt_started_at=None,
         )
     )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
     statement = (
         select(Unlock).where(col(Unlock.id) == unlock_id).execution_options(populate_existing=True)
     )
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def forget_unlock(session: AsyncSession, *, unlock_id: str) -> None:
-    """Drop a pending unlock whose payment was refused or refunded."""
+async def forget_unlock(session: AsyncSession, *, unlock_id: str, attempt: str) -> None:
+    """Drop a pending unlock whose payment was refused or given back."""
+    await session.execute(sa.delete(Unlock).where(*_held(unlock_id, attempt)))
+
+
+async def release_unlock_attempt(session: AsyncSession, *, unlock_id: str, attempt: str) -> None:
+    """Let the next attempt take a pending unlock over at once (its payment stands)."""
     await session.execute(
-        sa.delete(Unlock).where(col(Unlock.id) == unlock_id, col(Unlock.status) == PENDING)
+        sa.update(Unlock)
+        .where(*_held(unlock_id, attempt))
+        .values(attempt_id=None, attempt_started_at=None)
     )
 
 

@@ -3,37 +3,47 @@ in billing when a step after the payment fails.
 
 It spans two services, so it cannot be one transaction; each step commits on its own:
 1. reserve: a `pending` unlock row for (cycle, organisation), committed before billing is
-   called. Its id is billing's idempotency key, and a retry (same or new Idempotency-Key,
-   after a crash or a lost reply) finds the same pending row and reuses the id, so billing
-   replays the first spend instead of spending twice.
+   called, and held by this attempt (one attempt at a time: a concurrent one gets 409).
+   The row's id is billing's idempotency key, and a later attempt (same or new
+   Idempotency-Key, after a crash or a lost reply) takes the same row over and reuses the
+   id, so billing replays the first spend instead of spending twice.
 2. pay: participants spend one credit (`/internal/credits/spend`, 402 when none left);
    partners claim the factory in the year's footprint (`/internal/footprint/claims`,
    403 when full; an already-claimed factory is free).
 3. activate: the row becomes `active`.
-Refused payment: the pending row is dropped. A failure after the payment: the credit is
-refunded (or the new claim released) and the pending row dropped; if even the refund
-fails, the pending row stays, so the next attempt reuses the id and billing replays the
-spend it already made: the credit is never lost, and never spent twice.
+Refused payment: the pending row is dropped. A failure after the payment (or a payment
+whose outcome is unknown): the credit is refunded (or the new claim released) and the row
+dropped; if even that fails, the row stays for the next attempt, whose spend billing
+replays: a credit is never lost, and never spent twice. Only the attempt holding the row
+compensates, so it can never give back a payment another attempt relies on.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reports import domain, store, store_access
 from services.reports.access import Caller, can_unlock, enforce
-from services.reports.clients import BillingClient, FootprintFull, NoCredits
+from services.reports.clients import BillingClient, FootprintFull, NoCredits, SpendInProgress
 from services.reports.clock import now
 from services.reports.models import Unlock
-from shared.errors import ApiError, Forbidden, NotFound, PaymentRequired
+from shared.errors import ApiError, Conflict, Forbidden, NotFound, PaymentRequired
+from shared.ids import new_id
 
 __all__ = ["UnlockResult", "active_unlock", "unlock_cycle"]
 
 log = logging.getLogger("betterwork.reports.unlock")
 ACTIVE = "active"
+# An attempt silent for this long is taken to have died (billing calls time out sooner).
+ATTEMPT_LEASE = timedelta(seconds=30)
+BUSY = (
+    "This report cycle is being unlocked for your organisation by another request right "
+    "now; retry in a moment (it will answer with that unlock, at no further charge)."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +57,17 @@ class Payment:
     charged_credits: int
     year: int | None
     new_claim: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One run of the saga for one pending unlock."""
+
+    id: str
+    unlock: Unlock
+    caller: Caller
+    sessionmaker: async_sessionmaker[AsyncSession]
+    billing: BillingClient
 
 
 async def active_unlock(
@@ -68,60 +89,72 @@ async def unlock_cycle(
     factory_id: str,
     cycle: int,
 ) -> UnlockResult:
-    unlock = await _reserve(sessionmaker, caller, factory_id, cycle)
+    attempt_id = new_id("att")
+    unlock = await _reserve(sessionmaker, caller, factory_id, cycle, attempt_id)
     if unlock.status == ACTIVE:
         return UnlockResult(unlock, created=False)
-    payment = await _pay(sessionmaker, billing, caller, unlock)
+    attempt = Attempt(attempt_id, unlock, caller, sessionmaker, billing)
+    payment = await _pay(attempt)
     try:
         async with sessionmaker() as session:
             active = await store_access.activate_unlock(
                 session,
                 unlock_id=unlock.id,
+                attempt=attempt_id,
                 charged_credits=payment.charged_credits,
                 year=payment.year,
                 now=now(),
             )
             await session.commit()
-        if active is None:  # the pending row vanished under us: never keep the payment
-            raise RuntimeError(f"pending unlock {unlock.id} disappeared before activation")
     except BaseException:
-        await _compensate(sessionmaker, billing, caller, unlock, payment)
+        await _compensate(attempt, payment)
         raise
+    if active is None:
+        # Our lease ran out and a later attempt took the unlock over: it pays with the same
+        # id (billing replays), so there is nothing of ours to undo.
+        raise Conflict(BUSY, headers={"Retry-After": "1"})
     return UnlockResult(active, created=True)
 
 
 async def _reserve(
-    sessionmaker: async_sessionmaker[AsyncSession], caller: Caller, factory_id: str, cycle: int
+    sessionmaker: async_sessionmaker[AsyncSession],
+    caller: Caller,
+    factory_id: str,
+    cycle: int,
+    attempt_id: str,
 ) -> Unlock:
     async with sessionmaker() as session:
         found = await store.cycle_with_facts(
             session, factory_id=factory_id, cycle=cycle, org=caller.org
         )
+        if found is not None and found[1].unlock is not None and found[1].unlock.status == ACTIVE:
+            return found[1].unlock  # its own unlock: free, whatever happened to the TPA since
         tpa = (
             found[1].tpa
             if found
             else await store_access.get_tpa(session, factory_id=factory_id, org=caller.org)
         )
-        # TPA first: a buyer without it learns nothing about the factory's cycles.
+        # TPA before the cycle: a buyer without it learns nothing about the factory's cycles.
         enforce(can_unlock(caller.principal, factory_id, tpa, caller.membership))
         if found is None:
             raise NotFound(f"Factory {factory_id!r} has no report cycle {cycle}.")
-        report_cycle, facts = found
-        if facts.unlock is not None and facts.unlock.status == ACTIVE:
-            return facts.unlock
+        moment = now()
         unlock = await store_access.reserve_unlock(
-            session, cycle=report_cycle, buyer=caller.principal, now=now()
+            session,
+            cycle=found[0],
+            buyer=caller.principal,
+            attempt=attempt_id,
+            now=moment,
+            stale_before=moment - ATTEMPT_LEASE,
         )
         await session.commit()
-        return unlock
+    if unlock is None:
+        raise Conflict(BUSY, headers={"Retry-After": "1"})
+    return unlock
 
 
-async def _pay(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    billing: BillingClient,
-    caller: Caller,
-    unlock: Unlock,
-) -> Payment:
+async def _pay(attempt: Attempt) -> Payment:
+    caller, unlock, billing = attempt.caller, attempt.unlock, attempt.billing
     if caller.role == "participant":
         try:
             await billing.spend_credit(
@@ -130,15 +163,18 @@ async def _pay(
                 reason=f"unlock of factory {unlock.factory_id}, cycle {unlock.cycle}",
             )
         except NoCredits as exc:
-            await _forget(sessionmaker, unlock.id)
+            await _forget(attempt)
             raise PaymentRequired(
                 "Your organisation has no report credits left: one credit unlocks one report "
                 "cycle. Buy credits (POST /v1/billing/invoices with kind 'credits'); they are "
-                "posted once the invoice is paid."
+                "posted once the invoice is paid.",
+                balance=0,
             ) from exc
+        except SpendInProgress as exc:  # an attempt whose lease ran out is still paying
+            raise Conflict(BUSY, headers={"Retry-After": "1"}) from exc
         except ApiError:
             # Billing may or may not have spent: give back whatever was spent, then drop.
-            await _compensate(sessionmaker, billing, caller, unlock, Payment(1, None))
+            await _compensate(attempt, Payment(1, None))
             raise
         return Payment(charged_credits=1, year=None)
     year = domain.footprint_year(now())
@@ -147,26 +183,34 @@ async def _pay(
             org=caller.org, year=year, factory_id=unlock.factory_id, reference=unlock.id
         )
     except FootprintFull as exc:
-        await _forget(sessionmaker, unlock.id)
-        raise Forbidden(
-            f"Your partnership footprint for {year} is full, so a report cycle of a new factory "
-            f"cannot be unlocked this year: {exc.detail}"
-        ) from exc
+        await _forget(attempt)
+        raise _footprint_full(year, exc) from exc
     except ApiError:
-        await _compensate(sessionmaker, billing, caller, unlock, Payment(0, year, new_claim=True))
+        await _compensate(attempt, Payment(0, year, new_claim=True))
         raise
     return Payment(charged_credits=0, year=year, new_claim=claim.new_claim)
 
 
-async def _compensate(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    billing: BillingClient,
-    caller: Caller,
-    unlock: Unlock,
-    payment: Payment,
-) -> None:
+def _footprint_full(year: int, exc: FootprintFull) -> Forbidden:
+    numbers = (
+        f"{exc.used} of {exc.footprint} factories are used"
+        if exc.footprint is not None and exc.used is not None
+        else exc.detail
+    )
+    return Forbidden(
+        f"Your partnership footprint for {year} is full ({numbers}), so a report cycle of "
+        "another factory cannot be unlocked this year; cycles of factories already counted "
+        "this year still can.",
+        footprint=exc.footprint,
+        used=exc.used,
+        year=year,
+    )
+
+
+async def _compensate(attempt: Attempt, payment: Payment) -> None:
     """Undo the payment, then drop the pending unlock. If billing cannot be reached, keep
-    the pending row: a retry reuses its id and billing replays instead of charging again."""
+    the row for the next attempt (billing will replay its payment, not charge again)."""
+    caller, unlock, billing = attempt.caller, attempt.unlock, attempt.billing
     try:
         if payment.charged_credits:
             await billing.refund_credit(org=caller.org, reference=unlock.id)
@@ -175,17 +219,22 @@ async def _compensate(
                 org=caller.org, year=payment.year, factory_id=unlock.factory_id, reference=unlock.id
             )
     except Exception:
-        log.exception(
-            "could not undo the payment of unlock %s; kept pending for a retry", unlock.id
-        )
+        log.exception("could not undo the payment of unlock %s; kept for a retry", unlock.id)
+        await _step(attempt, store_access.release_unlock_attempt)
         return
-    await _forget(sessionmaker, unlock.id)
+    await _forget(attempt)
 
 
-async def _forget(sessionmaker: async_sessionmaker[AsyncSession], unlock_id: str) -> None:
+async def _forget(attempt: Attempt) -> None:
+    await _step(attempt, store_access.forget_unlock)
+
+
+async def _step(attempt: Attempt, change: store_access.UnlockChange) -> None:
+    """A compensation step in a transaction of its own; if the database fails here too, the
+    row stays pending and the next attempt takes it over once this one's lease runs out."""
     try:
-        async with sessionmaker() as session:
-            await store_access.forget_unlock(session, unlock_id=unlock_id)
+        async with attempt.sessionmaker() as session:
+            await change(session, unlock_id=attempt.unlock.id, attempt=attempt.id)
             await session.commit()
-    except Exception:  # a leftover pending row is harmless: the next attempt reuses it
-        log.exception("could not drop pending unlock %s", unlock_id)
+    except Exception:
+        log.exception("could not update pending unlock %s", attempt.unlock.id)
