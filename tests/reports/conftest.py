@@ -6,7 +6,6 @@ reports), so every test starts from the public contract."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -174,55 +173,6 @@ class World:
         return factory_id, report
 
 
-class _FakeRegistry:
-    """Stands in for eligibility's registry until that service serves it (see `world`)."""
-
-    def __init__(self) -> None:
-        self.factories: dict[str, dict[str, Any]] = {}
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        factory_id = request.url.path.rsplit("/", 1)[-1]
-        if factory_id in self.factories:
-            return httpx.Response(200, json=self.factories[factory_id])
-        return httpx.Response(404, json={"title": "Not Found", "status": 404, "detail": "no"})
-
-
 @pytest.fixture
-async def world(api: Api) -> AsyncIterator[World]:
-    helper = World(api)
-    probe = await api.client("eligibility", role="advisor", org=ADVISOR_ORG).post(
-        "/factories", json={}
-    )
-    if probe.status_code not in (404, 405):
-        yield helper
-        return
-    # Eligibility's registry has not landed yet: serve GET /internal/factories/{id} from a
-    # MockTransport and create factories into it.
-    from services.reports.clients import EligibilityClient
-
-    registry = _FakeRegistry()
-    app = api.apps["reports"]
-    original = app.state.eligibility
-    http = httpx.AsyncClient(transport=httpx.MockTransport(registry.handler))
-    app.state.eligibility = EligibilityClient(http, app.state.settings)
-
-    async def factory(
-        *, country: str = "BD", name: str | None = None, enrolled: bool = True
-    ) -> str:
-        helper._factories += 1
-        factory_id = f"fac-{uuid.uuid4().hex[:10]}"
-        registry.factories[factory_id] = {
-            "id": factory_id,
-            "name": name or f"Factory {helper._factories}",
-            "country": country,
-            "enrolment_status": "enrolled" if enrolled else "registered",
-        }
-        return factory_id
-
-    helper.factory = factory  # type: ignore[method-assign]
-    helper.registry = registry  # type: ignore[attr-defined]
-    try:
-        yield helper
-    finally:
-        app.state.eligibility = original
-        await http.aclose()
+async def world(api: Api) -> World:
+    return World(api)
