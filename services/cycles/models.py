@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 import pydantic
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict, StringConstraints
 from sqlmodel import Field, SQLModel
 
 from services.cycles.domain import MilestoneStatus, VisitStatus, VisitType
 from shared.idempotency import IdempotencyRecord
 
+
+def _iso_date_only(value: Any) -> Any:
+    """Dates as `YYYY-MM-DD` only: pydantic would otherwise read `0` or `"1700000000"` as
+    a Unix time, and a client's mistake would pass as a date in 1970 or 2023."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return value
+    raise ValueError("expected a date as YYYY-MM-DD")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
 # Dates the service plans with: wide enough for history and planning, narrow enough that
 # month arithmetic never leaves the calendar.
-PlanDate = Annotated[dt.date, pydantic.Field(ge=dt.date(2000, 1, 1), le=dt.date(2100, 12, 31))]
+PlanDate = Annotated[IsoDate, pydantic.Field(ge=dt.date(2000, 1, 1), le=dt.date(2100, 12, 31))]
+# JSON numbers and booleans as such: "5" is not 5, and "yes" is not true.
+Count = Annotated[int, Strict()]
+Flag = Annotated[bool, Strict()]
 # One line of text: no control characters (they break logs, CSV exports and iCalendar).
 ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 NO_NUL = r"^[^\x00]*$"
@@ -178,7 +194,7 @@ class _Body(BaseModel):
 
 class CycleCreate(_Body):
     start_date: PlanDate
-    skip_assessment: bool = pydantic.Field(
+    skip_assessment: Flag = pydantic.Field(
         False,
         description=(
             "High-performing option: no assessment in this cycle (every other year). Only for "
@@ -257,8 +273,8 @@ class VisitPublic(BaseModel):
 
 class TrainingBookingCreate(_Body):
     course: Text
-    participants: int = pydantic.Field(ge=1, le=1000)
-    days: int = pydantic.Field(ge=1, le=30)
+    participants: Count = pydantic.Field(ge=1, le=1000)
+    days: Count = pydantic.Field(ge=1, le=30)
 
 
 class TrainingBookingPublic(BaseModel):
@@ -272,7 +288,7 @@ class TrainingBookingPublic(BaseModel):
 
 
 class TrainingPurchaseCreate(_Body):
-    participant_days: int = pydantic.Field(ge=1, le=10_000)
+    participant_days: Count = pydantic.Field(ge=1, le=10_000)
     reference: Text | None = pydantic.Field(
         None, description="Your purchase order or invoice number."
     )
@@ -312,7 +328,7 @@ class SeminarCreate(_Body):
     date: PlanDate
     country: Country
     duration: Literal["half_day", "full_day"]
-    capacity: int = pydantic.Field(ge=1, le=60)
+    capacity: Count = pydantic.Field(ge=1, le=60)
 
 
 class SeminarPublic(BaseModel):
@@ -329,7 +345,7 @@ class SeminarPublic(BaseModel):
 
 class RegistrationCreate(_Body):
     factory_id: OrgId
-    participants: int = pydantic.Field(ge=1, le=60)
+    participants: Count = pydantic.Field(ge=1, le=60)
 
 
 class RegistrationPublic(BaseModel):
@@ -362,29 +378,29 @@ class ActionPlanPublic(BaseModel):
 
 
 class ManagementSystemsEvidence(_Body):
-    osh_management_system: bool = pydantic.Field(
+    osh_management_system: Flag = pydantic.Field(
         description="All elements of the OSH management system are satisfied."
     )
-    hr_management_system: bool = pydantic.Field(
+    hr_management_system: Flag = pydantic.Field(
         description="All elements of the HR management system are satisfied."
     )
     evidence: LongText = pydantic.Field(min_length=1)
 
 
 class SocialDialogueEvidence(_Body):
-    active_bipartite_committee: bool
-    management_decision_authority: bool
-    freely_chosen_worker_members: bool
-    open_union_communication: bool
-    effective_grievance_handling: bool
+    active_bipartite_committee: Flag
+    management_decision_authority: Flag
+    freely_chosen_worker_members: Flag
+    open_union_communication: Flag
+    effective_grievance_handling: Flag
     evidence: LongText = pydantic.Field(min_length=1)
 
 
 class LearningEvidence(_Body):
-    needs_based_learning_plan: bool = pydantic.Field(
+    needs_based_learning_plan: Flag = pydantic.Field(
         description="Developed in consultation with elected worker (and union) representatives."
     )
-    learning_plan_implemented: bool
+    learning_plan_implemented: Flag
     evidence: LongText = pydantic.Field(min_length=1)
 
 

@@ -21,6 +21,7 @@ from services.cycles.models import (
     ActionPlanPublic,
     Country,
     Cycle,
+    IsoDate,
     RegistrationCreate,
     RegistrationPublic,
     Seminar,
@@ -99,7 +100,7 @@ async def list_seminars(
     session: SessionDep,
     page: PageDep,
     country: Annotated[Country | None, Query(description="ISO alpha-2 programme.")] = None,
-    from_date: Annotated[date | None, Query(alias="from", description="On or after.")] = None,
+    from_date: Annotated[IsoDate | None, Query(alias="from", description="On or after.")] = None,
 ) -> Page[SeminarPublic]:
     """Seminars, in the order they were created, with the places left."""
     rows, next_cursor = await paginate(
