@@ -1,23 +1,19 @@
 """Request and response schemas of the billing service (the public contract, API.md).
 
-Money goes out as a string with exactly two decimals plus `currency`; it comes in as such a
-string or a JSON number with at most two decimals, never rounded.
+Money goes out as a string with two decimals plus `currency` (`money.py`).
 """
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import asdict
 from datetime import datetime
-from decimal import Decimal
-from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 
-from services.billing import domain
+from services.billing import domain, pricing
 from services.billing.models import CreditEntry, Invoice, InvoiceLine, PartnerFootprint
+from services.billing.money import Amount, Currency, Money, Revenue
 
 __all__ = [
     "AdjustmentCreate",
@@ -48,68 +44,6 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 MAX_REPORT_CYCLES = 100_000
 MAX_FACTORIES = 100_000
 
-
-# --- money ------------------------------------------------------------------------------
-
-
-AMOUNT_EXAMPLE = "1650.00"
-
-
-def _amount_pattern(digits: int) -> str:
-    return rf"^\d{{1,{digits}}}(\.\d{{1,2}})?$"
-
-
-def _parse_amount(value: Any, *, digits: int) -> Decimal:
-    """A non-negative amount, at most `digits` digits before the point and two after it."""
-    if isinstance(value, float) and math.isfinite(value):
-        value = repr(value)  # a JSON number: its shortest exact decimal spelling
-    elif isinstance(value, str) and not re.fullmatch(_amount_pattern(digits), value):
-        value = None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError(f"must be a decimal amount such as {AMOUNT_EXAMPLE!r}")
-    amount = Decimal(value)
-    maximum = Decimal(10) ** digits - domain.CENT
-    if not 0 <= amount <= maximum:  # first: quantizing a huge number raises
-        raise ValueError(f"must be between 0 and {maximum}")
-    if amount.quantize(domain.CENT) != amount:
-        raise ValueError("must have at most two decimal places (cents); it is never rounded")
-    return amount.quantize(domain.CENT)
-
-
-def _amount_schema(digits: int) -> dict[str, Any]:
-    maximum = float(Decimal(10) ** digits - domain.CENT)
-    return {
-        "anyOf": [
-            {"type": "string", "pattern": _amount_pattern(digits)},
-            {"type": "number", "minimum": 0, "maximum": maximum},
-        ],
-        "examples": [AMOUNT_EXAMPLE],
-    }
-
-
-# Revenue reaches 16 digits before the point; invoice amounts fit NUMERIC(12,2).
-Revenue = Annotated[
-    Decimal,
-    BeforeValidator(partial(_parse_amount, digits=16)),
-    WithJsonSchema(_amount_schema(16)),
-]
-Amount = Annotated[
-    Decimal,
-    BeforeValidator(partial(_parse_amount, digits=10)),
-    WithJsonSchema(_amount_schema(10)),
-]
-
-
-def _two_places(amount: Decimal) -> str:
-    return f"{amount:.2f}"
-
-
-Money = Annotated[
-    Decimal,
-    PlainSerializer(_two_places, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["13200.00"]}),
-]
-Currency = Literal["USD"]
 
 Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR, examples=[2025])]
 Text = Annotated[str, Field(min_length=1, max_length=255)]
@@ -175,7 +109,7 @@ class PriceBookPublic(BaseModel):
     participant: ParticipantPrices
 
     @classmethod
-    def of(cls, book: domain.PriceBook, *, year: int) -> PriceBookPublic:
+    def of(cls, book: pricing.PriceBook, *, year: int) -> PriceBookPublic:
         return cls(
             year=year,
             price_book_year=book.year,
@@ -225,7 +159,7 @@ class PartnerQuotePublic(BaseModel):
     currency: Currency
 
     @classmethod
-    def of(cls, quote: domain.PartnerQuote) -> PartnerQuotePublic:
+    def of(cls, quote: pricing.PartnerQuote) -> PartnerQuotePublic:
         return cls(
             year=quote.year,
             price_book_year=quote.price_book_year,
@@ -249,7 +183,7 @@ class ParticipantQuotePublic(BaseModel):
     currency: Currency
 
     @classmethod
-    def of(cls, quote: domain.ParticipantQuote) -> ParticipantQuotePublic:
+    def of(cls, quote: pricing.ParticipantQuote) -> ParticipantQuotePublic:
         return cls(
             year=quote.year,
             price_book_year=quote.price_book_year,

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import col
 
-from services.billing import domain, ledger
+from services.billing import domain, ledger, pricing
 from services.billing.models import Invoice, InvoiceLine
 from shared.errors import Conflict
 from shared.ids import new_id
@@ -81,7 +81,7 @@ def _already_invoiced(org: str, invoice: Invoice | None, year: int) -> Conflict:
 
 
 async def issue_partnership_invoice(
-    session: AsyncSession, *, org: str, by: str, quote: domain.PartnerQuote
+    session: AsyncSession, *, org: str, by: str, quote: pricing.PartnerQuote
 ) -> Invoice:
     existing = await _open_partnership(session, org=org, year=quote.year)
     if existing is not None:
@@ -93,7 +93,7 @@ async def issue_partnership_invoice(
         status=domain.InvoiceStatus.ISSUED.value,
         year=quote.year,
         price_book_year=quote.price_book_year,
-        currency=domain.CURRENCY,
+        currency=pricing.CURRENCY,
         total=quote.total,
         apparel_revenue_usd=quote.apparel_revenue_usd,
         factory_count=quote.factory_count,
@@ -110,7 +110,7 @@ async def issue_partnership_invoice(
 
 
 async def issue_credits_invoice(
-    session: AsyncSession, *, org: str, by: str, quote: domain.ParticipantQuote
+    session: AsyncSession, *, org: str, by: str, quote: pricing.ParticipantQuote
 ) -> Invoice:
     invoice = Invoice(
         id=new_id("inv"),
@@ -119,7 +119,7 @@ async def issue_credits_invoice(
         status=domain.InvoiceStatus.ISSUED.value,
         year=quote.year,
         price_book_year=quote.price_book_year,
-        currency=domain.CURRENCY,
+        currency=pricing.CURRENCY,
         total=quote.total,
         report_cycles=quote.report_cycles,
         unit_price=quote.unit_price,

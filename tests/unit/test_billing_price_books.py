@@ -9,17 +9,17 @@ from typing import Any
 
 import pytest
 
-from services.billing import domain
+from services.billing import pricing
 from services.billing.price_books import BOOKS_DIR, load_price_books, published_price_books
 
 BOOK_2024: dict[str, Any] = json.loads((BOOKS_DIR / "2024.json").read_text())
 
 
-def book(year: int, **changes: Any) -> domain.PriceBook:
+def book(year: int, **changes: Any) -> pricing.PriceBook:
     data = copy.deepcopy(BOOK_2024)
     data["year"] = year
     data.update(changes)
-    return domain.PriceBook.from_dict(data)
+    return pricing.PriceBook.from_dict(data)
 
 
 def test_the_2024_book_is_published() -> None:
@@ -37,21 +37,21 @@ def test_prices_carry_forward_until_a_new_book(year: int, in_force: int) -> None
     ("year", "in_force"), [(2024, 2024), (2025, 2024), (2026, 2026), (2027, 2026), (2040, 2026)]
 )
 def test_a_new_book_takes_over_from_its_year(year: int, in_force: int) -> None:
-    books = domain.PriceBooks([book(2026), book(2024)])
+    books = pricing.PriceBooks([book(2026), book(2024)])
     assert books.in_force(year).year == in_force
 
 
 @pytest.mark.parametrize("year", [2023, 2000])
 def test_a_year_before_the_first_book_is_422(year: int) -> None:
-    with pytest.raises(domain.NoPriceBook, match="first published book is for 2024") as caught:
+    with pytest.raises(pricing.NoPriceBook, match="first published book is for 2024") as caught:
         published_price_books().in_force(year)
     assert caught.value.status == 422
 
 
 def test_quotes_name_the_book_they_used() -> None:
-    books = domain.PriceBooks([book(2024), book(2026)])
-    assert domain.quote_participant(books, year=2025, report_cycles=1).price_book_year == 2024
-    assert domain.quote_participant(books, year=2027, report_cycles=1).price_book_year == 2026
+    books = pricing.PriceBooks([book(2024), book(2026)])
+    assert pricing.quote_participant(books, year=2025, report_cycles=1).price_book_year == 2024
+    assert pricing.quote_participant(books, year=2027, report_cycles=1).price_book_year == 2026
 
 
 def test_load_price_books_reads_one_file_per_year(tmp_path: Path) -> None:
@@ -102,5 +102,5 @@ def _revenue_tiers(**change: Any) -> dict[str, Any]:
     ],
 )
 def test_a_broken_book_is_refused(changes: dict[str, Any], problem: str) -> None:
-    with pytest.raises(domain.InvalidPriceBook, match=problem):
+    with pytest.raises(pricing.InvalidPriceBook, match=problem):
         book(2024, **changes)

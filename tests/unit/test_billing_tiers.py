@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.billing import domain
+from services.billing import domain, pricing
 from services.billing.price_books import published_price_books
 from shared.errors import Unprocessable
 
@@ -31,7 +31,7 @@ CENT = Decimal("0.01")
     ],
 )
 def test_revenue_tier(revenue: Decimal, tier: str, charge: str) -> None:
-    quote = domain.quote_partner(BOOKS, year=2024, apparel_revenue_usd=revenue, factory_count=1)
+    quote = pricing.quote_partner(BOOKS, year=2024, apparel_revenue_usd=revenue, factory_count=1)
     assert quote.revenue_tier.tier == tier
     assert quote.revenue_tier.charge == Decimal(charge)
 
@@ -54,7 +54,7 @@ def test_revenue_tier(revenue: Decimal, tier: str, charge: str) -> None:
     ],
 )
 def test_footprint_tier(factories: int, tier: int, charge: str) -> None:
-    quote = domain.quote_partner(
+    quote = pricing.quote_partner(
         BOOKS, year=2024, apparel_revenue_usd=Decimal(0), factory_count=factories
     )
     assert quote.footprint_tier.tier == tier
@@ -77,7 +77,7 @@ def test_footprint_tier(factories: int, tier: int, charge: str) -> None:
     ],
 )
 def test_participant_unit_price(report_cycles: int, unit_price: str) -> None:
-    quote = domain.quote_participant(BOOKS, year=2024, report_cycles=report_cycles)
+    quote = pricing.quote_participant(BOOKS, year=2024, report_cycles=report_cycles)
     assert quote.unit_price == Decimal(unit_price)
     assert quote.total == Decimal(unit_price) * report_cycles
 
@@ -92,7 +92,7 @@ def test_participant_unit_price(report_cycles: int, unit_price: str) -> None:
     ],
 )
 def test_partner_total_is_both_components(revenue: str, factories: int, total: str) -> None:
-    quote = domain.quote_partner(
+    quote = pricing.quote_partner(
         BOOKS, year=2024, apparel_revenue_usd=Decimal(revenue), factory_count=factories
     )
     assert quote.total == Decimal(total)
@@ -100,7 +100,7 @@ def test_partner_total_is_both_components(revenue: str, factories: int, total: s
 
 
 def test_participant_lines_add_up_to_the_total() -> None:
-    quote = domain.quote_participant(BOOKS, year=2024, report_cycles=61)
+    quote = pricing.quote_participant(BOOKS, year=2024, report_cycles=61)
     (line,) = domain.credits_lines(quote)
     assert (line.quantity, line.unit_price, line.amount) == (61, Decimal(1210), Decimal(73810))
     assert line.amount == quote.total
@@ -116,7 +116,7 @@ def test_participant_lines_add_up_to_the_total() -> None:
 )
 def test_partner_quote_refuses(revenue: str, factories: int, message: str) -> None:
     with pytest.raises(Unprocessable, match=message):
-        domain.quote_partner(
+        pricing.quote_partner(
             BOOKS, year=2024, apparel_revenue_usd=Decimal(revenue), factory_count=factories
         )
 
@@ -124,4 +124,4 @@ def test_partner_quote_refuses(revenue: str, factories: int, message: str) -> No
 @pytest.mark.parametrize("report_cycles", [0, -1])
 def test_participant_quote_refuses_nothing_or_less(report_cycles: int) -> None:
     with pytest.raises(Unprocessable, match="at least 1"):
-        domain.quote_participant(BOOKS, year=2024, report_cycles=report_cycles)
+        pricing.quote_participant(BOOKS, year=2024, report_cycles=report_cycles)

@@ -22,9 +22,7 @@ __all__ = [
     "Advisor",
     "BuyerOrAdvisor",
     "InvoiceId",
-    "Participant",
     "ParticipantOrAdvisor",
-    "Partner",
     "PartnerOrAdvisor",
     "PartnerOrParticipant",
     "SummaryRoute",
@@ -34,8 +32,6 @@ __all__ = [
 ]
 
 Advisor = Annotated[Principal, require("advisor")]
-Partner = Annotated[Principal, require("partner")]
-Participant = Annotated[Principal, require("participant")]
 PartnerOrAdvisor = Annotated[Principal, require("partner", "advisor")]
 ParticipantOrAdvisor = Annotated[Principal, require("participant", "advisor")]
 PartnerOrParticipant = Annotated[Principal, require("partner", "participant")]

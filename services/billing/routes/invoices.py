@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.billing import domain, store
+from services.billing import domain, pricing, store
 from services.billing.models import Invoice
 from services.billing.price_books import published_price_books
 from services.billing.routes.common import (
@@ -93,7 +93,7 @@ async def create_invoice(
                 session,
                 org=principal.org,
                 by=principal.user,
-                quote=domain.quote_partner(
+                quote=pricing.quote_partner(
                     published_price_books(),
                     year=body.year,
                     apparel_revenue_usd=body.apparel_revenue_usd,
@@ -106,7 +106,7 @@ async def create_invoice(
                 session,
                 org=principal.org,
                 by=principal.user,
-                quote=domain.quote_participant(
+                quote=pricing.quote_participant(
                     published_price_books(), year=body.year, report_cycles=body.report_cycles
                 ),
             )

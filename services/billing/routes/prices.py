@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from services.billing import domain
+from services.billing import pricing
 from services.billing.price_books import published_price_books
 from services.billing.routes.common import (
     ParticipantOrAdvisor,
@@ -43,7 +43,7 @@ async def create_partner_quote(
     body: PartnerQuoteRequest, _caller: PartnerOrAdvisor
 ) -> PartnerQuotePublic:
     """The annual partnership fee: revenue tier charge + footprint tier charge."""
-    quote = domain.quote_partner(
+    quote = pricing.quote_partner(
         published_price_books(),
         year=body.year,
         apparel_revenue_usd=body.apparel_revenue_usd,
@@ -61,7 +61,7 @@ async def create_participant_quote(
     The unit price depends on how many report cycles are bought in one purchase and applies
     to every one of them.
     """
-    quote = domain.quote_participant(
+    quote = pricing.quote_participant(
         published_price_books(), year=body.year, report_cycles=body.report_cycles
     )
     return ParticipantQuotePublic.of(quote)
