@@ -315,35 +315,43 @@ async def claim_footprint(
     """Count `factory_id` in the partner's footprint for `year`: (footprint, used, new_claim).
     A factory already counted is free; a full footprint is 403 with the numbers."""
     if await _claim_of(session, org=org, year=year, factory_id=factory_id) is None:
-        moved = await _move_used(session, org=org, year=year, by=1)
-        # Our UPDATE waited for any concurrent claim of this partner and year to commit, so
-        # this read sees a claim of the same factory made meanwhile: then ours is free.
-        if await _claim_of(session, org=org, year=year, factory_id=factory_id) is None:
-            if moved is None:
-                row = await footprint_of(session, org=org, year=year)
-                footprint, used = (row.footprint, row.used) if row else (0, 0)
-                raise Forbidden(
-                    f"The footprint of {org} for {year} is full: {used} of {footprint} "
-                    f"factories are already unlocked this year, so {factory_id} cannot be added"
-                    + ("" if row else " (no paid partnership invoice for that year)")
-                    + ".",
-                    footprint=footprint,
-                    used=used,
-                )
-            await session.execute(
-                sa.insert(FootprintClaim).values(
-                    org=org,
-                    year=year,
-                    factory_id=factory_id,
-                    reference=reference,
-                    created_at=_now(),
-                )
-            )
-            return moved[0], moved[1], True
-        if moved is not None:
-            await _move_used(session, org=org, year=year, by=-1)
+        taken = await _take_slot(
+            session, org=org, year=year, factory_id=factory_id, reference=reference
+        )
+        if taken is not None:
+            return taken[0], taken[1], True
     row = await footprint_of(session, org=org, year=year)
     return (row.footprint, row.used, False) if row else (0, 0, False)
+
+
+async def _take_slot(
+    session: AsyncSession, *, org: str, year: int, factory_id: str, reference: str
+) -> tuple[int, int] | None:
+    """Use one more slot of the footprint for `factory_id`: (footprint, used), or None when a
+    concurrent claim of the same factory got there first (then ours is free)."""
+    moved = await _move_used(session, org=org, year=year, by=1)
+    # The UPDATE waited for any concurrent claim of this partner and year to commit, so this
+    # read sees a claim of the same factory made meanwhile.
+    if await _claim_of(session, org=org, year=year, factory_id=factory_id) is not None:
+        if moved is not None:
+            await _move_used(session, org=org, year=year, by=-1)
+        return None
+    if moved is None:
+        row = await footprint_of(session, org=org, year=year)
+        footprint, used = (row.footprint, row.used) if row else (0, 0)
+        why = "" if row else " (no paid partnership invoice for that year)"
+        raise Forbidden(
+            f"The footprint of {org} for {year} is full: {used} of {footprint} factories are "
+            f"already unlocked this year{why}, so {factory_id} cannot be added.",
+            footprint=footprint,
+            used=used,
+        )
+    await session.execute(
+        sa.insert(FootprintClaim).values(
+            org=org, year=year, factory_id=factory_id, reference=reference, created_at=_now()
+        )
+    )
+    return moved
 
 
 async def release_footprint_claim(
