@@ -4,6 +4,7 @@ visibility.py; this module only gathers their inputs."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from typing import Annotated
 
@@ -12,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cycles import store
 from services.cycles.clients import ReportsClient
-from services.cycles.models import Cycle
+from services.cycles.models import Cycle, Visit
+from services.cycles.views import released_documents
 from services.cycles.visibility import Audience, audience_of
 from shared.auth import Principal, require
 from shared.errors import Forbidden, NotFound
@@ -28,6 +30,7 @@ __all__ = [
     "cycle_for",
     "ensure_covers",
     "now",
+    "readable_cycle",
     "today",
 ]
 
@@ -85,6 +88,31 @@ async def audience_for_factory(
             "(TPA) from the factory: request one (POST /v1/reports/access-requests)."
         )
     return audience
+
+
+async def readable_cycle(
+    session: AsyncSession, principal: Principal, *, cycle_id: str, reports: ReportsClient
+) -> tuple[Cycle, list[Visit], Audience, list[str]]:
+    """The hot path of GET /cycles/{id}: the cycle with its visits in one query, then the
+    buyer's TPA and the released documents asked of reports at the same time."""
+    loaded = await store.cycle_with_visits(session, cycle_id=cycle_id)
+    missing = NotFound(f"There is no cycle {cycle_id!r} you can see.")
+    if loaded is None:
+        raise missing
+    cycle, visits = loaded
+    ensure_covers(principal, cycle.country)
+    if principal.role == "factory" and principal.org != cycle.factory_id:
+        raise missing
+    tpa, released = await asyncio.gather(
+        _tpa_approved(principal, cycle.factory_id, reports),
+        released_documents(reports, [cycle], visits={cycle.id: visits}, today=today()),
+    )
+    audience = audience_of(
+        principal, factory_id=cycle.factory_id, country=cycle.country, tpa_approved=tpa
+    )
+    if audience is None:
+        raise missing
+    return cycle, visits, audience, released[cycle.id]
 
 
 async def cycle_for(

@@ -10,17 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 from services.cycles.schedule import (
     ASSESSMENT,
     ASSESSMENT_REPORT_RELEASE,
-    INITIAL_ADVISORY,
     POST_ASSESSMENT_ADVISORY,
     PROGRESS_REPORT_1,
     PROGRESS_REPORT_2,
     CyclePlan,
-    PlannedMilestone,
     report_release_window,
 )
 from shared.errors import Conflict, Unprocessable
@@ -99,8 +97,7 @@ class VisitFact:
         return self.status == "completed"
 
 
-@dataclass(frozen=True, slots=True)
-class MilestoneState:
+class MilestoneState(NamedTuple):
     code: str
     due: date | None
     window_start: date | None
@@ -287,14 +284,16 @@ def check_completion(
 # --- milestones ---------------------------------------------------------------------------
 
 
-def _status(m: PlannedMilestone, *, done: bool, today: date) -> MilestoneStatus:
-    if m.skipped:
+def _status(
+    skipped: bool, done: bool, start: date | None, end: date | None, today: date
+) -> MilestoneStatus:
+    if skipped:
         return "skipped"
     if done:
         return "done"
-    if m.window_start is None or m.window_end is None or today < m.window_start:
+    if start is None or end is None or today < start:
         return "upcoming"
-    if today <= m.window_end:
+    if today <= end:
         return "due"
     return "overdue"
 
@@ -307,44 +306,30 @@ def milestone_states(
     Computed from the visits the caller may see (visibility.py filters them first), so
     nothing derived here can reveal a visit the caller may not see."""
     released_codes = {RELEASE_MILESTONES[k] for k in released if k in RELEASE_MILESTONES}
-    advisory_done = [v for v in _advisory(visits) if v.completed]
+    advisory_done = [v.date for v in visits if v.status == "completed" and v.type in ADVISORY_TYPES]
     assessment = assessment_of(visits)
     states = []
-    for m in plan.milestones:
-        due, window_start, window_end = m.due, m.window_start, m.window_end
-        done = m.code in released_codes
+    for code, due, start, end, visits_min, visits_max, skipped in plan.milestones:
+        done = code in released_codes
         completed: int | None = None
         held_on: date | None = None
-        if m.code == INITIAL_ADVISORY and window_start and window_end:
-            completed = sum(_in(v.date, window_start, window_end) for v in advisory_done)
-            done = completed >= (m.visits_min or 0)
-        elif m.code == POST_ASSESSMENT_ADVISORY and window_start and window_end:
-            completed = sum(_in(v.date, window_start, window_end) for v in advisory_done)
-            done = completed >= (m.visits_min or 0) and len(advisory_done) >= (
-                plan.advisory_visits_min
-            )
-        elif m.code == ASSESSMENT and assessment is not None:
+        if visits_min is not None and start is not None and end is not None:
+            # The advisory phases: enough completed visits in the phase (and in the year).
+            completed = sum(start <= day <= end for day in advisory_done)
+            done = completed >= visits_min
+            if code == POST_ASSESSMENT_ADVISORY:
+                done = done and len(advisory_done) >= plan.advisory_visits_min
+        elif assessment is not None and code == ASSESSMENT:
             held_on = assessment.date
             done = assessment.completed
-        elif m.code == ASSESSMENT_REPORT_RELEASE and assessment is not None:
-            window = report_release_window(plan, assessment_on=assessment.date)
-            due, window_start, window_end = window.due, window.window_start, window.window_end
-        state = MilestoneState(
-            code=m.code,
-            due=due,
-            window_start=window_start,
-            window_end=window_end,
-            status=_status(
-                PlannedMilestone(m.code, due, window_start, window_end, skipped=m.skipped),
-                done=done,
-                today=today,
-            ),
-            visits_min=m.visits_min,
-            visits_max=m.visits_max,
-            visits_completed=completed,
-            date=held_on,
+        elif assessment is not None and code == ASSESSMENT_REPORT_RELEASE:
+            due, start, end = report_release_window(plan, assessment_on=assessment.date)
+        status = _status(skipped, done, start, end, today)
+        states.append(
+            MilestoneState(
+                code, due, start, end, status, visits_min, visits_max, completed, held_on
+            )
         )
-        states.append(state)
     return states
 
 

@@ -12,9 +12,9 @@ date, never chained, so a clamp in February never shortens later months.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Final
+from functools import cache
+from typing import Final, NamedTuple
 
 from services.cycles.rules import CountryRules
 
@@ -80,8 +80,9 @@ def month_end(start: date, n: int) -> date:
     return add_months(start, n) - _ONE_DAY
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedMilestone:
+# NamedTuples rather than frozen dataclasses: as immutable, and several times cheaper to
+# build, which matters when a list or a calendar computes hundreds of cycles.
+class PlannedMilestone(NamedTuple):
     code: str
     due: date | None
     window_start: date | None
@@ -92,15 +93,13 @@ class PlannedMilestone:
     skipped: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class ReleaseWindow:
+class ReleaseWindow(NamedTuple):
     due: date
     window_start: date
     window_end: date
 
 
-@dataclass(frozen=True, slots=True)
-class CyclePlan:
+class CyclePlan(NamedTuple):
     start: date
     end: date
     number: int
@@ -143,6 +142,11 @@ def report_release_window(plan: CyclePlan, *, assessment_on: date) -> ReleaseWin
     return ReleaseWindow(due=due, window_start=min(assessment_on, latest), window_end=latest)
 
 
+@cache
+def _days(n: int) -> timedelta:
+    return timedelta(days=n)
+
+
 def plan_cycle(
     *, start: date, number: int, rules: CountryRules, high_performing: bool = False
 ) -> CyclePlan:
@@ -155,61 +159,58 @@ def plan_cycle(
         raise ValueError("cycle numbers start at 1")
     timing = rules.cycle.timing
     visits = rules.cycle.visits
-    end = month_end(start, timing.cycle_months)
-    target = start + timedelta(days=timing.assessment_target_days)
-    earliest = start + timedelta(days=timing.assessment_earliest_days)
-    latest = month_end(start, timing.assessment_last_month)
-    first = number == 1
+    # Month boundaries, each computed once (several milestones share them): month n
+    # starts on bound(n - 1) and ends the day before bound(n).
+    bounds: dict[int, date] = {}
 
-    initial_end = month_end(start, timing.initial_advisory_last_month)
-    initial = PlannedMilestone(
-        code=INITIAL_ADVISORY,
-        due=initial_end,
-        window_start=start,
-        window_end=initial_end,
-        visits_min=visits.initial_first_cycle_min if first else visits.initial_later_cycles_min,
-        visits_max=visits.initial_first_cycle_max if first else None,
-    )
+    def bound(n: int) -> date:
+        found = bounds.get(n)
+        if found is None:
+            found = bounds[n] = add_months(start, n)
+        return found
+
+    def end_of(n: int) -> date:
+        return bound(n) - _ONE_DAY
+
+    end = end_of(timing.cycle_months)
+    target = start + _days(timing.assessment_target_days)
+    earliest = start + _days(timing.assessment_earliest_days)
+    latest = end_of(timing.assessment_last_month)
+    initial_end = end_of(timing.initial_advisory_last_month)
+    first = number == 1
+    initial_min = visits.initial_first_cycle_min if first else visits.initial_later_cycles_min
+    initial_max = visits.initial_first_cycle_max if first else None
+
+    # Positional: (code, due, window_start, window_end, visits_min, visits_max, skipped).
     if high_performing:
-        assessment = PlannedMilestone(ASSESSMENT, None, None, None, skipped=True)
-        release = PlannedMilestone(ASSESSMENT_REPORT_RELEASE, None, None, None, skipped=True)
+        assessment = PlannedMilestone(ASSESSMENT, None, None, None, None, None, True)
+        release = PlannedMilestone(ASSESSMENT_REPORT_RELEASE, None, None, None, None, None, True)
     else:
-        assessment = PlannedMilestone(
-            code=ASSESSMENT, due=target, window_start=earliest, window_end=latest
-        )
+        assessment = PlannedMilestone(ASSESSMENT, target, earliest, latest)
         # Counted from the target until an assessment date is known (domain.milestones).
-        release_latest = month_end(start, timing.report_release_last_month)
-        release = PlannedMilestone(
-            code=ASSESSMENT_REPORT_RELEASE,
-            due=min(
-                target + timedelta(days=timing.report_release_days_after_assessment),
-                release_latest,
-            ),
-            window_start=earliest,
-            window_end=release_latest,
+        release_latest = end_of(timing.report_release_last_month)
+        release_due = min(
+            target + _days(timing.report_release_days_after_assessment), release_latest
         )
-    pr1_end = month_end(start, timing.progress_report_1_month)
-    progress_report_1 = PlannedMilestone(
-        code=PROGRESS_REPORT_1,
-        due=pr1_end,
-        window_start=month_start(start, timing.progress_report_1_month),
-        window_end=pr1_end,
-    )
-    post_end = month_end(start, timing.post_assessment_last_month)
-    post_assessment = PlannedMilestone(
-        code=POST_ASSESSMENT_ADVISORY,
-        due=post_end,
-        window_start=month_start(start, timing.post_assessment_first_month),
-        window_end=post_end,
-        visits_min=visits.post_assessment_min,
-        visits_max=None,
-    )
-    pr2_end = month_end(start, timing.progress_report_2_month)
-    progress_report_2 = PlannedMilestone(
-        code=PROGRESS_REPORT_2,
-        due=pr2_end,
-        window_start=month_start(start, timing.progress_report_2_month),
-        window_end=pr2_end,
+        release = PlannedMilestone(ASSESSMENT_REPORT_RELEASE, release_due, earliest, release_latest)
+    pr1 = timing.progress_report_1_month
+    post_first, post_last = timing.post_assessment_first_month, timing.post_assessment_last_month
+    pr2 = timing.progress_report_2_month
+    milestones = (
+        PlannedMilestone(
+            INITIAL_ADVISORY, initial_end, start, initial_end, initial_min, initial_max
+        ),
+        assessment,
+        release,
+        PlannedMilestone(PROGRESS_REPORT_1, end_of(pr1), bound(pr1 - 1), end_of(pr1)),
+        PlannedMilestone(
+            POST_ASSESSMENT_ADVISORY,
+            end_of(post_last),
+            bound(post_first - 1),
+            end_of(post_last),
+            visits.post_assessment_min,
+        ),
+        PlannedMilestone(PROGRESS_REPORT_2, end_of(pr2), bound(pr2 - 1), end_of(pr2)),
     )
     return CyclePlan(
         start=start,
@@ -221,17 +222,10 @@ def plan_cycle(
         assessment_earliest=earliest,
         assessment_latest=latest,
         initial_advisory_end=initial_end,
-        initial_visits_max=initial.visits_max,
+        initial_visits_max=initial_max,
         training_participant_days=rules.training_participant_days,
         advisory_visits_min=visits.advisory_per_year_min,
         advisory_visits_max=visits.advisory_per_year_max,
-        milestones=(
-            initial,
-            assessment,
-            release,
-            progress_report_1,
-            post_assessment,
-            progress_report_2,
-        ),
+        milestones=milestones,
         rules=rules,
     )

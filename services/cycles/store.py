@@ -22,6 +22,7 @@ from services.cycles.models import (
 
 __all__ = [
     "assessed_cycle_numbers",
+    "cycle_with_visits",
     "cycles_of",
     "get_cycle",
     "get_registration",
@@ -46,6 +47,22 @@ async def get_cycle(session: AsyncSession, *, cycle_id: str, lock: bool = False)
     if lock:
         statement = statement.with_for_update()
     return (await session.scalars(statement)).first()
+
+
+async def cycle_with_visits(
+    session: AsyncSession, *, cycle_id: str
+) -> tuple[Cycle, list[Visit]] | None:
+    """A cycle and its visits (by date) in one round trip: the hot read of GET /cycles/{id}."""
+    statement = (
+        select(Cycle, Visit)
+        .outerjoin(Visit, col(Visit.cycle_id) == col(Cycle.id))
+        .where(Cycle.id == cycle_id)
+        .order_by(col(Visit.date), col(Visit.id))
+    )
+    rows = (await session.execute(statement)).all()
+    if not rows:
+        return None
+    return rows[0][0], [visit for _, visit in rows if visit is not None]
 
 
 async def cycles_of(session: AsyncSession, *, factory_id: str) -> list[Cycle]:

@@ -4,7 +4,7 @@ documents released in reports, and the milestones derived from the visible visit
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from services.cycles.clients import ReportsClient
@@ -21,7 +21,14 @@ from services.cycles.visibility import (
 )
 from shared.http import UpstreamError
 
-__all__ = ["cycle_view", "fact", "plan_of", "released_documents", "visit_view"]
+__all__ = [
+    "cycle_view",
+    "fact",
+    "plan_of",
+    "released_documents",
+    "releases_that_count",
+    "visit_view",
+]
 
 
 def plan_of(cycle: Cycle) -> CyclePlan:
@@ -45,16 +52,28 @@ def fact(visit: Visit) -> VisitFact:
     )
 
 
-def _awaited_kinds(cycle: Cycle) -> set[str]:
-    kinds = set(RELEASE_MILESTONES)
-    if cycle.assessment_skipped:
-        kinds.discard("assessment")
+def releases_that_count(cycle: Cycle, visits: Sequence[Visit], today: date) -> set[str]:
+    """The document kinds whose release can count by now: the assessment report once the
+    assessment has been held, each progress report once its window has opened (month 5,
+    month 11). Reports is asked only about those, so a cycle early in its year costs no
+    call; a progress report released before its window opens counts from that day on."""
+    kinds = set()
+    held = any(v.type == "assessment" and v.status == "completed" for v in visits)
+    if held and not cycle.assessment_skipped:
+        kinds.add("assessment")
+    plan = plan_of(cycle)
+    for kind in ("progress_report_1", "progress_report_2"):
+        opens = plan.milestone(RELEASE_MILESTONES[kind]).window_start
+        if opens is not None and today >= opens:
+            kinds.add(kind)
     return kinds
 
 
-async def _released_one(reports: ReportsClient, cycle: Cycle) -> list[str]:
+async def _released_one(
+    reports: ReportsClient, cycle: Cycle, visits: Sequence[Visit], today: date
+) -> list[str]:
     known = set(cycle.released_documents)
-    if _awaited_kinds(cycle) <= known:
+    if releases_that_count(cycle, visits, today) <= known:
         return sorted(known)
     try:
         documents = await reports.documents(factory_id=cycle.factory_id, cycle=cycle.number)
@@ -70,10 +89,16 @@ async def _released_one(reports: ReportsClient, cycle: Cycle) -> list[str]:
 
 
 async def released_documents(
-    reports: ReportsClient, cycles: Sequence[Cycle]
+    reports: ReportsClient,
+    cycles: Sequence[Cycle],
+    *,
+    visits: Mapping[str, Sequence[Visit]],
+    today: date,
 ) -> dict[str, list[str]]:
     """Document kinds released in reports, per cycle id (asked concurrently)."""
-    found = await asyncio.gather(*(_released_one(reports, cycle) for cycle in cycles))
+    found = await asyncio.gather(
+        *(_released_one(reports, cycle, visits.get(cycle.id, ()), today) for cycle in cycles)
+    )
     return {cycle.id: kinds for cycle, kinds in zip(cycles, found, strict=True)}
 
 

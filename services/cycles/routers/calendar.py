@@ -83,8 +83,8 @@ async def get_calendar(
         reports=reports,
     )
     visits = await store.visits_of_cycles(session, cycle_ids=[c.id for c in cycles])
-    released = await released_documents(reports, cycles)
     day = today()
+    released = await released_documents(reports, cycles, visits=visits, today=day)
     views = [
         cycle_view(
             cycle,

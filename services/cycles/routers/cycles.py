@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
 from services.cycles import store
@@ -18,9 +15,9 @@ from services.cycles.access import (
     FactoryId,
     Reader,
     audience_for_factory,
-    cycle_for,
     ensure_covers,
     now,
+    readable_cycle,
     today,
 )
 from services.cycles.clients import EligibilityDep, ReportsDep
@@ -137,8 +134,8 @@ async def list_factory_cycles(
     chosen = cycles[: page.limit]
     next_cursor = encode_cursor([chosen[-1].number]) if len(cycles) > page.limit else None
     visits = await store.visits_of_cycles(session, cycle_ids=[c.id for c in chosen])
-    released = await released_documents(reports, chosen)
     day = today()
+    released = await released_documents(reports, chosen, visits=visits, today=day)
     items = [
         cycle_view(
             cycle,
@@ -162,24 +159,23 @@ async def get_cycle(
     if_none_match: Annotated[str | None, Header(max_length=200)] = None,
 ) -> CyclePublic:
     """One cycle with its milestones; ETag over exactly what the caller sees."""
-    cycle, audience = await cycle_for(session, principal, cycle_id=cycle_id, reports=reports)
-    visits = await store.visits_of(session, cycle_id=cycle.id)
-    released = await released_documents(reports, [cycle])
+    cycle, visits, audience, released = await readable_cycle(
+        session, principal, cycle_id=cycle_id, reports=reports
+    )
     view = cycle_view(
         cycle,
         visits=visits,
-        released=released[cycle.id],
+        released=released,
         audience=audience,
         org=principal.org,
         today=today(),
     )
-    body = jsonable_encoder(view)
-    # The tag is a hash of this caller's body, so it changes only when what they see does.
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    etag = f'"{digest[:32]}"'
+    body = view.model_dump_json().encode()
+    # The tag hashes this caller's body, so it changes only when what they see changes.
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
     if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
         return Response(status_code=304, headers={"ETag": etag})  # type: ignore[return-value]
-    return JSONResponse(body, headers={"ETag": etag})  # type: ignore[return-value]
+    return Response(body, media_type="application/json", headers={"ETag": etag})  # type: ignore[return-value]
 
 
 def _cursor(cursor: str) -> tuple[int]:
