@@ -151,7 +151,10 @@ async def idempotent(
     run: Callable[[], Awaitable[Any]],
     status_code: int = 201,
 ) -> JSONResponse:
-    """Run `run()` at most once per (scope, key); `scope` is usually the caller's org."""
+    """Run `run()` at most once per (scope, key); `scope` is usually the caller's org.
+
+    Call it before the request's session has done any I/O: the claim takes a connection of
+    its own, and a request that already holds one would need two at once."""
     if key is None:
         raise BadRequest(
             "This request moves money or credits, so it needs an 'Idempotency-Key' header "
@@ -189,6 +192,10 @@ async def idempotent(
         )
         await session.flush()
     except BaseException:
+        # Give the request's connection back before taking another to release the key:
+        # under load, requests each holding one connection while waiting for a second
+        # would starve the pool.
+        await session.rollback()
         await _release(sessionmaker, scope, key)
         raise
     return JSONResponse(result, status_code=status_code)
