@@ -9,6 +9,7 @@ operationIds, every error response documented as problem+json, `x-roles` per ope
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,7 +32,7 @@ from shared.migrations import upgrade
 from shared.requestid import RequestIdMiddleware
 from shared.settings import Settings
 
-__all__ = ["ERROR_DESCRIPTIONS", "PROBLEM_SCHEMA", "create_service_app"]
+__all__ = ["ERROR_DESCRIPTIONS", "PROBLEM_SCHEMA", "create_service_app", "problem_responses"]
 
 StartupHook = Callable[[FastAPI], Awaitable[None]]
 
@@ -54,10 +55,12 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 ERROR_DESCRIPTIONS = {
     "400": "Bad request (for example a missing Idempotency-Key).",
     "401": "No token, or the token is invalid or expired.",
+    "402": "Payment required: no report credits left.",
     "403": "The token's role may not do this, or the object belongs to another organisation.",
     "404": "Not found (also for objects the caller may not know of).",
     "409": "Conflict with the object's current state.",
     "413": "The request body is too large.",
+    "415": "The body's media type is not accepted here (see the request body's content types).",
     "431": "The request headers are too large.",
     "422": "The request is not valid; `errors` lists each field.",
     "429": "Too many requests; see Retry-After.",
@@ -68,6 +71,30 @@ ERROR_DESCRIPTIONS = {
 }
 PUBLIC_ERRORS = ("400", "404", "413", "422", "429", "431", "500", "503")
 AUTHENTICATED_ERRORS = ("401", "403")
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route's problem+json statuses beyond those every route documents
+    (for example 402, 409, 415)."""
+    return {
+        code: {
+            "description": ERROR_DESCRIPTIONS[str(code)],
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+        for code in codes
+    }
+
+
+def _summary_and_description(route: APIRoute) -> tuple[str, str] | None:
+    """A docstring's first paragraph is the operation's summary, the rest its description
+    (FastAPI alone makes the whole docstring the description)."""
+    doc = inspect.getdoc(route.endpoint)
+    if route.summary is not None or not doc:
+        return None
+    summary, _, rest = doc.partition("\n\n")
+    return " ".join(summary.split()), rest
 
 
 def _operation_id(service: str) -> Callable[[APIRoute], str]:
@@ -137,7 +164,7 @@ def _openapi(app: FastAPI, service: str, description: str) -> Callable[[], dict[
         components["Problem"] = PROBLEM_SCHEMA
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
-        roles_by_op = {f"{service}-{r.name}": _route_roles(r) for r in _api_routes(app.routes)}
+        routes = {f"{service}-{r.name}": r for r in _api_routes(app.routes)}
         for methods in schema.get("paths", {}).values():
             for operation in methods.values():
                 responses = operation.setdefault("responses", {})
@@ -149,7 +176,11 @@ def _openapi(app: FastAPI, service: str, description: str) -> Callable[[], dict[
                             "schema": {"$ref": "#/components/schemas/Problem"}
                         }
                     }
-                roles = roles_by_op.get(operation.get("operationId", ""))
+                route = routes.get(operation.get("operationId", ""))
+                texts = _summary_and_description(route) if route else None
+                if texts and route and route.description == inspect.getdoc(route.endpoint):
+                    operation["summary"], operation["description"] = texts
+                roles = _route_roles(route) if route else None
                 if roles is not None:
                     operation["x-roles"] = roles
                     operation["description"] = (
