@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Responses", "documented"]
+from shared.app import problem_responses
+
+__all__ = ["NOT_MODIFIED", "Responses", "conflict"]
 
 Responses = dict[int | str, dict[str, Any]]
+NOT_MODIFIED: Responses = {304: {"description": "Unchanged since the ETag in If-None-Match."}}
 
 
-def documented(**descriptions: str) -> Responses:
-    """Extra statuses of a route for its OpenAPI entry: `documented(409="…")`. The
-    problem+json content of 4xx/5xx is added by shared.app for every operation."""
-    return {int(code.lstrip("_")): {"description": text} for code, text in descriptions.items()}
+def conflict(description: str) -> Responses:
+    """A route's 409, documented as problem+json, saying what the conflict can be."""
+    responses = problem_responses(409)
+    responses[409] = {**responses[409], "description": description}
+    return responses

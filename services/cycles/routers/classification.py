@@ -29,7 +29,7 @@ from services.cycles.models import (
     ManagementSystemsEvidence,
     SocialDialogueEvidence,
 )
-from services.cycles.routers import documented
+from services.cycles.routers import conflict
 from shared.auth import Principal
 from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound
@@ -37,8 +37,8 @@ from shared.ids import new_id
 
 router = APIRouter(tags=["classification"])
 
-NOT_READY = documented(
-    _409="Fewer than two consecutive completed assessments, or a report not yet released."
+NOT_READY = conflict(
+    "Fewer than two consecutive completed assessments, or a report not yet released."
 )
 
 

@@ -24,7 +24,7 @@ from services.cycles.clients import EligibilityDep, ReportsDep
 from services.cycles.differentiation import check_high_performing_option
 from services.cycles.domain import RuleBroken
 from services.cycles.models import Cycle, CycleCreate, CyclePublic
-from services.cycles.routers import documented
+from services.cycles.routers import NOT_MODIFIED, conflict
 from services.cycles.rules import country_rules
 from services.cycles.schedule import plan_cycle
 from services.cycles.views import cycle_view, released_documents
@@ -36,8 +36,7 @@ from shared.pagination import Page, PageDep, decode_cursor, encode_cursor
 
 router = APIRouter(tags=["cycles"])
 
-CONFLICT = documented(_409="The factory is not enrolled, or a cycle was opened meanwhile.")
-NOT_MODIFIED = documented(_304="Unchanged since the ETag sent in If-None-Match.")
+CONFLICT = conflict("The factory is not enrolled, or a cycle was opened meanwhile.")
 
 
 @router.post("/factories/{factory_id}/cycles", status_code=201, responses=CONFLICT)

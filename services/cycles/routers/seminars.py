@@ -30,7 +30,7 @@ from services.cycles.models import (
     SeminarPublic,
     SeminarRegistration,
 )
-from services.cycles.routers import documented
+from services.cycles.routers import conflict
 from services.cycles.rules import cycle_rules
 from shared.auth import Principal
 from shared.db import SessionDep
@@ -42,8 +42,8 @@ router = APIRouter(tags=["seminars"])
 
 SeminarId = Annotated[str, Path(min_length=1, max_length=40)]
 RegistrationId = Annotated[str, Path(min_length=1, max_length=40)]
-FULL = documented(_409="The seminar is full, has taken place, or the factory is registered.")
-NOT_YET = documented(_409="The seminar has not taken place, or the factory has no cycle.")
+FULL = conflict("The seminar is full, has taken place, or the factory is registered.")
+NOT_YET = conflict("The seminar has not taken place, or the factory has no cycle.")
 
 
 def _quarter(day: date) -> str:

@@ -24,6 +24,7 @@ from services.cycles.models import (
     TrainingPurchaseReply,
     TrainingSummary,
 )
+from services.cycles.routers import conflict
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyKey, idempotent
 from shared.ids import new_id
@@ -80,7 +81,11 @@ async def book_training(
     )
 
 
-@router.post("/cycles/{cycle_id}/training/purchases", status_code=201)
+@router.post(
+    "/cycles/{cycle_id}/training/purchases",
+    status_code=201,
+    responses=conflict("A request with this Idempotency-Key is still being processed."),
+)
 async def purchase_training_days(
     cycle_id: CycleId,
     body: TrainingPurchaseCreate,

@@ -33,7 +33,7 @@ from services.cycles.domain import (
     shadow_key,
 )
 from services.cycles.models import Cycle, Visit, VisitComplete, VisitCreate, VisitPublic
-from services.cycles.routers import documented
+from services.cycles.routers import conflict
 from services.cycles.views import fact, plan_of, visit_view
 from services.cycles.visibility import Audience, visible_visits
 from shared.auth import Principal
@@ -45,7 +45,7 @@ from shared.pagination import Page, PageDep, decode_cursor, encode_cursor
 router = APIRouter(tags=["visits"])
 
 VisitId = Annotated[str, Path(min_length=1, max_length=40)]
-STATE_CONFLICT = documented(_409="The visit is already completed or cancelled.")
+STATE_CONFLICT = conflict("The visit is already completed or cancelled.")
 
 
 async def _buyer_may_request(
