@@ -9,14 +9,15 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
+from starlette.middleware.gzip import GZipMiddleware
 
 from services.eligibility.api import router
 from services.eligibility.domain import Engine
 from services.eligibility.jobs import ScopingJobs
 from services.eligibility.registry import RegistryCache
 from services.eligibility.ruleset import default_rule_book
-from services.eligibility.schemas import FactoryListUpload
+from services.eligibility.schemas import BulkCheckRequest, FactoryListUpload
 from services.eligibility.store_lists import fail_stale_lists
 from shared.app import create_service_app
 from shared.settings import Settings, get_settings
@@ -60,20 +61,21 @@ def _stop_jobs_on_shutdown(app: FastAPI) -> None:
     app.router.lifespan_context = lifespan
 
 
-def _document_upload_schema(app: FastAPI) -> None:
-    """POST /factory-lists reads its body itself (JSON, CSV or multipart), so FastAPI does
-    not know the JSON body's model: add it to the document's components."""
+def _document_bodies(app: FastAPI, models: tuple[type[BaseModel], ...]) -> None:
+    """Routes that read their body themselves (a factory list comes as JSON, CSV or a file;
+    a bulk check is validated straight from bytes) declare it with `routes.common.json_body`;
+    here their models join the document's components."""
     build: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
         document = build()
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
-        if "FactoryListUpload" not in schemas:
-            schema = TypeAdapter(FactoryListUpload).json_schema(
-                ref_template="#/components/schemas/{model}"
-            )
-            schemas.update(schema.pop("$defs", {}))
-            schemas["FactoryListUpload"] = schema
+        for model in models:
+            if model.__name__ not in schemas:
+                schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
+                for name, definition in schema.pop("$defs", {}).items():
+                    schemas.setdefault(name, definition)
+                schemas[model.__name__] = schema
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -96,5 +98,8 @@ def create_app(
     app.state.decision_engine = Engine(rule_book)
     app.state.registry = RegistryCache()
     _stop_jobs_on_shutdown(app)
-    _document_upload_schema(app)
+    _document_bodies(app, (FactoryListUpload, BulkCheckRequest))
+    # Bulk replies and list pages run to megabytes of repetitive JSON: gzip them for the
+    # clients that ask (every common HTTP client does), cheaply (level 1).
+    app.add_middleware(GZipMiddleware, minimum_size=64 * 1024, compresslevel=1)
     return app

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from operator import attrgetter
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from services.eligibility.normalise import region_key
 from services.eligibility.ruleset import (
@@ -145,6 +145,9 @@ def _days_in_month(year: int, month: int) -> int:
     if month == 2:
         return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
     return 30 if month in (4, 6, 9, 11) else 31
+
+
+DecisionT = TypeVar("DecisionT", bound=Decision)
 
 
 def add_months(start: date, months: int) -> date | None:
@@ -484,7 +487,7 @@ def _compile(programme: Programme) -> _Compiled:
         True,
         "passed",
         f"{programme.name}: rules effective {programme.effective_from}.",
-        programme.source,
+        _COUNTRY_RULE,
     )
     return _Compiled(
         programme,
@@ -512,6 +515,7 @@ _SERVICES: dict[
     for b_open in (True, False)
     for b_level in _LEVELS
 }
+_COUNTRY_RULE = "Better Work runs a programme in the country."
 _ALL_SERVICES: frozenset[ServiceName] = frozenset(SERVICE_NAMES)
 _ASSESSMENT_ONLY: frozenset[ServiceName] = frozenset(("assessment",))
 
@@ -537,20 +541,30 @@ class Engine:
         self.require_rules_on(as_of)
         return self.rule_book.in_force(country, as_of)
 
-    def decide(self, facts: Facts, *, as_of: date) -> Decision:
+    def decide(
+        self,
+        facts: Facts,
+        *,
+        as_of: date,
+        result_type: type[DecisionT] = Decision,  # type: ignore[assignment]
+    ) -> DecisionT:
+        """The decision for one factory, as `result_type` (a Decision, or a subclass that
+        adds fields with defaults: built once instead of copied)."""
         country = facts.country
         programme = self.programme(country, as_of)
         if programme is None:
-            return self._out_of_scope(country, as_of)
+            return self._out_of_scope(country, as_of, result_type)
         if not programme.coverage_published:
-            return self._contact_programme(programme, as_of)
+            return self._contact_programme(programme, as_of, result_type)
         key = (country, programme.effective_from)
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = _compile(programme)
-        return self._evaluate(compiled, facts, as_of)
+        return self._evaluate(compiled, facts, as_of, result_type)
 
-    def _evaluate(self, compiled: _Compiled, facts: Facts, as_of: date) -> Decision:
+    def _evaluate(
+        self, compiled: _Compiled, facts: Facts, as_of: date, result_type: type[DecisionT]
+    ) -> DecisionT:
         programme = compiled.programme
         group = _product_group(compiled.groups, facts.products) if compiled.groups else None
         requested = (
@@ -616,7 +630,7 @@ class Engine:
         notes = compiled.notes(as_of)
         if group is not None and group.note is not None and group.note.applies(as_of):
             notes = [*notes, DecisionNote(group.note.code, group.note.message)]
-        return Decision(
+        return result_type(
             programme.country,
             status,
             participation,
@@ -630,7 +644,7 @@ class Engine:
             programme.name,
         )
 
-    def _out_of_scope(self, country: str, as_of: date) -> Decision:
+    def _out_of_scope(self, country: str, as_of: date, result_type: type[DecisionT]) -> DecisionT:
         reason = Reason(
             "country_programme",
             False,
@@ -638,13 +652,17 @@ class Engine:
             f"Better Work has no programme in {country}.",
             f"Better Work programmes: {self._programme_list}.",
         )
-        return Decision(country, "out_of_scope", None, {}, None, [reason], (), [], as_of)
+        return result_type(country, "out_of_scope", None, {}, None, [reason], (), [], as_of)
 
     @staticmethod
-    def _contact_programme(programme: Programme, as_of: date) -> Decision:
+    def _contact_programme(
+        programme: Programme, as_of: date, result_type: type[DecisionT]
+    ) -> DecisionT:
         message = programme.contact or f"Contact {programme.name}: its coverage is not published."
-        reason = Reason("country_programme", None, "info", message, programme.source)
-        return Decision(
+        reason = Reason(
+            "country_programme", None, "info", message, "Programme coverage not published."
+        )
+        return result_type(
             programme.country,
             "contact_programme",
             None,
@@ -710,7 +728,7 @@ def _priority_rule(programme: Programme) -> Callable[[Facts], tuple[bool | None,
     return lambda facts: answers[facts.in_industrial_park]
 
 
-def mark_enrolled(decision: Decision, *, factory_id: str) -> Decision:
+def mark_enrolled(decision: DecisionT, *, factory_id: str) -> DecisionT:
     """The factory is already an enrolled Better Work factory: say so, keep the reasons."""
     reason = Reason(
         "registry_enrolment",

@@ -16,6 +16,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.eligibility.domain import Engine
+from services.eligibility.gctune import batch_allocations
 from services.eligibility.models import FactoryList
 from services.eligibility.pipeline import ScopeOutcome, scope
 from services.eligibility.registry import RegistryCache
@@ -89,6 +90,12 @@ class ScopingJobs:
         task.add_done_callback(self._tasks.discard)
 
     async def _run(
+        self, list_id: str, rows: Sequence[Query | InvalidRow], as_of: date, principal: Principal
+    ) -> None:
+        with batch_allocations():
+            await self._scope(list_id, rows, as_of, principal)
+
+    async def _scope(
         self, list_id: str, rows: Sequence[Query | InvalidRow], as_of: date, principal: Principal
     ) -> None:
         try:

@@ -8,15 +8,17 @@ of 'apparels', and 'Golden Star' still finds 'Golden Star Apparels Ltd'. When tw
 are about as close as each other and the address does not settle it, the answer is
 `ambiguous` with the candidates: a person chooses, the service does not guess.
 
-Scale: a country's registry is indexed once (`CountryIndex`); each query is scored only
-against the registry names that share its first or last three distinctive letters (a single
-typo leaves one of the two intact), so a query costs microseconds, not a scan of the country.
+Scale: a country's registry is indexed once (`CountryIndex`), each name under three keys
+made of two of the thirds of its distinctive words. A single typo falls in one third, so a
+query is scored only against the few registry names sharing a key with it (plus word-order
+variants): microseconds per query, not a scan of the country.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from rapidfuzz import fuzz, process
@@ -36,7 +38,6 @@ __all__ = [
 ]
 
 MATCH_THRESHOLD = 85.0  # a name scoring at least this matches (0..100)
-SHORTLIST_CUTOFF = 70.0  # whole-key similarity worth scoring in full
 MARGIN = 4.0  # the best must beat the runner-up by this much, or it is ambiguous
 ADDRESS_ASSISTED = 75.0  # a name this close matches when the address agrees
 ADDRESS_AGREES = 85.0  # address similarity that counts as the same place
@@ -45,7 +46,6 @@ ADDRESS_AGREES = 85.0  # address similarity that counts as the same place
 GENERIC_WORDS_DIFFER = 10.0
 NOT_IDENTICAL = 99.0  # the best score of names that are alike but not the same
 MAX_CANDIDATES = 5
-SHORTLIST = 10
 
 _GENERIC_LIST = sorted(GENERIC_NAME_WORDS)
 
@@ -97,16 +97,41 @@ def _core(key: str) -> str:
     return core_name(key) or key
 
 
-def _block_keys(core: str) -> tuple[str, str]:
-    return "p" + core[:3], "s" + core[-3:]
+def _thirds(length: int) -> tuple[int, int]:
+    return length // 3, 2 * length // 3
 
 
-def _generic_words(key: str, core: str) -> set[str]:
+def _block_keys(core: str) -> tuple[str, str, str]:
+    """A registry name's block keys: cut into thirds, the name without its last third,
+    without its first, and without its middle. One typo (a changed, missing or extra
+    letter) falls in one third and leaves the key without that third intact."""
+    first, second = _thirds(len(core))
+    return "p" + core[:second], "s" + core[first:], "e" + core[:first] + "|" + core[second:]
+
+
+def _probes(core: str) -> set[str]:
+    """The keys a registry name one typo away from `core` can have: its length is one
+    less, the same or one more, and the typo is in one of its thirds."""
+    probes = set()
+    size = len(core)
+    for length in (size - 1, size, size + 1):
+        first, second = _thirds(length)
+        if first == 0 or length - first > size or length - second > size:
+            continue
+        probes.add("p" + core[:second])
+        probes.add("s" + core[size - (length - first) :])
+        probes.add("e" + core[:first] + "|" + core[size - (length - second) :])
+    return probes
+
+
+@lru_cache(maxsize=65536)
+def _generic_words(key: str, core: str) -> frozenset[str]:
     """The generic words of a name, singular ('apparels' and 'apparel' are one word)."""
     distinctive = set(core.split())
-    return {_canonical_generic(w) for w in key.split() if w not in distinctive}
+    return frozenset(_canonical_generic(w) for w in key.split() if w not in distinctive)
 
 
+@lru_cache(maxsize=65536)
 def _canonical_generic(word: str) -> str:
     """'apparels', 'apparel', 'aparels' -> 'apparel'."""
     found = process.extractOne(word, _GENERIC_LIST, scorer=fuzz.ratio, score_cutoff=80)
@@ -139,11 +164,7 @@ class CountryIndex:
             self.reordered.setdefault(_sorted_words(core), []).append(i)
             for block in _block_keys(core):
                 blocks.setdefault(block, []).append(i)
-        # Per block: the positions and the distinctive words, as rapidfuzz scans fastest.
-        self.blocks: dict[str, tuple[list[int], list[str]]] = {
-            block: (positions, [self.cores[i] for i in positions])
-            for block, positions in blocks.items()
-        }
+        self.blocks = blocks
         self._addresses: dict[int, str] = {}
 
     def __len__(self) -> int:
@@ -182,19 +203,19 @@ class CountryIndex:
 
     def _fuzzy(self, key: str, wanted_address: str) -> list[tuple[float, int]]:
         core = _core(key)
-        shortlist: set[int] = set(self.reordered.get(_sorted_words(core), ()))
-        for block in _block_keys(core):
-            found = self.blocks.get(block)
-            if found is None:
-                continue
-            positions, cores = found
-            for _choice, _score, offset in process.extract(
-                core, cores, scorer=fuzz.ratio, score_cutoff=SHORTLIST_CUTOFF, limit=SHORTLIST
-            ):
-                shortlist.add(positions[offset])
+        reordered = self.reordered.get(_sorted_words(core), ())
+        shortlist: set[int] = set()
+        for probe in _probes(core):
+            shortlist.update(self.blocks.get(probe, ()))
+        # A quick look (one C call each) before the full score: most of a block is unlike.
+        cores, ratio = self.cores, fuzz.ratio
+        close = [i for i in shortlist if ratio(core, cores[i], score_cutoff=ADDRESS_ASSISTED)]
+        if not close and not reordered:
+            return []
+        generic = _generic_words(key, core)
         scored = []
-        for i in shortlist:
-            score = self._score(key, core, i)
+        for i in {*close, *reordered}:
+            score = self._score(core, generic, i)
             if score >= MATCH_THRESHOLD or (
                 score >= ADDRESS_ASSISTED
                 and wanted_address
@@ -203,13 +224,12 @@ class CountryIndex:
                 scored.append((score, i))
         return scored
 
-    def _score(self, key: str, core: str, position: int) -> float:
+    def _score(self, core: str, generic: frozenset[str], position: int) -> float:
         """Similarity of the distinctive words, less a little when the generic words
         differ (other than one name leaving some out)."""
-        other_key, other_core = self.keys[position], self.cores[position]
+        other_core = self.cores[position]
         score = float(max(fuzz.ratio(core, other_core), fuzz.token_sort_ratio(core, other_core)))
-        generic = _generic_words(key, core)
-        other_generic = _generic_words(other_key, other_core)
+        other_generic = _generic_words(self.keys[position], other_core)
         if not (generic <= other_generic or other_generic <= generic):
             score -= GENERIC_WORDS_DIFFER
         return round(min(score, NOT_IDENTICAL), 1)

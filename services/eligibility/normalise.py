@@ -108,19 +108,29 @@ def ascii_fold(text: str) -> str:
     return decomposed.encode("ascii", "ignore").decode("ascii").lower()
 
 
+def _by_length(
+    phrases: tuple[tuple[str, ...], ...],
+) -> list[tuple[int, frozenset[tuple[str, ...]]]]:
+    lengths = sorted({len(p) for p in phrases}, reverse=True)  # longest phrase first
+    return [(n, frozenset(p for p in phrases if len(p) == n)) for n in lengths]
+
+
+_SUFFIXES_BY_LENGTH = _by_length(_LEGAL_SUFFIXES)
+_PREFIXES_BY_LENGTH = _by_length(_LEGAL_PREFIXES)
+
+
 def _strip_phrases(tokens: list[str]) -> list[str]:
+    """Drop legal forms from both ends, as long as a name remains."""
     changed = True
     while changed and len(tokens) > 1:
         changed = False
-        for phrase in _LEGAL_SUFFIXES:
-            n = len(phrase)
-            if len(tokens) > n and tuple(tokens[-n:]) == phrase:
+        for n, phrases in _SUFFIXES_BY_LENGTH:
+            if len(tokens) > n and tuple(tokens[-n:]) in phrases:
                 tokens = tokens[:-n]
                 changed = True
                 break
-        for phrase in _LEGAL_PREFIXES:
-            n = len(phrase)
-            if len(tokens) > n and tuple(tokens[:n]) == phrase:
+        for n, phrases in _PREFIXES_BY_LENGTH:
+            if len(tokens) > n and tuple(tokens[:n]) in phrases:
                 tokens = tokens[n:]
                 changed = True
                 break

@@ -23,7 +23,7 @@ from services.eligibility.scoping import (
     match_rows,
     summarise,
 )
-from services.eligibility.store import factories_by_id
+from services.eligibility.store import registry_facts
 
 __all__ = ["ScopeOutcome", "scope"]
 
@@ -54,9 +54,9 @@ async def scope(
     indexes = await registry.indexes(session=session, countries=identified)
     matches = await asyncio.to_thread(match_rows, queries, indexes)
     matched_ids = [m.factory_id for m in matches if m is not None and m.factory_id is not None]
-    registry_facts = await factories_by_id(session=session, ids=matched_ids) if matched_ids else {}
+    facts = await registry_facts(session=session, ids=matched_ids) if matched_ids else {}
     decided = await asyncio.to_thread(
-        decide_rows, engine, queries, matches, registry_facts, as_of=as_of, positions=positions
+        decide_rows, engine, queries, matches, facts, as_of=as_of, positions=positions
     )
     results: list[RowResult] = []
     next_decision = iter(decided)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, Protocol
 
@@ -44,7 +44,6 @@ REGISTRY_FACTS = (
     "is_subcontractor",
     "in_industrial_park",
 )
-_DECISION_FIELDS = tuple(f.name for f in fields(Decision))
 
 
 class Query(Facts, Protocol):
@@ -189,19 +188,14 @@ def decide_rows(
         matched_id = match.factory_id if match is not None and match.status == "matched" else None
         if matched_id is not None and matched_id in registry_facts:
             facts, filled = _complete(query, registry_facts[matched_id])
-        decision = engine.decide(facts, as_of=as_of)
+        result = engine.decide(facts, as_of=as_of, result_type=ScopedDecision)
         if matched_id is not None and match is not None and match.enrolment_status == "enrolled":
-            decision = mark_enrolled(decision, factory_id=matched_id)
-        values: dict[str, Any] = {name: getattr(decision, name) for name in _DECISION_FIELDS}
-        results.append(
-            ScopedDecision(
-                **values,
-                row=positions[i] if positions is not None else i + 1,
-                client_ref=query.client_ref,
-                match=match,
-                facts_from_registry=filled,
-            )
-        )
+            result = mark_enrolled(result, factory_id=matched_id)
+        result.row = positions[i] if positions is not None else i + 1
+        result.client_ref = query.client_ref
+        result.match = match
+        result.facts_from_registry = filled
+        results.append(result)
     return results
 
 

@@ -16,6 +16,7 @@ from sqlmodel import col
 from services.eligibility.matching import RegistryEntry
 from services.eligibility.models import Factory, FactoryLookup
 from services.eligibility.normalise import name_key
+from services.eligibility.scoping import REGISTRY_FACTS
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.ids import new_id
@@ -24,12 +25,12 @@ from shared.pagination import PageParams, paginate
 __all__ = [
     "RegistryStamp",
     "create_factory",
-    "factories_by_id",
     "get_factory",
     "list_factories",
     "list_lookups",
     "load_registry_entries",
     "record_lookups",
+    "registry_facts",
     "registry_stamps",
     "sort_key",
     "update_factory",
@@ -37,6 +38,7 @@ __all__ = [
 
 RegistryStamp = tuple[int, str, str]  # (rows, latest update, latest id): changes on any write
 _BATCH = 1000
+_FACTS_BATCH = 5000  # ids per query when reading the facts of matched factories
 
 
 def sort_key(attribute: Any) -> InstrumentedAttribute[Any]:
@@ -177,14 +179,29 @@ async def load_registry_entries(*, session: AsyncSession, country: str) -> list[
     return [RegistryEntry(*row) for row in rows]
 
 
-async def factories_by_id(*, session: AsyncSession, ids: Iterable[str]) -> dict[str, Factory]:
+async def registry_facts(*, session: AsyncSession, ids: Iterable[str]) -> dict[str, sa.Row[Any]]:
+    """The facts of registry factories by id (rows with attribute access, no ORM objects:
+    a 50,000-row list may match tens of thousands)."""
     wanted = sorted(set(ids))
-    found: dict[str, Factory] = {}
-    for start in range(0, len(wanted), _BATCH):
-        batch = wanted[start : start + _BATCH]
-        rows = await session.scalars(sa.select(Factory).where(col(Factory.id).in_(batch)))
-        found.update((factory.id, factory) for factory in rows)
+    columns = [col(getattr(Factory, name)) for name in ("id", *REGISTRY_FACTS)]
+    found: dict[str, sa.Row[Any]] = {}
+    for start in range(0, len(wanted), _FACTS_BATCH):
+        batch = wanted[start : start + _FACTS_BATCH]
+        rows = await session.execute(sa.select(*columns).where(col(Factory.id).in_(batch)))
+        found.update((row.id, row) for row in rows)
     return found
+
+
+_LOOKUP_COLUMNS = (
+    "id",
+    "factory_id",
+    "org",
+    "user_id",
+    "role",
+    "source",
+    "reference",
+    "looked_up_at",
+)
 
 
 async def record_lookups(
@@ -195,24 +212,37 @@ async def record_lookups(
     source: str,
     reference: str | None,
 ) -> int:
-    """One log line per factory looked up by this request or list."""
+    """One log line per factory looked up by this request or list, in its transaction."""
     now = _now()
-    rows = [
-        {
-            "id": new_id("lku"),
-            "factory_id": factory_id,
-            "org": principal.org,
-            "user_id": principal.user,
-            "role": principal.role,
-            "source": source,
-            "reference": reference,
-            "looked_up_at": now,
-        }
+    records = [
+        (
+            new_id("lku"),
+            factory_id,
+            principal.org,
+            principal.user,
+            principal.role,
+            source,
+            reference,
+            now,
+        )
         for factory_id in sorted(set(factory_ids))
     ]
+    if not records:
+        return 0
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql" and len(records) > _BATCH:
+        # COPY: tens of thousands of lines (a large list) in a fraction of a second, in the
+        # request's transaction, so the lines commit or roll back with the rest.
+        await connection.execute(sa.text("SELECT 1"))  # the transaction is open
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            "factory_lookup", records=records, columns=_LOOKUP_COLUMNS
+        )
+        return len(records)
+    rows = [dict(zip(_LOOKUP_COLUMNS, record, strict=True)) for record in records]
     for start in range(0, len(rows), _BATCH):
         await session.execute(sa.insert(FactoryLookup), rows[start : start + _BATCH])
-    return len(rows)
+    return len(records)
 
 
 async def list_lookups(

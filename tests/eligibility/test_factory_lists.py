@@ -285,3 +285,42 @@ class TestMatchingQuality:
         }
         summary = reply.json()["summary"]
         assert (summary["matched"], summary["ambiguous"], summary["unmatched"]) == (10, 1, 3)
+
+
+class TestManyLookups:
+    async def test_a_list_matching_over_a_thousand_factories_logs_each(
+        self, api: Api, apps: dict[str, FastAPI]
+    ) -> None:
+        from datetime import UTC, datetime
+
+        import sqlalchemy as sa
+
+        from services.eligibility.models import Factory
+
+        now = datetime.now(UTC)
+        ids = [f"fac_bulk_{i:05d}" for i in range(1_200)]
+        async with apps["eligibility"].state.sessionmaker() as session:
+            await session.execute(
+                sa.insert(Factory),
+                [
+                    {
+                        "id": fid,
+                        "name": f"Mill {i}",
+                        "match_name": f"mill {i}",
+                        "country": "BD",
+                        "enrolment_status": "registered",
+                        "created_by": "test",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i, fid in enumerate(ids)
+                ],
+            )
+            await session.commit()
+        rows = [{"country": "BD", "factory_id": fid} for fid in ids]
+        reply = await buyer(api, org="brand-9").post("/factory-lists", json={"factories": rows})
+        assert reply.json()["summary"]["matched"] == 1_200
+        admin = api.client("eligibility", role="advisor", org="bw")
+        for fid in (ids[0], ids[-1]):
+            lookups = (await admin.get(f"/factories/{fid}/lookups")).json()["items"]
+            assert [(x["org"], x["source"]) for x in lookups] == [("brand-9", "factory_list")]

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import TypeAdapter
 
 from services.eligibility.deps import BuyerOrAdvisor, EngineDep, RegistryDep, today
+from services.eligibility.gctune import batch_allocations
 from services.eligibility.pipeline import scope
-from services.eligibility.routes.common import SummaryRoute, json_reply
+from services.eligibility.routes.common import (
+    SummaryRoute,
+    json_body,
+    json_reply,
+    problems,
+    read_json,
+)
 from services.eligibility.schemas import BulkCheckReply, BulkCheckRequest, CheckRequest
 from services.eligibility.scoping import ScopedDecision
 from services.eligibility.store import record_lookups
@@ -50,13 +57,18 @@ async def create_check(
     return json_reply(_DECISION, outcome.decisions[0])
 
 
-@router.post("/checks/bulk", response_model=BulkCheckReply)
+@router.post(
+    "/checks/bulk",
+    response_model=BulkCheckReply,
+    responses=problems(415),
+    openapi_extra=json_body(BulkCheckRequest),
+)
 async def create_bulk_check(
+    request: Request,
     principal: BuyerOrAdvisor,
     session: SessionDep,
     engine: EngineDep,
     registry: RegistryDep,
-    body: BulkCheckRequest,
 ) -> Response:
     """Decide for up to 10,000 factories at once, in input order, with a summary.
 
@@ -64,19 +76,21 @@ async def create_bulk_check(
     `match`. The body is checked as a whole (a bad row is a 422 naming it); to have bad rows
     reported one by one, or for more rows, upload a list with POST /factory-lists.
     """
-    outcome = await scope(
-        session=session,
-        engine=engine,
-        registry=registry,
-        rows=body.factories,
-        as_of=body.as_of or today(),
-    )
-    await record_lookups(
-        session=session,
-        factory_ids=outcome.matched_factory_ids,
-        principal=principal,
-        source="bulk_check",
-        reference=current_request_id(),
-    )
-    reply = BulkCheckReply.model_construct(results=outcome.decisions, summary=outcome.summary)
-    return json_reply(_BULK, reply)
+    with batch_allocations():
+        body = await read_json(request, BulkCheckRequest)
+        outcome = await scope(
+            session=session,
+            engine=engine,
+            registry=registry,
+            rows=body.factories,
+            as_of=body.as_of or today(),
+        )
+        await record_lookups(
+            session=session,
+            factory_ids=outcome.matched_factory_ids,
+            principal=principal,
+            source="bulk_check",
+            reference=current_request_id(),
+        )
+        reply = BulkCheckReply.model_construct(results=outcome.decisions, summary=outcome.summary)
+        return json_reply(_BULK, reply)

@@ -4,12 +4,12 @@ as a job whose status is polled."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
@@ -18,19 +18,28 @@ from services.eligibility.access import advisor_countries, ensure_sees_list
 from services.eligibility.deps import Buyer, BuyerOrAdvisor, EngineDep, JobsDep, RegistryDep, today
 from services.eligibility.exports import csv_lines
 from services.eligibility.fields import IsoDate, Text
+from services.eligibility.gctune import batch_allocations
 from services.eligibility.jobs import SYNC_LIMIT, complete_list
 from services.eligibility.models import FactoryList
 from services.eligibility.pipeline import scope
-from services.eligibility.routes.common import ObjectId, SummaryRoute, problems
+from services.eligibility.routes.common import (
+    ObjectId,
+    SummaryRoute,
+    UnsupportedMediaType,
+    invalid_body,
+    json_body,
+    problems,
+)
 from services.eligibility.schemas import (
     FactoryListPage,
     FactoryListResult,
     FactoryListSummary,
+    FactoryListUpload,
 )
 from services.eligibility.store_lists import create_list, get_list, list_lists, read_rows
 from services.eligibility.uploads import ParsedList, parse_csv, parse_json, parse_json_bytes
 from shared.db import SessionDep
-from shared.errors import ApiError, Conflict, Unprocessable
+from shared.errors import Conflict, Unprocessable
 from shared.pagination import PageDep, decode_cursor, encode_cursor
 
 router = APIRouter(tags=["factory lists"], route_class=SummaryRoute)
@@ -41,25 +50,19 @@ _AS_OF = TypeAdapter(IsoDate)
 _NAME = TypeAdapter(Text)
 
 
-class UnsupportedMediaType(ApiError):
-    status = 415
-
-
-_UPLOAD_BODY: dict[str, Any] = {
-    "required": True,
-    "description": (
-        "The list as JSON (`{factories: [...], as_of?, name?}`), as CSV with a header row "
-        "(columns named like the JSON fields; `country` required; lists such as `products` "
-        "separated by `;`), or as a multipart file field `file` holding either."
-    ),
-    "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/FactoryListUpload"}},
-        "text/csv": {
+_UPLOAD_BODY = json_body(
+    FactoryListUpload,
+    (
+        "text/csv",
+        {
             "schema": {"type": "string"},
             "example": "client_ref,name,country,region,products,worker_count\n"
             "S-1,Golden Star Apparels Ltd,BD,Gazipur,garments,1200\n",
         },
-        "multipart/form-data": {
+    ),
+    (
+        "multipart/form-data",
+        {
             "schema": {
                 "type": "object",
                 "required": ["file"],
@@ -70,8 +73,13 @@ _UPLOAD_BODY: dict[str, Any] = {
                 },
             }
         },
-    },
-}
+    ),
+)
+_UPLOAD_BODY["requestBody"]["description"] = (
+    "The list as JSON (`{factories: [...], as_of?, name?}`), as CSV with a header row "
+    "(columns named like the JSON fields; `country` required; lists such as `products` "
+    "separated by `;`), or as a multipart file field `file` holding either."
+)
 
 
 def _reply(
@@ -92,12 +100,6 @@ def _reply(
     return Response(body, status_code=status_code, media_type="application/json")
 
 
-def _invalid_body(exc: ValidationError) -> RequestValidationError:
-    return RequestValidationError(
-        [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-    )
-
-
 async def _read_upload(request: Request) -> tuple[ParsedList, str, date | None, str | None]:
     """(rows, format, as_of, name) from whichever body the client sent."""
     media_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
@@ -114,16 +116,16 @@ async def _read_upload(request: Request) -> tuple[ParsedList, str, date | None, 
             as_of = _AS_OF.validate_python(as_of_field) if isinstance(as_of_field, str) else None
             name = _NAME.validate_python(name_field) if isinstance(name_field, str) else None
         except ValidationError as exc:
-            raise _invalid_body(exc) from exc
+            raise invalid_body(exc) from exc
         if is_json:
-            parsed, upload_as_of, upload_name = _json_upload(content)
+            parsed, upload_as_of, upload_name = await _json_upload(content)
             return parsed, "json", as_of or upload_as_of, name or upload_name
-        return parse_csv(content), "csv", as_of, name
+        return await asyncio.to_thread(parse_csv, content), "csv", as_of, name
     content = await request.body()
     if media_type in ("text/csv", "application/csv", "text/plain"):
-        return parse_csv(content), "csv", None, None
+        return await asyncio.to_thread(parse_csv, content), "csv", None, None
     if media_type == "application/json" or media_type.endswith("+json"):
-        parsed, as_of, name = _json_upload(content)
+        parsed, as_of, name = await _json_upload(content)
         return parsed, "json", as_of, name
     raise UnsupportedMediaType(
         f"A factory list is sent as application/json, text/csv or multipart/form-data, "
@@ -131,12 +133,12 @@ async def _read_upload(request: Request) -> tuple[ParsedList, str, date | None, 
     )
 
 
-def _json_upload(content: bytes) -> tuple[ParsedList, date | None, str | None]:
+async def _json_upload(content: bytes) -> tuple[ParsedList, date | None, str | None]:
     try:
-        upload = parse_json_bytes(content)
+        upload = await asyncio.to_thread(parse_json_bytes, content)
     except ValidationError as exc:
-        raise _invalid_body(exc) from exc
-    return parse_json(upload), upload.as_of, upload.name
+        raise invalid_body(exc) from exc
+    return await asyncio.to_thread(parse_json, upload), upload.as_of, upload.name
 
 
 @router.post(
@@ -174,40 +176,41 @@ async def create_factory_list(
     (or `failed`). A row that cannot be read is `status: invalid` with its `error`; it never
     fails the list. Results stay available, also as CSV (GET /factory-lists/{id}/results.csv).
     """
-    parsed, source_format, body_as_of, body_name = await _read_upload(request)
-    if as_of is not None and body_as_of is not None and as_of != body_as_of:
-        raise Unprocessable("as_of is given twice with different dates; give it once.")
-    day = as_of or body_as_of or today()
-    engine.require_rules_on(day)
-    large = len(parsed.rows) > SYNC_LIMIT
-    factory_list = await create_list(
-        session=session,
-        owner_org=principal.org,
-        created_by=principal.user,
-        name=name or body_name,
-        status="queued" if large else "running",
-        source_format=source_format,
-        row_count=len(parsed.rows),
-        as_of=day,
-        countries=parsed.countries,
-        warnings=parsed.warnings,
-    )
-    if large:
-        background.add_task(
-            jobs.submit,
-            list_id=factory_list.id,
-            rows=parsed.rows,
+    with batch_allocations():
+        parsed, source_format, body_as_of, body_name = await _read_upload(request)
+        if as_of is not None and body_as_of is not None and as_of != body_as_of:
+            raise Unprocessable("as_of is given twice with different dates; give it once.")
+        day = as_of or body_as_of or today()
+        engine.require_rules_on(day)
+        large = len(parsed.rows) > SYNC_LIMIT
+        factory_list = await create_list(
+            session=session,
+            owner_org=principal.org,
+            created_by=principal.user,
+            name=name or body_name,
+            status="queued" if large else "running",
+            source_format=source_format,
+            row_count=len(parsed.rows),
             as_of=day,
-            principal=principal,
+            countries=parsed.countries,
+            warnings=parsed.warnings,
         )
-        return _reply(factory_list, [], None, 202)
-    outcome = await scope(
-        session=session, engine=engine, registry=registry, rows=parsed.rows, as_of=day
-    )
-    lines = await complete_list(
-        session=session, factory_list=factory_list, outcome=outcome, principal=principal
-    )
-    return _reply(factory_list, lines, None, 201)
+        if large:
+            background.add_task(
+                jobs.submit,
+                list_id=factory_list.id,
+                rows=parsed.rows,
+                as_of=day,
+                principal=principal,
+            )
+            return _reply(factory_list, [], None, 202)
+        outcome = await scope(
+            session=session, engine=engine, registry=registry, rows=parsed.rows, as_of=day
+        )
+        lines = await complete_list(
+            session=session, factory_list=factory_list, outcome=outcome, principal=principal
+        )
+        return _reply(factory_list, lines, None, 201)
 
 
 @router.get("/factory-lists", response_model=FactoryListPage)
