@@ -108,6 +108,20 @@ class Setting:
             201,
         )
         self.seminar_id = seminar["id"]
+        held_today = ok(
+            await world.advisor.post(
+                "/seminars",
+                json={
+                    "title": "Grievance handling",
+                    "date": today().isoformat(),
+                    "country": "BD",
+                    "duration": "full_day",
+                    "capacity": 40,
+                },
+            ),
+            201,
+        )
+        self.seminar_today_id = held_today["id"]
 
     def client(self, role: str, org: str) -> httpx.AsyncClient:
         return self.gateway_api.client("gateway", role=role, org=org)
@@ -192,6 +206,13 @@ async def test_nothing_reveals_the_planned_assessment(world: World, gateway_api:
             json={"factory_id": f, "participants": 3},
         ),
     }
+    today_seminar = f"/v1/cycles/seminars/{setting.seminar_today_id}/registrations"
+    registration = await factory.post(today_seminar, json={"factory_id": f, "participants": 2})
+    writes["register for today's seminar"] = registration
+    writes["record the seminar's action plan"] = await factory.post(
+        f"{today_seminar}/{registration.json()['id']}/action-plan",
+        json={"items": [{"title": "Set up a grievance box", "owner": "HR"}]},
+    )
     other_day = today() + timedelta(days=10)
     for org, role in BUYERS.items():
         buyer = setting.client(role, org)
@@ -203,6 +224,11 @@ async def test_nothing_reveals_the_planned_assessment(world: World, gateway_api:
         writes[f"{org} withdraws it"] = await buyer.post(
             f"/v1/cycles/cycles/{c}/visits/{request.json()['id']}/cancel"
         )
+    joint = await setting.client("partner", "brand-1").post(
+        f"/v1/cycles/cycles/{c}/visits",
+        json={"type": "joint_advisory", "date": other_day.isoformat(), "note": "Roles agreed"},
+    )
+    writes["brand-1 asks for a joint advisory visit"] = joint
     for name, reply in writes.items():
         assert reply.status_code in (200, 201), f"{name}: {reply.text}"
     assert_hidden(setting.planned, writes)
