@@ -3,12 +3,13 @@ buyer's whole factory list against a large registry.
 
 1. The decision engine in process on one core: 50,000 factories (every programme country,
    realistic facts) per round. Target: >= 50,000 factories/s (median of the rounds).
-2. POST /v1/eligibility/checks/bulk through the gateway with 10,000 factories (names
-   included, so each is matched against the registry too). Target: <= 2 s end to end.
-3. A generated registry of 100,000 factories (realistic names, nine countries) and a
+2. A generated registry of 100,000 factories (realistic names, nine countries) and a
    50,000-row CSV list (exact, case/suffix variants, one-typo variants, names from another
    country, new factories): upload through the gateway, poll until done. Target: <= 20 s
-   end to end; the eligibility process's memory is reported.
+   end to end, also for the first list (which loads and indexes the registry); the
+   eligibility process's memory is reported.
+3. POST /v1/eligibility/checks/bulk through the gateway with 10,000 factories (names
+   included, so each is matched against the registry too). Target: <= 2 s end to end.
 """
 
 from __future__ import annotations
@@ -334,7 +335,7 @@ async def _scope_list(bench: Bench, registry: list[tuple[str, str]]) -> None:
     )
     print(f"  by status {summary['by_status']}")
     print(
-        "  rounds (the first builds the registry index): "
+        "  rounds (the first loads and indexes the registry): "
         + ", ".join(f"{t:.1f}" for t in timings)
         + " s"
     )
@@ -348,7 +349,7 @@ async def _scope_list(bench: Bench, registry: list[tuple[str, str]]) -> None:
     )
     after = _memory_mib(pid)
     bench.record(
-        "50,000-row list vs 100,000 registry, first (cold)",
+        "50,000-row list vs 100,000 registry, first (indexes it)",
         timings[0],
         "s",
         target="<= 20",
@@ -375,5 +376,5 @@ async def run(bench: Bench) -> None:
         f"\n  (registry of {len(registry):,} factories seeded in "
         f"{time.perf_counter() - started:.1f} s)"
     )
+    await _scope_list(bench, registry)  # first: its first round loads and indexes the registry
     await _bulk(bench, registry)
-    await _scope_list(bench, registry)

@@ -541,15 +541,13 @@ class Engine:
         self.require_rules_on(as_of)
         return self.rule_book.in_force(country, as_of)
 
-    def decide(
-        self,
-        facts: Facts,
-        *,
-        as_of: date,
-        result_type: type[DecisionT] = Decision,  # type: ignore[assignment]
-    ) -> DecisionT:
-        """The decision for one factory, as `result_type` (a Decision, or a subclass that
-        adds fields with defaults: built once instead of copied)."""
+    def decide(self, facts: Facts, *, as_of: date) -> Decision:
+        """The decision for one factory."""
+        return self.decide_as(Decision, facts, as_of=as_of)
+
+    def decide_as(self, result_type: type[DecisionT], facts: Facts, *, as_of: date) -> DecisionT:
+        """The decision as `result_type`, a subclass of Decision adding fields with
+        defaults (built once, instead of a Decision copied into it)."""
         country = facts.country
         programme = self.programme(country, as_of)
         if programme is None:

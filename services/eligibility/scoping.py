@@ -188,7 +188,7 @@ def decide_rows(
         matched_id = match.factory_id if match is not None and match.status == "matched" else None
         if matched_id is not None and matched_id in registry_facts:
             facts, filled = _complete(query, registry_facts[matched_id])
-        result = engine.decide(facts, as_of=as_of, result_type=ScopedDecision)
+        result = engine.decide_as(ScopedDecision, facts, as_of=as_of)
         if matched_id is not None and match is not None and match.enrolment_status == "enrolled":
             result = mark_enrolled(result, factory_id=matched_id)
         result.row = positions[i] if positions is not None else i + 1
