@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from rapidfuzz import fuzz, process
 
@@ -53,8 +53,7 @@ MatchStatus = Literal["matched", "ambiguous", "none"]
 MatchMethod = Literal["factory_id", "os_id", "exact_name", "fuzzy_name", "name_and_address"]
 
 
-@dataclass(frozen=True, slots=True)
-class RegistryEntry:
+class RegistryEntry(NamedTuple):
     """What matching needs to know of a registry factory."""
 
     id: str
@@ -142,33 +141,46 @@ def _sorted_words(core: str) -> str:
     return " ".join(sorted(core.split()))
 
 
+def _frozen(index: dict[str, list[int]]) -> dict[str, tuple[int, ...]]:
+    return {key: tuple(positions) for key, positions in index.items()}
+
+
 class CountryIndex:
     """One country's registry, indexed for matching. Built once, read by many queries."""
 
     def __init__(self, entries: Iterable[RegistryEntry]) -> None:
-        self.entries: list[RegistryEntry] = list(entries)
-        self.keys: list[str] = [e.match_name for e in self.entries]
+        # Column lists rather than an object per factory: a few containers in all for the
+        # garbage collector to walk, however large the registry.
+        listed = list(entries)
+        self.ids: list[str] = [e.id for e in listed]
+        self.names: list[str] = [e.name for e in listed]
+        self.addresses: list[str | None] = [e.address for e in listed]
+        self.os_ids: list[str | None] = [e.os_id for e in listed]
+        self.statuses: list[str] = [e.enrolment_status for e in listed]
+        self.keys: list[str] = [e.match_name for e in listed]
         self.cores: list[str] = [_core(k) for k in self.keys]
         self.by_id: dict[str, int] = {}
         self.by_os_id: dict[str, int] = {}
-        self.exact: dict[str, list[int]] = {}
-        self.reordered: dict[str, list[int]] = {}
+        exact: dict[str, list[int]] = {}
+        reordered: dict[str, list[int]] = {}
         blocks: dict[str, list[int]] = {}
-        for i, (entry, key, core) in enumerate(
-            zip(self.entries, self.keys, self.cores, strict=True)
-        ):
+        for i, (entry, key, core) in enumerate(zip(listed, self.keys, self.cores, strict=True)):
             self.by_id[entry.id] = i
             if entry.os_id:
                 self.by_os_id[entry.os_id.upper()] = i
-            self.exact.setdefault(key.replace(" ", ""), []).append(i)
-            self.reordered.setdefault(_sorted_words(core), []).append(i)
+            exact.setdefault(key.replace(" ", ""), []).append(i)
+            reordered.setdefault(_sorted_words(core), []).append(i)
             for block in _block_keys(core):
                 blocks.setdefault(block, []).append(i)
-        self.blocks = blocks
+        # Tuples of ints, not lists: hundreds of thousands of containers the garbage
+        # collector would otherwise walk on every full collection while the index lives.
+        self.exact: dict[str, tuple[int, ...]] = _frozen(exact)
+        self.reordered: dict[str, tuple[int, ...]] = _frozen(reordered)
+        self.blocks: dict[str, tuple[int, ...]] = _frozen(blocks)
         self._addresses: dict[int, str] = {}
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self.ids)
 
     def match(
         self,
@@ -237,7 +249,7 @@ class CountryIndex:
     def _address_score(self, wanted: str, position: int) -> float:
         known = self._addresses.get(position)
         if known is None:
-            raw = self.entries[position].address
+            raw = self.addresses[position]
             known = self._addresses[position] = address_key(raw) if raw else ""
         if not wanted or not known:
             return 0.0
@@ -246,7 +258,7 @@ class CountryIndex:
     def _decide(self, scored: list[tuple[float, int]], wanted_address: str) -> Match:
         if not scored:
             return _NO_MATCH
-        scored.sort(key=lambda pair: (-pair[0], self.entries[pair[1]].id))
+        scored.sort(key=lambda pair: (-pair[0], self.ids[pair[1]]))
         best_score, best = scored[0]
         close = [(s, i) for s, i in scored if best_score - s < MARGIN]
         if len(close) == 1:
@@ -262,13 +274,22 @@ class CountryIndex:
         return Match("ambiguous", candidates=candidates, score=best_score)
 
     def _matched(self, position: int, score: float, method: MatchMethod) -> Match:
-        entry = self.entries[position]
         return Match(
-            "matched", method, entry.id, entry.os_id, entry.name, score, entry.enrolment_status
+            "matched",
+            method,
+            self.ids[position],
+            self.os_ids[position],
+            self.names[position],
+            score,
+            self.statuses[position],
         )
 
     def _candidate(self, position: int, score: float) -> Candidate:
-        entry = self.entries[position]
         return Candidate(
-            entry.id, entry.name, entry.os_id, entry.address, entry.enrolment_status, score
+            self.ids[position],
+            self.names[position],
+            self.os_ids[position],
+            self.addresses[position],
+            self.statuses[position],
+            score,
         )
