@@ -219,10 +219,10 @@ def check_request_date(*, day: date, today: date) -> None:
         )
 
 
-def shadow_key(*, type: str, buyer_org: str, country: str, year: int) -> str:
-    """The one-per-year slot a shadow visit takes; unique in the database, so two
-    concurrent requests cannot both take it."""
-    return f"{type}:{country}:{year}:{buyer_org}"
+def shadow_key(*, type: str, buyer_org: str, country: str, year: int, slot: int) -> str:
+    """One of the buyer's `limit` shadow slots of a year: unique in the database, so two
+    concurrent requests can never both take the last one."""
+    return f"{type}:{country}:{year}:{buyer_org}:{slot}"
 
 
 def check_shadow_limit(

@@ -3,7 +3,7 @@ partners and participants ask to shadow an assessment or an advisory visit."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -34,6 +34,7 @@ from services.cycles.domain import (
 )
 from services.cycles.models import Cycle, Visit, VisitComplete, VisitCreate, VisitPublic
 from services.cycles.routers import conflict
+from services.cycles.rules import cycle_rules
 from services.cycles.views import fact, plan_of, visit_view
 from services.cycles.visibility import Audience, visible_visits
 from shared.auth import Principal
@@ -95,7 +96,7 @@ async def schedule_visit(
     reports: ReportsDep,
 ) -> VisitPublic:
     """Schedule a visit (advisors), or ask for a joint or shadow visit (buyers)."""
-    cycle = await store.get_cycle(session, cycle_id=cycle_id, lock=True)
+    cycle = await store.get_cycle(session, cycle_id=cycle_id)
     if cycle is None:
         raise NotFound(f"There is no cycle {cycle_id!r}.")
     ensure_covers(principal, cycle.country)
@@ -106,6 +107,9 @@ async def schedule_visit(
     if body.assessors is not None and body.type != "assessment":
         raise Unprocessable("`assessors` are named for assessments only.")
     assessors = sorted(set(body.assessors or []))
+    # From here on the cycle's row is locked: checks on its visits and the insert that
+    # follows are not interleaved with another request's (taken after the call to reports).
+    await store.get_cycle(session, cycle_id=cycle.id, lock=True)
     plan = plan_of(cycle)
     visits = await store.visits_of(session, cycle_id=cycle.id)
     check_visit(
@@ -117,19 +121,8 @@ async def schedule_visit(
     )
     slot = None
     if body.type in SHADOW_TYPES and buyer_org is not None:
-        taken = await store.shadow_visits(
-            session, type=body.type, buyer_org=buyer_org, country=cycle.country, year=body.date.year
-        )
-        check_shadow_limit(
-            type=body.type,
-            buyer_org=buyer_org,
-            country=cycle.country,
-            day=body.date,
-            taken=[fact(v) for v in taken],
-            limit=plan.rules.cycle.shadow_limits[body.type],
-        )
-        slot = shadow_key(
-            type=body.type, buyer_org=buyer_org, country=cycle.country, year=body.date.year
+        slot = await _shadow_slot(
+            session, type=body.type, buyer_org=buyer_org, country=cycle.country, day=body.date
         )
     days = plan.rules.cycle.timing.assessment_days if body.type == "assessment" else 1
     visit = Visit(
@@ -149,21 +142,55 @@ async def schedule_visit(
         created_at=now(),
     )
     session.add(visit)
-    await _flush_slot(session, body.type, buyer_org, cycle.country, body.date.year)
+    await _flush_slot(session, visit)
     return visit_view(visit, audience=_audience(principal), org=principal.org)
 
 
-async def _flush_slot(
-    session: SessionDep, type: str, buyer_org: str | None, country: str, year: int
-) -> None:
+async def _shadow_slot(
+    session: SessionDep,
+    *,
+    type: str,
+    buyer_org: str,
+    country: str,
+    day: date,
+    visit_id: str | None = None,
+) -> str:
+    """A free one of the buyer's shadow slots for `day`'s year, or the limit's 422."""
+    limit = cycle_rules().shadow_limits[type]
+    taken = [
+        v
+        for v in await store.shadow_visits(
+            session, type=type, buyer_org=buyer_org, country=country, year=day.year
+        )
+        if v.id != visit_id
+    ]
+    check_shadow_limit(
+        type=type,
+        buyer_org=buyer_org,
+        country=country,
+        day=day,
+        taken=[fact(v) for v in taken],
+        limit=limit,
+    )
+    used = {v.shadow_slot for v in taken}
+    keys = (
+        shadow_key(type=type, buyer_org=buyer_org, country=country, year=day.year, slot=n)
+        for n in range(1, limit + 1)
+    )
+    return next(key for key in keys if key not in used)
+
+
+async def _flush_slot(session: SessionDep, visit: Visit) -> None:
     try:
         await session.flush()
-    except IntegrityError as exc:  # a concurrent request took the shadow slot first
-        limit = "assessment" if type == "shadow_assessment" else "advisory visit"
+    except IntegrityError as exc:  # a concurrent request took the last shadow slot first
+        limit = cycle_rules().shadow_limits.get(visit.type, 1)
+        what = "assessment" if visit.type == "shadow_assessment" else "advisory visit"
         raise RuleBroken(
-            f"{type}_per_year",
-            f"A buyer may shadow at most 1 {limit} per country per calendar year: {buyer_org} "
-            f"already has a {type.replace('_', ' ')} in {country} in {year}.",
+            f"{visit.type}_per_year",
+            f"A buyer may shadow at most {limit} {what} per country per calendar year: "
+            f"{visit.buyer_org} already has a {visit.type.replace('_', ' ')} in "
+            f"{visit.country} in {visit.date.year}.",
         ) from exc
 
 
@@ -256,10 +283,16 @@ async def complete_visit(
     visit.status = "completed"
     visit.completed_at, visit.completed_by = now(), principal.user
     if visit.shadow_slot is not None and visit.buyer_org is not None and day.year != year_before:
-        visit.shadow_slot = shadow_key(
-            type=visit.type, buyer_org=visit.buyer_org, country=visit.country, year=day.year
+        # Held in another year than asked for: it takes that year's slot instead.
+        visit.shadow_slot = await _shadow_slot(
+            session,
+            type=visit.type,
+            buyer_org=visit.buyer_org,
+            country=visit.country,
+            day=day,
+            visit_id=visit.id,
         )
-    await _flush_slot(session, visit.type, visit.buyer_org, visit.country, day.year)
+    await _flush_slot(session, visit)
     return visit_view(visit, audience=Audience.STAFF, org=principal.org)
 
 
