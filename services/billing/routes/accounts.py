@@ -10,14 +10,11 @@ from fastapi.responses import JSONResponse
 
 from services.billing import ledger
 from services.billing.routes.common import (
-    IDEMPOTENCY_NOTE,
     Advisor,
     ParticipantOrAdvisor,
     PartnerOrAdvisor,
-    SummaryRoute,
-    once,
     org_in_view,
-    problems,
+    with_idempotency_note,
 )
 from services.billing.schemas import (
     FIRST_YEAR,
@@ -27,12 +24,13 @@ from services.billing.schemas import (
     CreditsPublic,
     FootprintPublic,
 )
+from shared.app import problem_responses
 from shared.db import SessionDep
 from shared.errors import Unprocessable
-from shared.idempotency import IdempotencyKey
+from shared.idempotency import IdempotencyKey, idempotent
 from shared.pagination import PageDep
 
-router = APIRouter(route_class=SummaryRoute)
+router = APIRouter()
 
 OrgQuery = Annotated[
     str | None,
@@ -66,12 +64,9 @@ async def get_credits(
     tags=["credits"],
     status_code=201,
     response_model=CreditEntryPublic,
-    responses=problems(409),
-    description=(
-        "Adds (`delta` > 0) or takes (`delta` < 0) credits with a reason, as a ledger entry of "
-        "kind `adjustment`; a balance never goes below zero (409). " + IDEMPOTENCY_NOTE
-    ),
+    responses=problem_responses(409),
 )
+@with_idempotency_note
 async def create_credit_adjustment(
     request: Request,
     session: SessionDep,
@@ -79,7 +74,11 @@ async def create_credit_adjustment(
     body: AdjustmentCreate,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Correct a buyer's credit balance (advisors)."""
+    """Correct a buyer's credit balance (advisors).
+
+    Adds (`delta` > 0) or takes (`delta` < 0) credits with a reason, as a ledger entry of
+    kind `adjustment`; a balance never goes below zero (409).
+    """
     if body.delta == 0:
         raise Unprocessable("delta must not be 0: an adjustment adds or takes credits.")
 
@@ -94,7 +93,7 @@ async def create_credit_adjustment(
         )
         return CreditEntryPublic.of(entry)
 
-    return await once(
+    return await idempotent(
         request=request,
         session=session,
         scope=principal.org,

@@ -1,21 +1,15 @@
-"""What the billing routers share: who may call what, documented problem replies, and the
-route class that turns a one-line docstring into the OpenAPI summary."""
+"""What the billing routers share: who may call what, and how idempotency is documented."""
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Path, Request
-from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Path
 
-from shared.app import ERROR_DESCRIPTIONS
 from shared.auth import Principal, require
-from shared.errors import PROBLEM_JSON, Forbidden, Unprocessable
-from shared.idempotency import idempotent
+from shared.errors import Forbidden, Unprocessable
 
 __all__ = [
     "IDEMPOTENCY_NOTE",
@@ -25,10 +19,8 @@ __all__ = [
     "ParticipantOrAdvisor",
     "PartnerOrAdvisor",
     "PartnerOrParticipant",
-    "SummaryRoute",
-    "once",
     "org_in_view",
-    "problems",
+    "with_idempotency_note",
 ]
 
 Advisor = Annotated[Principal, require("advisor")]
@@ -36,6 +28,8 @@ PartnerOrAdvisor = Annotated[Principal, require("partner", "advisor")]
 ParticipantOrAdvisor = Annotated[Principal, require("participant", "advisor")]
 PartnerOrParticipant = Annotated[Principal, require("partner", "participant")]
 BuyerOrAdvisor = Annotated[Principal, require("partner", "participant", "advisor")]
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Awaitable[Any]])
 
 InvoiceId = Annotated[
     str, Path(min_length=1, max_length=40, examples=["inv_01JD3ZQ8V5N1W2X3Y4Z5A6B7C8"])
@@ -49,31 +43,11 @@ IDEMPOTENCY_NOTE = (
     "the platform follows the IETF httpapi Idempotency-Key draft, which says 422.)"
 )
 
-_EXTRA_DESCRIPTIONS = {402: "Payment required: no report credits left."}
 
-
-def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for problem+json statuses the shared builder does not add."""
-    return {
-        code: {
-            "description": _EXTRA_DESCRIPTIONS.get(code) or ERROR_DESCRIPTIONS[str(code)],
-            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        }
-        for code in codes
-    }
-
-
-class SummaryRoute(APIRoute):
-    """The endpoint's docstring: first paragraph is the OpenAPI summary, the rest (if any)
-    the description (FastAPI alone would make the whole docstring the description)."""
-
-    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        summary, _, rest = (inspect.getdoc(endpoint) or "").partition("\n\n")
-        if kwargs.get("summary") is None and summary:
-            kwargs["summary"] = " ".join(summary.split())
-        super().__init__(path, endpoint, **kwargs)
-        if kwargs.get("description") is None:
-            self.description = rest
+def with_idempotency_note(endpoint: Endpoint) -> Endpoint:
+    """Append IDEMPOTENCY_NOTE to the endpoint's docstring (its OpenAPI description)."""
+    endpoint.__doc__ = inspect.cleandoc(endpoint.__doc__ or "") + "\n\n" + IDEMPOTENCY_NOTE
+    return endpoint
 
 
 def org_in_view(principal: Principal, org: str | None) -> str:
@@ -85,36 +59,3 @@ def org_in_view(principal: Principal, org: str | None) -> str:
     if org is not None and org != principal.org:
         raise Forbidden("You can read only your own organisation's billing data.")
     return principal.org
-
-
-async def once(
-    *,
-    request: Request,
-    session: AsyncSession,
-    scope: str,
-    key: str | None,
-    payload: Any,
-    run: Callable[[], Awaitable[Any]],
-    status_code: int = 201,
-) -> JSONResponse:
-    """`shared.idempotency.idempotent`, with the request's connection handed back to the pool
-    as soon as `run` fails: `idempotent` then releases the key on a second connection, and
-    under load (many spends refused at once) requests each holding one connection while
-    waiting for another would starve the pool."""
-
-    async def run_or_roll_back() -> Any:
-        try:
-            return await run()
-        except BaseException:
-            await session.rollback()
-            raise
-
-    return await idempotent(
-        request=request,
-        session=session,
-        scope=scope,
-        key=key,
-        payload=payload,
-        run=run_or_roll_back,
-        status_code=status_code,
-    )

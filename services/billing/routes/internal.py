@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from services.billing import ledger
-from services.billing.routes.common import IDEMPOTENCY_NOTE, SummaryRoute, once, problems
+from services.billing.routes.common import with_idempotency_note
 from services.billing.schemas import (
     ClaimPublic,
     ClaimRequest,
@@ -17,11 +17,12 @@ from services.billing.schemas import (
     ReleaseRequest,
     SpendRequest,
 )
+from shared.app import problem_responses
 from shared.auth import ServiceCaller
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyKey
+from shared.idempotency import IdempotencyKey, idempotent
 
-router = APIRouter(prefix="/internal", tags=["internal"], route_class=SummaryRoute)
+router = APIRouter(prefix="/internal", tags=["internal"])
 
 
 def _scope(org: str) -> str:
@@ -33,13 +34,9 @@ def _scope(org: str) -> str:
     "/credits/spend",
     status_code=201,
     response_model=EntryPublic,
-    responses=problems(402, 409),
-    description=(
-        "The key is the unlock id: a retried unlock never spends twice (a spend whose "
-        "`reference` was already spent also returns the first entry). A zero balance is 402 "
-        "and changes nothing. " + IDEMPOTENCY_NOTE
-    ),
+    responses=problem_responses(402, 409),
 )
+@with_idempotency_note
 async def spend_credit(
     request: Request,
     session: SessionDep,
@@ -47,7 +44,12 @@ async def spend_credit(
     body: SpendRequest,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Spend one of a buyer's credits on an unlock."""
+    """Spend one of a buyer's credits on an unlock.
+
+    The key is the unlock id: a retried unlock never spends twice (a spend whose `reference`
+    was already spent also returns the first entry). A zero balance is 402 and changes
+    nothing.
+    """
 
     async def spend() -> EntryPublic:
         entry = await ledger.spend_credit(
@@ -55,7 +57,7 @@ async def spend_credit(
         )
         return EntryPublic.of(entry)
 
-    return await once(
+    return await idempotent(
         request=request,
         session=session,
         scope=_scope(body.org),
@@ -69,13 +71,9 @@ async def spend_credit(
     "/credits/refund",
     status_code=201,
     response_model=EntryPublic,
-    responses=problems(409),
-    description=(
-        "Gives back the credit spent with `reference` (404 when nothing was spent with it); a "
-        "second refund of one spend returns the first refund, never a second credit. "
-        + IDEMPOTENCY_NOTE
-    ),
+    responses=problem_responses(409),
 )
+@with_idempotency_note
 async def refund_credit(
     request: Request,
     session: SessionDep,
@@ -83,7 +81,11 @@ async def refund_credit(
     body: RefundRequest,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Refund the credit of a spend (saga compensation of a failed unlock)."""
+    """Refund the credit of a spend (saga compensation of a failed unlock).
+
+    Gives back the credit spent with `reference` (404 when nothing was spent with it); a
+    second refund of one spend returns the first refund, never a second credit.
+    """
 
     async def refund() -> EntryPublic:
         entry = await ledger.refund_credit(
@@ -91,7 +93,7 @@ async def refund_credit(
         )
         return EntryPublic.of(entry)
 
-    return await once(
+    return await idempotent(
         request=request,
         session=session,
         scope=_scope(body.org),

@@ -12,14 +12,11 @@ from services.billing import domain, pricing, store
 from services.billing.models import Invoice
 from services.billing.price_books import published_price_books
 from services.billing.routes.common import (
-    IDEMPOTENCY_NOTE,
     Advisor,
     BuyerOrAdvisor,
     InvoiceId,
     PartnerOrParticipant,
-    SummaryRoute,
-    once,
-    problems,
+    with_idempotency_note,
 )
 from services.billing.schemas import (
     FIRST_YEAR,
@@ -31,13 +28,14 @@ from services.billing.schemas import (
     PaymentCreate,
     VoidRequest,
 )
+from shared.app import problem_responses
 from shared.auth import Principal
 from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound
-from shared.idempotency import IdempotencyKey
+from shared.idempotency import IdempotencyKey, idempotent
 from shared.pagination import Page, PageDep
 
-router = APIRouter(tags=["invoices"], route_class=SummaryRoute)
+router = APIRouter(tags=["invoices"])
 
 KIND_OF_ROLE = {
     "partner": domain.InvoiceKind.PARTNERSHIP,
@@ -61,17 +59,9 @@ async def _visible_invoice(
 
 
 @router.post(
-    "/invoices",
-    status_code=201,
-    response_model=InvoicePublic,
-    responses=problems(409),
-    description=(
-        "A partner's invoice is its annual partnership fee (`kind: partnership`; one per year "
-        "unless voided, 409 otherwise); a participant's buys report cycle credits (`kind: "
-        "credits`). The invoice is addressed to the caller's organisation, never to a factory. "
-        + IDEMPOTENCY_NOTE
-    ),
+    "/invoices", status_code=201, response_model=InvoicePublic, responses=problem_responses(409)
 )
+@with_idempotency_note
 async def create_invoice(
     request: Request,
     session: SessionDep,
@@ -79,7 +69,12 @@ async def create_invoice(
     body: InvoiceCreate,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Create an issued invoice for the caller's organisation."""
+    """Create an issued invoice for the caller's organisation.
+
+    A partner's invoice is its annual partnership fee (`kind: partnership`; one per year
+    unless voided, 409 otherwise); a participant's buys report cycle credits (`kind:
+    credits`). The invoice is addressed to the caller's organisation, never to a factory.
+    """
     expected = KIND_OF_ROLE[principal.role]
     if body.kind != expected:
         raise Forbidden(
@@ -112,7 +107,7 @@ async def create_invoice(
             )
         return await _public(session, invoice)
 
-    return await once(
+    return await idempotent(
         request=request,
         session=session,
         scope=principal.org,
@@ -162,14 +157,9 @@ async def get_invoice(
     "/invoices/{invoice_id}/payments",
     status_code=201,
     response_model=InvoicePublic,
-    responses=problems(409),
-    description=(
-        "The amount must equal the invoice total: partial and excess payments are refused "
-        "(422). The invoice becomes `paid`; a credits invoice posts its credits to the buyer's "
-        "ledger, a partnership invoice sets the partner's footprint for the invoice's year. "
-        "Only an issued invoice can be paid (409 names its current state). " + IDEMPOTENCY_NOTE
-    ),
+    responses=problem_responses(409),
 )
+@with_idempotency_note
 async def create_payment(
     invoice_id: InvoiceId,
     request: Request,
@@ -178,7 +168,13 @@ async def create_payment(
     body: PaymentCreate,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Record the payment of an invoice's total; returns the paid invoice."""
+    """Record the payment of an invoice's total; returns the paid invoice.
+
+    The amount must equal the invoice total: partial and excess payments are refused (422).
+    The invoice becomes `paid`; a credits invoice posts its credits to the buyer's ledger, a
+    partnership invoice sets the partner's footprint for the invoice's year. Only an issued
+    invoice can be paid (409 names its current state).
+    """
 
     async def pay() -> InvoicePublic:
         invoice = await _visible_invoice(
@@ -193,7 +189,7 @@ async def create_payment(
         )
         return await _public(session, invoice)
 
-    return await once(
+    return await idempotent(
         request=request,
         session=session,
         scope=principal.org,
@@ -203,7 +199,7 @@ async def create_payment(
     )
 
 
-@router.post("/invoices/{invoice_id}/void", responses=problems(409))
+@router.post("/invoices/{invoice_id}/void", responses=problem_responses(409))
 async def void_invoice(
     invoice_id: InvoiceId,
     session: SessionDep,

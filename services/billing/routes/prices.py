@@ -8,11 +8,7 @@ from fastapi import APIRouter, Path
 
 from services.billing import pricing
 from services.billing.price_books import published_price_books
-from services.billing.routes.common import (
-    ParticipantOrAdvisor,
-    PartnerOrAdvisor,
-    SummaryRoute,
-)
+from services.billing.routes.common import ParticipantOrAdvisor, PartnerOrAdvisor
 from services.billing.schemas import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -24,7 +20,7 @@ from services.billing.schemas import (
 )
 from shared.auth import AnyRole
 
-router = APIRouter(tags=["prices"], route_class=SummaryRoute)
+router = APIRouter(tags=["prices"])
 
 PriceYear = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR, examples=[2025])]
 
