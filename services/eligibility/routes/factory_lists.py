@@ -154,7 +154,7 @@ async def _json_upload(content: bytes) -> tuple[ParsedList, date | None, str | N
         },
         **problems(415),
     },
-    openapi_extra={"requestBody": _UPLOAD_BODY},
+    openapi_extra=_UPLOAD_BODY,
 )
 async def create_factory_list(
     request: Request,
