@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -16,7 +18,26 @@ __all__ = [
     "PartnershipApplication",
 ]
 
-_TZ = sa.DateTime(timezone=True)
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """`TIMESTAMP WITH TIME ZONE`, read back timezone-aware in UTC also on SQLite (which
+    stores it without a zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("times are stored timezone-aware (UTC)")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_TZ = UtcDateTime()
 
 
 class Factory(SQLModel, table=True):
@@ -61,7 +82,7 @@ class FactoryLookup(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_factory_lookup_factory_id", "factory_id", "id"),)
 
     id: str = Field(primary_key=True, max_length=40)
-    factory_id: str = Field(foreign_key="factory.id", max_length=40)
+    factory_id: str = Field(foreign_key="factory.id", ondelete="CASCADE", max_length=40)
     org: str = Field(max_length=300)
     user_id: str = Field(max_length=300)
     role: str = Field(max_length=20)

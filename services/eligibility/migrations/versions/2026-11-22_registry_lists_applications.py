@@ -53,7 +53,12 @@ def upgrade() -> None:
     op.create_table(
         "factory_lookup",
         sa.Column("id", sa.String(40), primary_key=True),
-        sa.Column("factory_id", sa.String(40), sa.ForeignKey("factory.id"), nullable=False),
+        sa.Column(
+            "factory_id",
+            sa.String(40),
+            sa.ForeignKey("factory.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("org", sa.String(300), nullable=False),
         sa.Column("user_id", sa.String(300), nullable=False),
         sa.Column("role", sa.String(20), nullable=False),
