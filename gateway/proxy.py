@@ -169,7 +169,14 @@ class Proxy:
         self, scope: Scope, receive: Receive, send: Send, service: str, path: str
     ) -> None:
         query = scope.get("query_string", b"")
-        url = self.base_urls[service] + path + ("?" + query.decode("latin-1") if query else "")
+        # Forward the path exactly as the client encoded it (`raw_path`): re-encoding the
+        # decoded path would change `%2F` into `/` and fail on control characters.
+        raw = bytes(scope.get("raw_path") or path.encode()).decode("latin-1")
+        prefix = f"/v1/{service}"
+        if not raw.startswith(prefix):  # the prefix itself was percent-encoded
+            raise NotFound(f"There is no API at {scope['path']!r}; write /v1/<service>/ plainly.")
+        raw_rest = raw[len(prefix) :] or "/"
+        url = self.base_urls[service] + raw_rest + ("?" + query.decode("latin-1") if query else "")
         headers: list[tuple[bytes, bytes]] = [
             (k, v) for k, v in scope["headers"] if k not in HOP_BY_HOP
         ]
@@ -179,9 +186,13 @@ class Proxy:
         client = scope.get("client")
         if client:
             headers.append((b"x-forwarded-for", client[0].encode()))
+        try:
+            target = httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            raise NotFound(f"There is no API at {scope['path']!r}.") from exc
         request = httpx.Request(
             scope["method"],
-            url,
+            target,
             headers=headers,
             content=await self._body(scope, receive),
             extensions={"timeout": self.timeout},

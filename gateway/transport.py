@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import httpx
+import yarl
 
 __all__ = ["AiohttpTransport"]
 
@@ -68,7 +69,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         try:
             response = await self._client().request(
                 request.method,
-                str(request.url),
+                yarl.URL(str(request.url), encoded=True),  # httpx has encoded it already
                 # aiohttp frames the body itself (length or chunked), so not our framing header.
                 headers=[
                     (k, v) for k, v in request.headers.multi_items() if k != "transfer-encoding"

@@ -157,13 +157,19 @@ async def _truncate_all(apps: dict[str, FastAPI]) -> None:
         tables = _TABLES[service]
         if not tables:
             continue
-        async with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                quoted = ", ".join(f'"{t}"' for t in tables)
+        if engine.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{t}"' for t in tables)
+            async with engine.begin() as conn:
                 await conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    await conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 - our names
+            continue
+        async with engine.connect() as conn:
+            # SQLite: foreign keys off while emptying, so table order does not matter (the
+            # pragma only takes effect outside a transaction, hence before and after).
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            for table in tables:
+                await conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 - our names
+            await conn.commit()
+            await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 @pytest.fixture(autouse=True)

@@ -40,6 +40,17 @@ async def test_reply_headers_are_not_duplicated(platform: Platform) -> None:
     assert len(reply.headers.get_list("x-request-id")) == 1
 
 
+@pytest.mark.parametrize(
+    "raw", ["/things/a%2Fb", "/things/%1F%7F", "/things/caf%C3%A9", "/things/%25"]
+)
+async def test_paths_pass_through_as_encoded(platform: Platform, raw: str) -> None:
+    async with platform.client("partner") as via, platform.client("partner", direct=True) as direct:
+        through = await via.get("/v1/billing" + raw)
+        straight = await direct.get(raw)
+    assert through.status_code == straight.status_code
+    assert through.json() == straight.json() or through.status_code >= 400
+
+
 async def test_query_strings_pass_through(platform: Platform) -> None:
     async with platform.client("partner") as client:
         reply = await client.get("/v1/billing/slow", params={"seconds": "0.01"})
