@@ -85,9 +85,16 @@ def _row_error(position: int, raw: dict[str, Any], error: ValidationError | str)
     return InvalidRow(
         row=position,
         error=problem,
-        client_ref=reference[:300] if isinstance(reference, str) else None,
-        country=country[:10] if isinstance(country, str) else None,
+        client_ref=_printable(reference, 300),
+        country=_printable(country, 10),
     )
+
+
+def _printable(value: Any, limit: int) -> str | None:
+    """A raw value echoed back on a bad row: text only, without control characters."""
+    if not isinstance(value, str):
+        return None
+    return "".join(c for c in value if c.isprintable())[:limit] or None
 
 
 def rows_from_dicts(
@@ -124,7 +131,9 @@ def parse_json(upload: FactoryListUpload) -> ParsedList:
         {k: v for k, v in row.model_dump(exclude_unset=True).items() if k in _QUERY_FIELDS}
         for row in upload.factories
     ]
-    extra = sorted({k for row in upload.factories for k in (row.model_extra or {})})
+    extra = sorted(
+        {_printable(k, 60) or "?" for row in upload.factories for k in (row.model_extra or {})}
+    )
     warnings = [f"Ignored unknown fields: {', '.join(extra)}."] if extra else []
     return ParsedList(rows_from_dicts(raw_rows), warnings)
 
@@ -266,7 +275,7 @@ def parse_csv(content: bytes) -> ParsedList:
     duplicated = sorted({h for h in header if h and header.count(h) > 1})
     if duplicated:
         raise Unprocessable(f"The CSV header names a column twice: {', '.join(duplicated)}.")
-    unknown = [h for h in header if h and h not in _QUERY_FIELDS]
+    unknown = [_printable(h, 60) or "?" for h in header if h and h not in _QUERY_FIELDS]
     if unknown:
         warnings.append(f"Ignored unknown columns: {', '.join(unknown)}.")
 

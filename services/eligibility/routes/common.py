@@ -35,10 +35,18 @@ class UnsupportedMediaType(ApiError):
     status = 415
 
 
+# Identifiers this service issues: a prefix and a ULID. Anything else cannot exist (422).
+_ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
 FactoryId = Annotated[
-    str, Path(min_length=1, max_length=40, examples=["fac_01JD3ZQ8V5N1W2X3Y4Z5A6B7C8"])
+    str,
+    Path(
+        min_length=1,
+        max_length=40,
+        pattern=_ID_PATTERN,
+        examples=["fac_01JD3ZQ8V5N1W2X3Y4Z5A6B7C8"],
+    ),
 ]
-ObjectId = Annotated[str, Path(min_length=1, max_length=40)]
+ObjectId = Annotated[str, Path(min_length=1, max_length=40, pattern=_ID_PATTERN)]
 
 _EXTRA_DESCRIPTIONS = {
     415: "The body's media type is not accepted here (see the request body's content types).",
