@@ -21,7 +21,9 @@ from shared.errors import Forbidden, NotFound
 
 __all__ = [
     "Caller",
+    "CycleFacts",
     "Decision",
+    "MembershipFacts",
     "Verdict",
     "can_draft",
     "can_edit_plan",

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from services.reports.api import ROUTERS
 from services.reports.clients import install_clients
+from services.reports.settled import Settled
 from shared.app import create_service_app
 from shared.settings import Settings, get_settings
 
@@ -29,7 +30,7 @@ def create_app(
     *,
     http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
 ) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         service="reports",
         settings=settings or get_settings(),
         routers=ROUTERS,
@@ -37,3 +38,5 @@ def create_app(
         http_mounts=http_mounts,
         on_startup=[install_clients],
     )
+    app.state.settled = Settled()
+    return app

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -37,6 +37,8 @@ from shared.auth import Principal
 from shared.errors import Conflict
 from shared.ids import new_id
 
+ModelT = TypeVar("ModelT", bound=SQLModel)
+
 __all__ = [
     "Facts",
     "add_document",
@@ -49,6 +51,7 @@ __all__ = [
     "get_cycle",
     "history_of",
     "insert_ignoring_conflict",
+    "insert_returning_unless_conflict",
     "list_cycles_with_facts",
     "list_documents",
     "open_cycle",
@@ -65,18 +68,30 @@ def sort_key(attribute: Any) -> InstrumentedAttribute[Any]:
     return cast(InstrumentedAttribute[Any], attribute)
 
 
+def _insert_ignoring_conflict(
+    session: AsyncSession, model: type[SQLModel], values: dict[str, Any], on: Sequence[str]
+) -> Any:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).values(**values).on_conflict_do_nothing(index_elements=list(on))
+
+
 async def insert_ignoring_conflict(
     session: AsyncSession, model: type[SQLModel], values: dict[str, Any], *, on: Sequence[str]
 ) -> bool:
     """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted. Unlike catching an
     IntegrityError, it leaves the transaction usable (and on PostgreSQL it waits for a
     concurrent insert of the same key to commit or roll back, so the loser sees the winner)."""
-    table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=list(on))
-    result = await session.execute(statement)
+    result = await session.execute(_insert_ignoring_conflict(session, model, values, on))
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def insert_returning_unless_conflict(
+    session: AsyncSession, model: type[ModelT], values: dict[str, Any], *, on: Sequence[str]
+) -> ModelT | None:
+    """The same in one round trip with the new row back: None when the key was taken."""
+    statement = _insert_ignoring_conflict(session, model, values, on).returning(model)
+    return (await session.execute(statement)).scalar_one_or_none()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,44 +103,74 @@ class Facts:
     share: ReportShare | None = None
 
 
-def _with_facts(statement: Any, org: str) -> Any:
+# The queries behind every access decision are built once, with bound parameters: building
+# a statement and its cache key costs more than running it on the hot paths.
+_ORG: sa.BindParameter[str] = sa.bindparam("org")
+
+
+def _with_facts(statement: Any) -> Any:
     """Outer-join the caller's TPA, unlock and received share onto a select of ReportCycle."""
     return (
         statement.outerjoin(
             AccessRequest,
             sa.and_(
                 col(AccessRequest.factory_id) == col(ReportCycle.factory_id),
-                col(AccessRequest.buyer_org) == org,
+                col(AccessRequest.buyer_org) == _ORG,
             ),
         )
         .outerjoin(
             Unlock,
             sa.and_(
-                col(Unlock.report_cycle_id) == col(ReportCycle.id),
-                col(Unlock.buyer_org) == org,
+                col(Unlock.report_cycle_id) == col(ReportCycle.id), col(Unlock.buyer_org) == _ORG
             ),
         )
         .outerjoin(
             ReportShare,
             sa.and_(
                 col(ReportShare.report_cycle_id) == col(ReportCycle.id),
-                col(ReportShare.with_org) == org,
+                col(ReportShare.with_org) == _ORG,
             ),
         )
     )
+
+
+_CYCLE_WITH_FACTS = _with_facts(
+    sa.select(ReportCycle, AccessRequest, Unlock, ReportShare)
+    .where(
+        col(ReportCycle.factory_id) == sa.bindparam("factory_id"),
+        col(ReportCycle.cycle) == sa.bindparam("cycle"),
+    )
+    .limit(1)
+)
+_CYCLES_WITH_FACTS = _with_facts(
+    sa.select(ReportCycle, AccessRequest, Unlock, ReportShare)
+    .where(col(ReportCycle.factory_id) == sa.bindparam("factory_id"))
+    .order_by(col(ReportCycle.cycle), col(ReportShare.id))
+)
+_DOCUMENT = (
+    sa.select(ReportDocument, ReportCycle, AccessRequest, Unlock, ReportShare)
+    .join(ReportCycle, col(ReportCycle.id) == col(ReportDocument.report_cycle_id))
+    .where(col(ReportDocument.id) == sa.bindparam("document_id"))
+    .limit(1)
+)
+_DOCUMENT_WITH_FACTS = _with_facts(_DOCUMENT)
+# Edits and releases of one document happen one after the other.
+_DOCUMENT_WITH_FACTS_LOCKED = _with_facts(_DOCUMENT.with_for_update(of=ReportDocument))
+_PLAN_ITEM_WITH_FACTS = _with_facts(
+    sa.select(PlanItem, ReportCycle, AccessRequest, Unlock, ReportShare)
+    .join(ReportCycle, col(ReportCycle.id) == col(PlanItem.report_cycle_id))
+    .where(col(PlanItem.id) == sa.bindparam("item_id"))
+    .limit(1)
+    .with_for_update(of=PlanItem)  # two edits at once: history in order, none lost
+)
 
 
 async def cycle_with_facts(
     session: AsyncSession, *, factory_id: str, cycle: int, org: str
 ) -> tuple[ReportCycle, Facts] | None:
     """One round trip: the cycle and what the caller's organisation holds on it."""
-    statement = _with_facts(
-        sa.select(ReportCycle, AccessRequest, Unlock, ReportShare)
-        .where(col(ReportCycle.factory_id) == factory_id, col(ReportCycle.cycle) == cycle)
-        .limit(1),
-        org,
-    )
-    row = (await session.execute(statement)).first()
+    params = {"factory_id": factory_id, "cycle": cycle, "org": org}
+    row = (await session.execute(_CYCLE_WITH_FACTS, params)).first()
     if row is None:
         return None
     return row[0], Facts(row[1], row[2], row[3])
@@ -134,14 +179,9 @@ async def cycle_with_facts(
 async def list_cycles_with_facts(
     session: AsyncSession, *, factory_id: str, org: str
 ) -> list[tuple[ReportCycle, Facts]]:
-    statement = _with_facts(
-        sa.select(ReportCycle, AccessRequest, Unlock, ReportShare)
-        .where(col(ReportCycle.factory_id) == factory_id)
-        .order_by(col(ReportCycle.cycle), col(ReportShare.id)),
-        org,
-    )
+    params = {"factory_id": factory_id, "org": org}
     seen: dict[str, tuple[ReportCycle, Facts]] = {}
-    for cycle, tpa, unlock, share in (await session.execute(statement)).all():
+    for cycle, tpa, unlock, share in (await session.execute(_CYCLES_WITH_FACTS, params)).all():
         seen.setdefault(cycle.id, (cycle, Facts(tpa, unlock, share)))
     return list(seen.values())
 
@@ -149,18 +189,10 @@ async def list_cycles_with_facts(
 async def document_with_facts(
     session: AsyncSession, *, document_id: str, org: str, for_update: bool = False
 ) -> tuple[ReportDocument, ReportCycle, Facts] | None:
-    """The document, its cycle and the caller's facts; `for_update` locks the document
-    (edits and releases of one document happen one after the other)."""
-    statement = (
-        sa.select(ReportDocument, ReportCycle, AccessRequest, Unlock, ReportShare)
-        .join(ReportCycle, col(ReportCycle.id) == col(ReportDocument.report_cycle_id))
-        .where(col(ReportDocument.id) == document_id)
-        .limit(1)
-    )
-    if for_update:
-        statement = statement.with_for_update(of=ReportDocument)
-    statement = _with_facts(statement, org)
-    row = (await session.execute(statement)).first()
+    """The document, its cycle and the caller's facts; `for_update` locks the document."""
+    statement = _DOCUMENT_WITH_FACTS_LOCKED if for_update else _DOCUMENT_WITH_FACTS
+    params = {"document_id": document_id, "org": org}
+    row = (await session.execute(statement, params)).first()
     if row is None:
         return None
     return row[0], row[1], Facts(row[2], row[3], row[4])
@@ -169,15 +201,8 @@ async def document_with_facts(
 async def plan_item_with_facts(
     session: AsyncSession, *, item_id: str, org: str
 ) -> tuple[PlanItem, ReportCycle, Facts] | None:
-    statement = _with_facts(
-        sa.select(PlanItem, ReportCycle, AccessRequest, Unlock, ReportShare)
-        .join(ReportCycle, col(ReportCycle.id) == col(PlanItem.report_cycle_id))
-        .where(col(PlanItem.id) == item_id)
-        .limit(1)
-        .with_for_update(of=PlanItem),  # two edits at once: history in order, none lost
-        org,
-    )
-    row = (await session.execute(statement)).first()
+    params = {"item_id": item_id, "org": org}
+    row = (await session.execute(_PLAN_ITEM_WITH_FACTS, params)).first()
     if row is None:
         return None
     return row[0], row[1], Facts(row[2], row[3], row[4])

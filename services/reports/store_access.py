@@ -21,7 +21,11 @@ from services.reports.models import (
     Unlock,
 )
 from services.reports.schemas import MembershipStatus, NotificationKind, TpaStatus
-from services.reports.store import insert_ignoring_conflict, sort_key
+from services.reports.store import (
+    insert_ignoring_conflict,
+    insert_returning_unless_conflict,
+    sort_key,
+)
 from shared.auth import Principal
 from shared.ids import new_id
 from shared.pagination import PageParams, paginate
@@ -163,7 +167,7 @@ async def reserve_unlock(
     one, or the pending one an earlier attempt left (its id is what billing knows), taken
     over when no other attempt runs it (or the one that did went quiet before
     `stale_before`). An `active` one is returned as it is. None: another attempt is running."""
-    inserted = await insert_ignoring_conflict(
+    created = await insert_returning_unless_conflict(
         session,
         Unlock,
         {
@@ -182,7 +186,9 @@ async def reserve_unlock(
         },
         on=["report_cycle_id", "buyer_org"],
     )
-    if not inserted:
+    if created is not None:
+        return created
+    taken_over = (
         await session.execute(
             sa.update(Unlock)
             .where(
@@ -195,12 +201,13 @@ async def reserve_unlock(
                 ),
             )
             .values(attempt_id=attempt, attempt_started_at=now)
+            .returning(Unlock)
         )
+    ).scalar_one_or_none()
+    if taken_over is not None:
+        return taken_over
     found = await unlock_of(session, cycle_id=cycle.id, org=buyer.org)
-    assert found is not None
-    if found.status == PENDING and found.attempt_id != attempt:
-        return None
-    return found
+    return found if found is not None and found.status == ACTIVE else None
 
 
 def _held(unlock_id: str, attempt: str) -> list[sa.ColumnElement[bool]]:
@@ -209,6 +216,25 @@ def _held(unlock_id: str, attempt: str) -> list[sa.ColumnElement[bool]]:
         col(Unlock.status) == PENDING,
         col(Unlock.attempt_id) == attempt,
     ]
+
+
+_ACTIVATE = (
+    sa.update(Unlock)
+    .where(
+        col(Unlock.id) == sa.bindparam("unlock_id"),
+        col(Unlock.status) == PENDING,
+        col(Unlock.attempt_id) == sa.bindparam("attempt"),
+    )
+    .values(
+        status=ACTIVE,
+        charged_credits=sa.bindparam("charged_credits"),
+        footprint_year=sa.bindparam("year"),
+        completed_at=sa.bindparam("now"),
+        attempt_id=None,
+        attempt_started_at=None,
+    )
+    .returning(Unlock)
+)
 
 
 async def activate_unlock(
@@ -221,24 +247,14 @@ async def activate_unlock(
     now: datetime,
 ) -> Unlock | None:
     """Pending → active, if `attempt` still runs it; None when it no longer does."""
-    result = await session.execute(
-        sa.update(Unlock)
-        .where(*_held(unlock_id, attempt))
-        .values(
-            status=ACTIVE,
-            charged_credits=charged_credits,
-            footprint_year=year,
-            completed_at=now,
-            attempt_id=None,
-            attempt_started_at=None,
-        )
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    statement = (
-        select(Unlock).where(col(Unlock.id) == unlock_id).execution_options(populate_existing=True)
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
+    params = {
+        "unlock_id": unlock_id,
+        "attempt": attempt,
+        "charged_credits": charged_credits,
+        "year": year,
+        "now": now,
+    }
+    return (await session.execute(_ACTIVATE, params)).scalar_one_or_none()
 
 
 async def forget_unlock(session: AsyncSession, *, unlock_id: str, attempt: str) -> None:

@@ -30,11 +30,12 @@ from services.reports import domain, store, store_access
 from services.reports.access import Caller, can_unlock, enforce
 from services.reports.clients import BillingClient, FootprintFull, NoCredits, SpendInProgress
 from services.reports.clock import now
-from services.reports.models import Unlock
+from services.reports.models import ReportCycle, Unlock
+from services.reports.store import Facts
 from shared.errors import ApiError, Conflict, Forbidden, NotFound, PaymentRequired
 from shared.ids import new_id
 
-__all__ = ["UnlockResult", "active_unlock", "unlock_cycle"]
+__all__ = ["Target", "UnlockResult", "look_up", "unlock_cycle"]
 
 log = logging.getLogger("betterwork.reports.unlock")
 ACTIVE = "active"
@@ -70,15 +71,29 @@ class Attempt:
     billing: BillingClient
 
 
-async def active_unlock(
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The cycle to unlock (None: no such cycle) and the caller's facts on it."""
+
+    cycle: ReportCycle | None
+    facts: Facts
+
+    @property
+    def active_unlock(self) -> Unlock | None:
+        unlock = self.facts.unlock
+        return unlock if unlock is not None and unlock.status == ACTIVE else None
+
+
+async def look_up(
     sessionmaker: async_sessionmaker[AsyncSession], *, org: str, factory_id: str, cycle: int
-) -> Unlock | None:
-    """The organisation's active unlock of the cycle, if it has one."""
+) -> Target:
+    """The cycle and what the organisation holds on it, read once for the whole request."""
     async with sessionmaker() as session:
         found = await store.cycle_with_facts(session, factory_id=factory_id, cycle=cycle, org=org)
-    if found is None or found[1].unlock is None or found[1].unlock.status != ACTIVE:
-        return None
-    return found[1].unlock
+        if found is not None:
+            return Target(found[0], found[1])
+        tpa = await store_access.get_tpa(session, factory_id=factory_id, org=org)
+        return Target(None, Facts(tpa=tpa))
 
 
 async def unlock_cycle(
@@ -86,11 +101,17 @@ async def unlock_cycle(
     sessionmaker: async_sessionmaker[AsyncSession],
     billing: BillingClient,
     caller: Caller,
+    target: Target,
     factory_id: str,
-    cycle: int,
 ) -> UnlockResult:
+    if target.active_unlock is not None:
+        return UnlockResult(target.active_unlock, created=False)  # free, whatever the TPA now
+    # TPA before the cycle: a buyer without it learns nothing about the factory's cycles.
+    enforce(can_unlock(caller.principal, factory_id, target.facts.tpa, caller.membership))
+    if target.cycle is None:
+        raise NotFound(f"Factory {factory_id!r} has no such report cycle.")
     attempt_id = new_id("att")
-    unlock = await _reserve(sessionmaker, caller, factory_id, cycle, attempt_id)
+    unlock = await _reserve(sessionmaker, caller, target.cycle, attempt_id)
     if unlock.status == ACTIVE:
         return UnlockResult(unlock, created=False)
     attempt = Attempt(attempt_id, unlock, caller, sessionmaker, billing)
@@ -119,29 +140,14 @@ async def unlock_cycle(
 async def _reserve(
     sessionmaker: async_sessionmaker[AsyncSession],
     caller: Caller,
-    factory_id: str,
-    cycle: int,
+    cycle: ReportCycle,
     attempt_id: str,
 ) -> Unlock:
     async with sessionmaker() as session:
-        found = await store.cycle_with_facts(
-            session, factory_id=factory_id, cycle=cycle, org=caller.org
-        )
-        if found is not None and found[1].unlock is not None and found[1].unlock.status == ACTIVE:
-            return found[1].unlock  # its own unlock: free, whatever happened to the TPA since
-        tpa = (
-            found[1].tpa
-            if found
-            else await store_access.get_tpa(session, factory_id=factory_id, org=caller.org)
-        )
-        # TPA before the cycle: a buyer without it learns nothing about the factory's cycles.
-        enforce(can_unlock(caller.principal, factory_id, tpa, caller.membership))
-        if found is None:
-            raise NotFound(f"Factory {factory_id!r} has no report cycle {cycle}.")
         moment = now()
         unlock = await store_access.reserve_unlock(
             session,
-            cycle=found[0],
+            cycle=cycle,
             buyer=caller.principal,
             attempt=attempt_id,
             now=moment,

@@ -6,6 +6,7 @@ reports), so every test starts from the public contract."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -176,3 +177,13 @@ class World:
 @pytest.fixture
 async def world(api: Api) -> World:
     return World(api)
+
+
+@pytest.fixture(autouse=True)
+def _forget_settled_facts(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The suite empties the tables after each test, which production never does: facts the
+    reports service keeps because they never turn false there (services/reports/settled.py)
+    would outlive the rows they came from."""
+    yield
+    if "apps" in request.fixturenames:
+        request.getfixturevalue("apps")["reports"].state.settled.clear()

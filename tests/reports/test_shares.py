@@ -53,9 +53,14 @@ class TestShares:
         factory_id, report = await world.readable_factory("partner", "brand-1")
         granted = await world.grant_tpa("participant", "brand-2", factory_id)
         ok(await share(world, "brand-1", factory_id, "brand-2"), 201)
+        recipient = world.reports("participant", "brand-2")
+        for _ in range(2):  # read twice: the released report is now kept in process
+            assert ok(await recipient.get(f"/reports/{report['id']}"))["id"] == report["id"]
         await world.decide_tpa(factory_id, granted["id"], "revoke")
-        reply = await world.reports("participant", "brand-2").get(f"/reports/{report['id']}")
-        assert reply.status_code == 403
+        assert (await recipient.get(f"/reports/{report['id']}")).status_code == 403
+        # The sharer read through its own unlock, which no revocation of others touches.
+        sharer = world.reports("partner", "brand-1")
+        assert ok(await sharer.get(f"/reports/{report['id']}"))["id"] == report["id"]
 
     async def test_only_an_unlocked_cycle_with_own_tpa_can_be_shared(self, world: World) -> None:
         factory_id = await world.factory()

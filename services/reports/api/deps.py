@@ -11,12 +11,14 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reports import store_access
-from services.reports.access import Caller, enforce, member_gate
+from services.reports.access import Caller, MembershipFacts, enforce, member_gate
 from services.reports.clock import now
 from services.reports.models import Membership
 from services.reports.schemas import MAX_CYCLE, NO_CONTROL, NotificationKind
+from services.reports.settled import Settled
 from shared.app import ERROR_DESCRIPTIONS
 from shared.auth import ROLES, Principal, require
+from shared.db import SessionDep
 from shared.errors import Unprocessable
 from shared.pagination import Page, PageParams, decode_cursor, encode_cursor
 
@@ -31,6 +33,7 @@ __all__ = [
     "FactoryOrAdvisor",
     "ObjectId",
     "OrgMember",
+    "UnlockingBuyer",
     "existing",
     "now",
     "page_of",
@@ -49,20 +52,38 @@ CycleNumber = Annotated[int, Path(ge=1, le=MAX_CYCLE, description="The cycle num
 ObjectId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
 
 
-async def _membership(request: Request, principal: Principal) -> Membership:
-    """Read in a short session of its own, not the request's: the first sight of a user is
-    recorded even when the request then fails (a pending user's first call is a 403, and
-    the super-user must still see the request), and an unlock does not hold a database
-    connection while it waits for billing."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
+async def _membership(
+    request: Request, principal: Principal, session: AsyncSession | None
+) -> MembershipFacts:
+    """The caller's membership: kept in the process once active (it stays so), else read in
+    the request's session when given one. A user seen for the first time is recorded in a
+    short transaction of its own, committed even when the request then fails: a pending
+    user's first call is a 403, and the super-user must still learn of it."""
+    settled: Settled = request.app.state.settled
+    kept = settled.member(principal.org, principal.user)
+    if kept is not None:
+        return kept
+    row = None
+    if session is not None:
         row = await store_access.membership(session, org=principal.org, user=principal.user)
+    if row is None:
+        row = await _join(request, principal)
+    settled.remember_member(
+        org=row.org, user_id=row.user_id, status=row.status, super_user=row.super_user
+    )
+    return row
+
+
+async def _join(request: Request, principal: Principal) -> Membership:
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker() as own:
+        row = await store_access.membership(own, org=principal.org, user=principal.user)
         if row is not None:
             return row
-        row, pending = await store_access.join_portal(session, principal=principal, now=now())
+        row, pending = await store_access.join_portal(own, principal=principal, now=now())
         if pending:
             await store_access.notify(
-                session,
+                own,
                 orgs=[principal.org],
                 kind=NotificationKind.MEMBERSHIP_REQUESTED,
                 message=(
@@ -71,28 +92,47 @@ async def _membership(request: Request, principal: Principal) -> Membership:
                 ),
                 now=now(),
             )
-        await session.commit()
+        await own.commit()
         return row
 
 
-def member(*roles: str) -> Any:
+def _caller(principal: Principal, membership: MembershipFacts | None) -> Caller:
+    enforce(member_gate(principal, membership))
+    return Caller(principal, membership)
+
+
+def member(*roles: str, own_session: bool = False) -> Any:
     """Depends on the caller holding one of `roles` and, unless an advisor, an approved
-    portal membership of its organisation (a pending member gets 403 everywhere)."""
+    portal membership of its organisation (a pending member gets 403 everywhere).
+
+    The membership is read in the request's session (one connection, one transaction per
+    request); `own_session` reads it in a short session of its own instead, for routes that
+    wait on another service and must not hold a database connection meanwhile."""
     role_gate = require(*roles)
 
-    # A default rather than Annotated[…]: the annotation would name a local variable, which
+    # Defaults rather than Annotated[…]: the annotation would name a local variable, which
     # FastAPI cannot resolve under `from __future__ import annotations`.
-    async def dependency(request: Request, principal: Principal = role_gate) -> Caller:
-        membership = None if principal.role == "advisor" else await _membership(request, principal)
-        enforce(member_gate(principal, membership))
-        return Caller(principal, membership)
+    async def in_request_session(
+        request: Request, session: SessionDep, principal: Principal = role_gate
+    ) -> Caller:
+        if principal.role == "advisor":
+            return _caller(principal, None)
+        return _caller(principal, await _membership(request, principal, session))
 
-    dependency.__roles__ = roles  # type: ignore[attr-defined]  # read into OpenAPI x-roles
+    async def in_own_session(request: Request, principal: Principal = role_gate) -> Caller:
+        if principal.role == "advisor":
+            return _caller(principal, None)
+        return _caller(principal, await _membership(request, principal, None))
+
+    dependency: Any = in_own_session if own_session else in_request_session
+    dependency.__roles__ = roles  # read into OpenAPI x-roles
     return Depends(dependency)
 
 
 AnyMember = Annotated[Caller, member(*ROLES)]
 Buyer = Annotated[Caller, member("partner", "participant")]
+# Unlocking waits on billing: no database connection is held meanwhile.
+UnlockingBuyer = Annotated[Caller, member("partner", "participant", own_session=True)]
 OrgMember = Annotated[Caller, member("partner", "participant", "factory")]
 FactoryOrAdvisor = Annotated[Caller, member("factory", "advisor")]
 Advisor = Annotated[Caller, member("advisor")]

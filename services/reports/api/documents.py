@@ -3,11 +3,11 @@ read the cycle (drafts: advisors, and the factory its own progress report 1)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports import domain, store, store_access, store_portal
-from services.reports.access import Caller, can_draft, document_visible, enforce
+from services.reports.access import Caller, can_draft, can_read, document_visible, enforce
 from services.reports.api import shapes
 from services.reports.api.deps import (
     Advisor,
@@ -21,6 +21,7 @@ from services.reports.api.deps import (
     problems,
 )
 from services.reports.api.lookups import readable_cycle, visible_document
+from services.reports.api.replies import report_reply
 from services.reports.clients import EligibilityClient, EligibilityDep
 from services.reports.clock import now
 from services.reports.models import ReportCycle, ReportDocument
@@ -32,6 +33,7 @@ from services.reports.schemas import (
     ReportSummary,
     ReportUpdate,
 )
+from services.reports.settled import SettledDep
 from shared.db import SessionDep
 from shared.errors import Conflict
 from shared.pagination import Page, PageDep
@@ -46,13 +48,6 @@ KIND_NAMES = {
 }
 
 
-async def _reply(session: AsyncSession, document: ReportDocument) -> ReportPublic:
-    findings = None
-    if document.kind == DocumentKind.ASSESSMENT:
-        findings = await store.findings_of(session, document_id=document.id)
-    return shapes.report(document, findings)
-
-
 @router.post(
     "/factories/{factory_id}/cycles/{cycle}/reports", status_code=201, responses=problems(409)
 )
@@ -62,9 +57,12 @@ async def create_report(
     body: ReportCreate,
     caller: FactoryOrAdvisor,
     session: SessionDep,
+    settled: SettledDep,
 ) -> ReportPublic:
     """Create a draft: advisors the assessment, PR2 and advisory log; the factory its PR1."""
-    report_cycle = await readable_cycle(session, caller, factory_id, cycle)
+    report_cycle = await readable_cycle(
+        session, caller, factory_id=factory_id, cycle=cycle, settled=settled
+    )
     enforce(can_draft(caller.principal, report_cycle, body.kind))
     domain.check_draft(
         kind=body.kind,
@@ -82,7 +80,7 @@ async def create_report(
     )
     if body.kind is DocumentKind.ASSESSMENT:
         await store.replace_findings(session, document_id=document.id, findings=body.findings or [])
-    return await _reply(session, document)
+    return await report_reply(session, document=document, cycle=report_cycle, settled=settled)
 
 
 @router.get("/factories/{factory_id}/cycles/{cycle}/reports")
@@ -91,10 +89,13 @@ async def list_reports(
     cycle: CycleNumber,
     caller: AnyMember,
     session: SessionDep,
+    settled: SettledDep,
     page: PageDep,
 ) -> Page[ReportSummary]:
     """The cycle's documents the caller may see: released ones (and drafts for their authors)."""
-    report_cycle = await readable_cycle(session, caller, factory_id, cycle)
+    report_cycle = await readable_cycle(
+        session, caller, factory_id=factory_id, cycle=cycle, settled=settled
+    )
     visible = [
         shapes.report_summary(document)
         for document in await store.list_documents(session, cycle_id=report_cycle.id)
@@ -103,19 +104,39 @@ async def list_reports(
     return page_of(visible, page, key=lambda summary: summary.id)
 
 
-@router.get("/reports/{report_id}")
-async def get_report(report_id: ObjectId, caller: AnyMember, session: SessionDep) -> ReportPublic:
+@router.get("/reports/{report_id}", response_model=ReportPublic)
+async def get_report(
+    report_id: ObjectId, caller: AnyMember, session: SessionDep, settled: SettledDep
+) -> Response:
     """One document, with its findings when it is an assessment report."""
-    document, _ = await visible_document(session, caller, report_id)
-    return await _reply(session, document)
+    kept = settled.released(report_id)
+    if kept is not None:
+        # The hot path: a released document read on facts that never turn false, its JSON
+        # rendered once. What these facts do not allow is decided again below on the
+        # database's full facts.
+        unlock = settled.unlock(kept.cycle.id, caller.org)
+        decision = can_read(caller.principal, kept.cycle, None, unlock, None, caller.membership)
+        if decision.allowed and document_visible(caller.principal, kept.document):
+            return Response(kept.body, media_type="application/json")
+    document, cycle = await visible_document(
+        session, caller, document_id=report_id, settled=settled
+    )
+    reply = await report_reply(session, document=document, cycle=cycle, settled=settled)
+    return Response(reply.model_dump_json().encode(), media_type="application/json")
 
 
 @router.patch("/reports/{report_id}", responses=problems(409))
 async def update_report(
-    report_id: ObjectId, body: ReportUpdate, caller: FactoryOrAdvisor, session: SessionDep
+    report_id: ObjectId,
+    body: ReportUpdate,
+    caller: FactoryOrAdvisor,
+    session: SessionDep,
+    settled: SettledDep,
 ) -> ReportPublic:
     """Change a draft (its author's role only; released or submitted documents are final)."""
-    document, cycle = await visible_document(session, caller, report_id, for_update=True)
+    document, cycle = await visible_document(
+        session, caller, document_id=report_id, settled=settled, for_update=True
+    )
     enforce(can_draft(caller.principal, cycle, document.kind))
     domain.check_editable(document, has_findings=body.findings is not None)
     if body.title is not None:
@@ -126,32 +147,40 @@ async def update_report(
     if body.findings is not None:
         await store.replace_findings(session, document_id=document.id, findings=body.findings)
     await session.flush()
-    return await _reply(session, document)
+    return await report_reply(session, document=document, cycle=cycle, settled=settled)
 
 
 @router.post("/reports/{report_id}/submit", responses=problems(409))
 async def submit_report(
-    report_id: ObjectId, caller: FactoryMember, session: SessionDep
+    report_id: ObjectId, caller: FactoryMember, session: SessionDep, settled: SettledDep
 ) -> ReportPublic:
     """The factory hands its progress report 1 to Better Work (submitting again is a no-op)."""
-    document, cycle = await visible_document(session, caller, report_id, for_update=True)
+    document, cycle = await visible_document(
+        session, caller, document_id=report_id, settled=settled, for_update=True
+    )
     enforce(can_draft(caller.principal, cycle, document.kind))
     if document.status != "draft":
         raise Conflict("This progress report is released already.")
     if document.submitted_at is None:
         document.submitted_at = document.updated_at = now()
         await session.flush()
-    return await _reply(session, document)
+    return await report_reply(session, document=document, cycle=cycle, settled=settled)
 
 
 @router.post("/reports/{report_id}/release", responses=problems(409))
 async def release_report(
-    report_id: ObjectId, caller: Advisor, session: SessionDep, eligibility: EligibilityDep
+    report_id: ObjectId,
+    caller: Advisor,
+    session: SessionDep,
+    settled: SettledDep,
+    eligibility: EligibilityDep,
 ) -> ReportPublic:
     """Release a draft: visible to the factory and to buyers with access (again: no-op)."""
-    document, cycle = await visible_document(session, caller, report_id, for_update=True)
+    document, cycle = await visible_document(
+        session, caller, document_id=report_id, settled=settled, for_update=True
+    )
     if not domain.check_releasable(document):
-        return await _reply(session, document)
+        return await report_reply(session, document=document, cycle=cycle, settled=settled)
     moment = now()
     document.status, document.released_at, document.updated_at = "released", moment, moment
     await session.flush()
@@ -170,7 +199,7 @@ async def release_report(
         subject_id=document.id,
         now=moment,
     )
-    return await _reply(session, document)
+    return await report_reply(session, document=document, cycle=cycle, settled=settled)
 
 
 async def _on_assessment_released(

@@ -18,6 +18,7 @@ from services.reports.api.deps import (
 from services.reports.api.lookups import readable_cycle
 from services.reports.clock import now
 from services.reports.schemas import ImprovementPlan, PlanItemCreate, PlanItemPublic, PlanItemUpdate
+from services.reports.settled import SettledDep
 from shared.db import SessionDep
 from shared.errors import NotFound
 
@@ -26,10 +27,16 @@ router = APIRouter(tags=["improvement plan"])
 
 @router.get("/factories/{factory_id}/cycles/{cycle}/improvement-plan")
 async def get_improvement_plan(
-    factory_id: FactoryId, cycle: CycleNumber, caller: AnyMember, session: SessionDep
+    factory_id: FactoryId,
+    cycle: CycleNumber,
+    caller: AnyMember,
+    session: SessionDep,
+    settled: SettledDep,
 ) -> ImprovementPlan:
     """The cycle's live improvement plan, each item with its history."""
-    report_cycle = await readable_cycle(session, caller, factory_id, cycle)
+    report_cycle = await readable_cycle(
+        session, caller, factory_id=factory_id, cycle=cycle, settled=settled
+    )
     items = await store.plan_items(session, cycle_id=report_cycle.id)
     history = await store.history_of(session, item_ids=[item.id for item in items])
     return ImprovementPlan(
@@ -46,9 +53,12 @@ async def create_plan_item(
     body: PlanItemCreate,
     caller: FactoryOrAdvisor,
     session: SessionDep,
+    settled: SettledDep,
 ) -> PlanItemPublic:
     """Add an item (self-diagnosis, advisory or other) to the live plan."""
-    report_cycle = await readable_cycle(session, caller, factory_id, cycle)
+    report_cycle = await readable_cycle(
+        session, caller, factory_id=factory_id, cycle=cycle, settled=settled
+    )
     enforce(can_edit_plan(caller.principal, report_cycle))
     [item] = await store.add_plan_items(
         session,

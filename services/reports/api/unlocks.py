@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reports import store_access, unlocking
 from services.reports.api import shapes
-from services.reports.api.deps import Buyer, existing, problems
+from services.reports.api.deps import Buyer, UnlockingBuyer, existing, problems
 from services.reports.clients import BillingDep
 from services.reports.schemas import NO_CONTROL, UnlockCreate, UnlockPublic
+from services.reports.settled import SettledDep
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyKey, idempotent
 from shared.pagination import Page, PageDep
@@ -30,17 +31,18 @@ router = APIRouter(tags=["unlocks"])
 )
 async def create_unlock(
     body: UnlockCreate,
-    caller: Buyer,
+    caller: UnlockingBuyer,
     request: Request,
     session: SessionDep,
     billing: BillingDep,
+    settled: SettledDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Unlock a report cycle: participants spend one credit (402 when none are left),
     partners use their footprint (403 when full); both need the factory's approved TPA.
     Unlocking an unlocked cycle is free and returns the same unlock."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    already = await unlocking.active_unlock(
+    target = await unlocking.look_up(
         sessionmaker, org=caller.org, factory_id=body.factory_id, cycle=body.cycle
     )
 
@@ -49,10 +51,14 @@ async def create_unlock(
             sessionmaker=sessionmaker,
             billing=billing,
             caller=caller,
+            target=target,
             factory_id=body.factory_id,
-            cycle=body.cycle,
         )
-        return shapes.unlock(result.unlock)
+        unlock = result.unlock
+        settled.remember_unlock(
+            report_cycle_id=unlock.report_cycle_id, buyer_org=unlock.buyer_org, status=unlock.status
+        )
+        return shapes.unlock(unlock)
 
     return await idempotent(
         request=request,
@@ -61,7 +67,7 @@ async def create_unlock(
         key=idempotency_key,
         payload=body.model_dump(),
         run=run,
-        status_code=200 if already is not None else 201,
+        status_code=200 if target.active_unlock is not None else 201,
     )
 
 

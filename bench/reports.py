@@ -1,0 +1,273 @@
+"""Reports: reading a released report with access, and unlocking (with the billing call).
+
+1. GET /v1/reports/reports/{id} through the gateway by a participant that unlocked the
+   cycle, rounds of 1 connection (latency) and 16 connections (throughput), interleaved
+   with the same read straight to the service. Targets: p50 <= 10 ms, >= 500 req/s.
+2. POST /v1/reports/unlocks through the gateway: 50 participants (each with credits and
+   an approved TPA on one factory) each send one unlock at the same instant, several
+   rounds (every request is a new unlock that spends a credit in billing). Target: p99 <=
+   100 ms. Then the same 50 unlock cycle after cycle for a few seconds (sustained rate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from bench.billing import Connection
+from bench.harness import Bench
+from bench.load import LoadResult, percentile
+
+READ_ROUNDS = 3
+READ_SECONDS = 3.0
+READ_CONNECTIONS = 16
+UNLOCKERS = 50
+UNLOCK_ROUNDS = 5
+UNLOCK_SECONDS = 3.0
+CYCLES = 80  # enough cycles that no unlocker runs out during the rounds
+FINDINGS = [
+    {"cluster": "Occupational Safety and Health", "question": "Emergency exits unobstructed?",
+     "publicly_reported": True, "compliant": False, "detail": "Exit B locked"},
+    {"cluster": "Compensation", "question": "Overtime paid correctly?",
+     "publicly_reported": False, "compliant": True},
+]  # fmt: skip
+
+
+async def _call(
+    bench: Bench, method: str, path: str, role: str, org: str, body: Any = None, **kw: Any
+) -> Any:
+    """One set-up call through the gateway; anything but 2xx stops the scenario."""
+    headers = {**bench.auth(role, org, **kw), "Idempotency-Key": str(uuid.uuid4())}
+    reply = await bench.http.request(method, bench.url() + path, json=body, headers=headers)
+    if reply.status_code >= 300:
+        raise RuntimeError(f"{method} {path} as {role}: {reply.status_code} {reply.text}")
+    return reply.json()
+
+
+async def _factory(bench: Bench) -> str:
+    factory = await _call(
+        bench, "POST", "/v1/eligibility/factories", "advisor", "bw",
+        {"name": f"Bench Garments {uuid.uuid4().hex[:6]}", "address": "1 Bench Road",
+         "country": "BD", "region": "Gazipur", "products": ["garments"], "worker_count": 900},
+    )  # fmt: skip
+    factory_id: str = factory["id"]
+    await _call(
+        bench, "POST", f"/v1/eligibility/factories/{factory_id}/enrolment", "advisor", "bw",
+        {"status": "enrolled"},
+    )  # fmt: skip
+    return factory_id
+
+
+async def _open_cycles(bench: Bench, factory_id: str, cycles: range) -> None:
+    for cycle in cycles:
+        await _call(
+            bench, "POST", f"/v1/reports/factories/{factory_id}/cycles", "advisor", "bw",
+            {"cycle": cycle},
+        )  # fmt: skip
+
+
+async def _buyer_with_access(bench: Bench, factory_id: str, org: str, credits: int) -> None:
+    request = await _call(
+        bench, "POST", "/v1/reports/access-requests", "participant", org,
+        {"factory_id": factory_id},
+    )  # fmt: skip
+    await _call(
+        bench, "POST", f"/v1/reports/access-requests/{request['id']}/approve", "factory",
+        factory_id,
+    )  # fmt: skip
+    await _call(
+        bench, "POST", "/v1/billing/credit-adjustments", "advisor", "bw",
+        {"org": org, "delta": credits, "reason": "benchmark"},
+    )  # fmt: skip
+
+
+async def _reads(bench: Bench) -> None:
+    factory_id = await _factory(bench)
+    await _open_cycles(bench, factory_id, range(1, 2))
+    draft = await _call(
+        bench, "POST", f"/v1/reports/factories/{factory_id}/cycles/1/reports", "advisor", "bw",
+        {"kind": "assessment", "title": "Bench assessment", "findings": FINDINGS},
+    )  # fmt: skip
+    await _call(bench, "POST", f"/v1/reports/reports/{draft['id']}/release", "advisor", "bw")
+    await _buyer_with_access(bench, factory_id, "bench-reader", 1)
+    await _call(
+        bench, "POST", "/v1/reports/unlocks", "participant", "bench-reader",
+        {"factory_id": factory_id, "cycle": 1},
+    )  # fmt: skip
+    path = f"/reports/{draft['id']}"
+    headers = bench.auth("participant", "bench-reader")
+    bench.section(
+        f"GET {path} (released, unlocked), 1 and {READ_CONNECTIONS} connections, "
+        f"{READ_ROUNDS} x {READ_SECONDS:.0f} s each"
+    )
+    rounds: dict[tuple[str, int], list[LoadResult]] = {}
+    for connections in (1, READ_CONNECTIONS):
+        for round_ in range(1, READ_ROUNDS + 1):
+            for label, url in (
+                ("gateway", f"{bench.url()}/v1/reports{path}"),
+                ("direct", bench.url("reports") + path),
+            ):
+                result = await bench.load(
+                    f"read {label}, {connections} conn (round {round_})",
+                    url,
+                    headers=headers,
+                    concurrency=connections,
+                    duration_s=READ_SECONDS,
+                )
+                rounds.setdefault((label, connections), []).append(result)
+
+    def median(label: str, connections: int, metric: str) -> float:
+        return statistics.median(float(getattr(r, metric)) for r in rounds[(label, connections)])
+
+    p50 = median("gateway", 1, "p50_ms")
+    rps = median("gateway", READ_CONNECTIONS, "rps")
+    bench.record(
+        "read via gateway: p50 / 1 connection", p50, "ms", target="<= 10 ms", met=p50 <= 10
+    )
+    bench.record("read via gateway: p99 / 1 connection", median("gateway", 1, "p99_ms"), "ms")
+    bench.record(
+        f"read via gateway: throughput / {READ_CONNECTIONS} connections",
+        rps,
+        "req/s",
+        target=">= 500 req/s",
+        met=rps >= 500,
+    )
+    bench.record(
+        f"read via gateway: p50 / {READ_CONNECTIONS} connections",
+        median("gateway", READ_CONNECTIONS, "p50_ms"),
+        "ms",
+    )
+    bench.record("read direct: p50 / 1 connection", median("direct", 1, "p50_ms"), "ms")
+    bench.record(
+        f"read direct: throughput / {READ_CONNECTIONS} connections",
+        median("direct", READ_CONNECTIONS, "rps"),
+        "req/s",
+    )
+    errors = sum(r.errors for results in rounds.values() for r in results)
+    bench.record("read: errors", errors, "", target="0", met=errors == 0)
+
+
+class Unlocker:
+    """One participant unlocking the factory's cycles one after the other on one
+    keep-alive connection to the gateway."""
+
+    def __init__(self, bench: Bench, org: str, factory_id: str) -> None:
+        self.org = org
+        self.factory_id = factory_id
+        self.headers = bench.auth("participant", org)
+        self.next_cycle = 1
+
+    async def unlock(self, connection: Connection, host: str) -> tuple[float, int]:
+        body = json.dumps({"factory_id": self.factory_id, "cycle": self.next_cycle}).encode()
+        self.next_cycle += 1
+        headers = {**self.headers, "Idempotency-Key": str(uuid.uuid4())}
+        sent = time.perf_counter()
+        status = await connection.post(host, "/v1/reports/unlocks", headers, body)
+        return (time.perf_counter() - sent) * 1000, status
+
+
+async def _burst(bench: Bench, unlockers: list[Unlocker]) -> tuple[list[float], int]:
+    """Every unlocker sends one unlock at the same instant: (latencies ms, errors)."""
+    host = urlsplit(bench.url()).netloc
+    connections = await asyncio.gather(*(Connection.open(bench.url()) for _ in unlockers))
+    start = asyncio.Event()
+
+    async def one(unlocker: Unlocker, connection: Connection) -> tuple[float, int]:
+        await start.wait()
+        return await unlocker.unlock(connection, host)
+
+    try:
+        tasks = [
+            asyncio.create_task(one(u, c)) for u, c in zip(unlockers, connections, strict=True)
+        ]
+        await asyncio.sleep(0.2)  # every task is parked on the event
+        start.set()
+        results = await asyncio.gather(*tasks)
+    finally:
+        for connection in connections:
+            connection.close()
+    return [ms for ms, _ in results], sum(status != 201 for _, status in results)
+
+
+async def _closed_loop(
+    bench: Bench, unlockers: list[Unlocker], seconds: float
+) -> tuple[list[float], int]:
+    """Every unlocker unlocks cycle after cycle for `seconds`: (latencies ms, errors)."""
+    host = urlsplit(bench.url()).netloc
+    connections = await asyncio.gather(*(Connection.open(bench.url()) for _ in unlockers))
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def loop(unlocker: Unlocker, connection: Connection) -> None:
+        nonlocal errors
+        while time.perf_counter() < stop_at and unlocker.next_cycle <= CYCLES:
+            ms, status = await unlocker.unlock(connection, host)
+            latencies.append(ms)
+            errors += status != 201
+
+    try:
+        await asyncio.gather(*(loop(u, c) for u, c in zip(unlockers, connections, strict=True)))
+    finally:
+        for connection in connections:
+            connection.close()
+    return latencies, errors
+
+
+async def _unlocks(bench: Bench) -> None:
+    factory_id = await _factory(bench)
+    await _open_cycles(bench, factory_id, range(1, CYCLES + 1))
+    orgs = [f"bench-unlocker-{n}" for n in range(UNLOCKERS)]
+    gate = asyncio.Semaphore(8)
+
+    async def prepare(org: str) -> None:
+        async with gate:
+            await _buyer_with_access(bench, factory_id, org, CYCLES)
+
+    await asyncio.gather(*(prepare(org) for org in orgs))
+    unlockers = [Unlocker(bench, org, factory_id) for org in orgs]
+    bench.section(
+        f"POST /v1/reports/unlocks, {UNLOCKERS} participants at once, {UNLOCK_ROUNDS} rounds "
+        "(each request is a new unlock that spends a credit in billing)"
+    )
+    await _burst(bench, unlockers)  # warm-up: pools, caches, prepared statements
+    p50s, p99s, errors = [], [], 0
+    for round_ in range(1, UNLOCK_ROUNDS + 1):
+        latencies, failed = await _burst(bench, unlockers)
+        p50s.append(percentile(latencies, 50))
+        p99s.append(percentile(latencies, 99))
+        errors += failed
+        print(
+            f"  burst {round_}: p50 {p50s[-1]:7.2f} ms   p99 {p99s[-1]:7.2f} ms   errors {failed}",
+            flush=True,
+        )
+    p99 = statistics.median(p99s)
+    bench.record(f"unlock burst of {UNLOCKERS}: p50", statistics.median(p50s), "ms")
+    bench.record(
+        f"unlock burst of {UNLOCKERS}: p99 (median of rounds)",
+        p99,
+        "ms",
+        target="<= 100 ms",
+        met=p99 <= 100,
+    )
+    latencies, failed = await _closed_loop(bench, unlockers, UNLOCK_SECONDS)
+    errors += failed
+    rate = len(latencies) / UNLOCK_SECONDS
+    print(
+        f"  sustained: {rate:7.0f} unlocks/s   p50 {percentile(latencies, 50):7.2f} ms   "
+        f"p99 {percentile(latencies, 99):7.2f} ms   errors {failed}",
+        flush=True,
+    )
+    bench.record(f"unlock sustained, {UNLOCKERS} in flight: throughput", rate, "unlocks/s")
+    bench.record(f"unlock sustained, {UNLOCKERS} in flight: p99", percentile(latencies, 99), "ms")
+    bench.record("unlock: errors", errors, "", target="0", met=errors == 0)
+
+
+async def run(bench: Bench) -> None:
+    await _reads(bench)
+    await _unlocks(bench)
