@@ -2,13 +2,13 @@
 improvement plans, and the access facts a decision reads. Session in, rows out; nothing
 here commits (the request's session dependency does).
 
-Third-party access, unlocks, shares, memberships and notifications are in
-`store_access.py`; the transparency portal in `store_portal.py`.
+The improvement plan is in `store_plan.py`; third-party access, unlocks and shares in
+`store_access.py`; memberships and notifications in `store_members.py`; the transparency
+portal in `store_portal.py`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,12 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import SQLModel, col, select
 
-from services.reports.domain import NewPlanItem
 from services.reports.models import (
     AccessRequest,
     AssessmentFinding,
     PlanItem,
-    PlanItemEvent,
     ReportCycle,
     ReportDocument,
     ReportShare,
@@ -38,28 +36,26 @@ from shared.errors import Conflict
 from shared.ids import new_id
 
 ModelT = TypeVar("ModelT", bound=SQLModel)
+Listing = tuple[list[Any], str | None]  # a page of rows and the next cursor
 
 __all__ = [
     "Facts",
+    "Listing",
     "add_document",
-    "add_plan_items",
     "assessment_of",
     "cycle_with_facts",
     "document_kinds",
     "document_with_facts",
     "findings_of",
     "get_cycle",
-    "history_of",
     "insert_ignoring_conflict",
     "insert_returning_unless_conflict",
     "list_cycles_with_facts",
     "list_documents",
     "open_cycle",
     "plan_item_with_facts",
-    "plan_items",
     "replace_findings",
     "sort_key",
-    "update_plan_item",
 ]
 
 
@@ -331,95 +327,3 @@ async def assessment_of(session: AsyncSession, *, cycle_id: str) -> ReportDocume
         col(ReportDocument.kind) == "assessment",
     )
     return (await session.execute(statement)).scalar_one_or_none()
-
-
-# --- improvement plan --------------------------------------------------------------------
-
-
-def _event(
-    item_id: str, action: str, actor: Principal, changes: dict[str, Any], now: datetime
-) -> PlanItemEvent:
-    return PlanItemEvent(
-        id=new_id("pie"),
-        item_id=item_id,
-        action=action,
-        actor_org=actor.org,
-        actor_role=actor.role,
-        changes=json.dumps(changes, default=str),
-        at=now,
-    )
-
-
-async def add_plan_items(
-    session: AsyncSession,
-    *,
-    cycle: ReportCycle,
-    items: Iterable[NewPlanItem],
-    actor: Principal,
-    now: datetime,
-) -> list[PlanItem]:
-    rows: list[PlanItem] = []
-    for item in items:
-        row = PlanItem(
-            id=new_id("ipi"),
-            report_cycle_id=cycle.id,
-            factory_id=cycle.factory_id,
-            cycle=cycle.cycle,
-            source=item.source,
-            title=item.title,
-            detail=item.detail,
-            owner=item.owner,
-            due_date=item.due_date,
-            status=item.status,
-            finding_id=item.finding_id,
-            created_at=now,
-            updated_at=now,
-        )
-        rows.append(row)
-        session.add(row)
-        session.add(_event(row.id, "created", actor, {}, now))
-    await session.flush()
-    return rows
-
-
-async def update_plan_item(
-    session: AsyncSession,
-    *,
-    item: PlanItem,
-    changes: dict[str, list[Any]],
-    values: dict[str, Any],
-    actor: Principal,
-    now: datetime,
-) -> None:
-    if not changes:
-        return
-    for field, value in values.items():
-        setattr(item, field, value)
-    item.updated_at = now
-    session.add(_event(item.id, "updated", actor, changes, now))
-    await session.flush()
-
-
-async def plan_items(session: AsyncSession, *, cycle_id: str) -> list[PlanItem]:
-    statement = (
-        select(PlanItem)
-        .where(col(PlanItem.report_cycle_id) == cycle_id)
-        .order_by(col(PlanItem.created_at), col(PlanItem.id))
-    )
-    return list((await session.execute(statement)).scalars().all())
-
-
-async def history_of(
-    session: AsyncSession, *, item_ids: Sequence[str]
-) -> dict[str, list[PlanItemEvent]]:
-    history: dict[str, list[PlanItemEvent]] = {item_id: [] for item_id in item_ids}
-    if not item_ids:
-        return history
-    statement = (
-        select(PlanItemEvent)
-        .where(col(PlanItemEvent.item_id).in_(item_ids))
-        .order_by(col(PlanItemEvent.at), col(PlanItemEvent.id))
-    )
-    for event in (await session.execute(statement)).scalars().all():
-        history[event.item_id].append(event)
-    return history

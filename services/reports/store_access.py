@@ -1,11 +1,10 @@
-"""Database queries for who holds what: third-party access, unlocks, shares, portal
-memberships and notifications. Session in, rows out; nothing here commits."""
+"""Database queries for who holds what on a factory's reports: third-party access, unlocks
+and shares. Session in, rows out; nothing here commits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,15 +12,13 @@ from sqlmodel import col, select
 
 from services.reports.models import (
     AccessRequest,
-    Membership,
-    Notification,
-    PortalOrganisation,
     ReportCycle,
     ReportShare,
     Unlock,
 )
-from services.reports.schemas import MembershipStatus, NotificationKind, TpaStatus
+from services.reports.schemas import TpaStatus
 from services.reports.store import (
+    Listing,
     insert_ignoring_conflict,
     insert_returning_unless_conflict,
     sort_key,
@@ -31,21 +28,15 @@ from shared.ids import new_id
 from shared.pagination import PageParams, paginate
 
 __all__ = [
-    "Listing",
     "UnlockChange",
     "access_request",
     "activate_unlock",
     "add_share",
     "forget_unlock",
     "get_tpa",
-    "join_portal",
     "list_access_requests",
-    "list_memberships",
-    "list_notifications",
     "list_shares",
     "list_unlocks",
-    "membership",
-    "notify",
     "partners_with_approved_tpa",
     "readers_of_cycle",
     "release_unlock_attempt",
@@ -57,7 +48,6 @@ __all__ = [
 ]
 
 ACTIVE, PENDING = "active", "pending"
-Listing = tuple[list[Any], str | None]
 
 
 class UnlockChange(Protocol):
@@ -360,90 +350,3 @@ async def readers_of_cycle(session: AsyncSession, *, cycle: ReportCycle) -> list
     orgs = set((await session.execute(unlocked)).scalars().all())
     orgs.update((await session.execute(shared)).scalars().all())
     return sorted(orgs)
-
-
-# --- memberships -------------------------------------------------------------------------
-
-
-async def membership(session: AsyncSession, *, org: str, user: str) -> Membership | None:
-    return await session.get(Membership, (org, user), populate_existing=True)
-
-
-async def join_portal(
-    session: AsyncSession, *, principal: Principal, now: datetime
-) -> tuple[Membership, bool]:
-    """The user's membership, created on first sight: the organisation's first user is its
-    super-user (active); later users are pending. (row, True when a pending one was made)."""
-    await insert_ignoring_conflict(
-        session,
-        PortalOrganisation,
-        {"org": principal.org, "super_user": principal.user, "created_at": now},
-        on=["org"],
-    )
-    organisation = await session.get(PortalOrganisation, principal.org, populate_existing=True)
-    assert organisation is not None
-    first = organisation.super_user == principal.user
-    created = await insert_ignoring_conflict(
-        session,
-        Membership,
-        {
-            "org": principal.org,
-            "user_id": principal.user,
-            "role": principal.role,
-            "status": MembershipStatus.ACTIVE if first else MembershipStatus.PENDING,
-            "super_user": first,
-            "created_at": now,
-            "approved_at": now if first else None,
-            "approved_by": principal.user if first else None,
-        },
-        on=["org", "user_id"],
-    )
-    row = await membership(session, org=principal.org, user=principal.user)
-    assert row is not None
-    return row, created and not first
-
-
-async def list_memberships(session: AsyncSession, *, org: str, page: PageParams) -> Listing:
-    statement = select(Membership).where(col(Membership.org) == org)
-    return await paginate(session, statement, page, key=[sort_key(Membership.user_id)])
-
-
-# --- notifications -----------------------------------------------------------------------
-
-
-async def notify(
-    session: AsyncSession,
-    *,
-    orgs: Iterable[str],
-    kind: NotificationKind,
-    message: str,
-    now: datetime,
-    factory_id: str | None = None,
-    cycle: int | None = None,
-    subject_id: str | None = None,
-) -> int:
-    rows = [
-        Notification(
-            id=new_id("ntf"),
-            org=org,
-            kind=kind,
-            message=message,
-            factory_id=factory_id,
-            cycle=cycle,
-            subject_id=subject_id,
-            created_at=now,
-        )
-        for org in sorted(set(orgs))
-    ]
-    session.add_all(rows)
-    await session.flush()
-    return len(rows)
-
-
-async def list_notifications(
-    session: AsyncSession, *, org: str, page: PageParams, kind: str | None = None
-) -> Listing:
-    statement = select(Notification).where(col(Notification.org) == org)
-    if kind is not None:
-        statement = statement.where(col(Notification.kind) == kind)
-    return await paginate(session, statement, page, key=[sort_key(Notification.id)])

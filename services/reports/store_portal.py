@@ -15,8 +15,7 @@ from services.reports.models import (
     ReportDocument,
     ZeroToleranceAlert,
 )
-from services.reports.store import sort_key
-from services.reports.store_access import Listing
+from services.reports.store import Listing, sort_key
 from shared.auth import Principal
 from shared.ids import new_id
 from shared.pagination import PageParams, paginate

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports import domain, store_access
+from services.reports import domain, store_access, store_members
 from services.reports.access import Caller
 from services.reports.api import shapes
 from services.reports.api.deps import (
@@ -86,7 +86,7 @@ async def create_access_request(
         row.decided_at = None
         await session.flush()
     if created or reopened is not None:
-        await store_access.notify(
+        await store_members.notify(
             session,
             orgs=[row.factory_id],
             kind=NotificationKind.TPA_REQUESTED,
@@ -151,7 +151,7 @@ async def _decide(
     moment = now()
     row.status, row.decided_at, row.updated_at = target, moment, moment
     await session.flush()
-    await store_access.notify(
+    await store_members.notify(
         session,
         orgs=[row.buyer_org],
         kind=DECISION_KINDS[target],

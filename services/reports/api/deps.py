@@ -10,7 +10,7 @@ from fastapi import Depends, Path, Request
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.reports import store_access
+from services.reports import store_members
 from services.reports.access import Caller, MembershipFacts, enforce, member_gate
 from services.reports.clock import now
 from services.reports.models import Membership
@@ -65,7 +65,7 @@ async def _membership(
         return kept
     row = None
     if session is not None:
-        row = await store_access.membership(session, org=principal.org, user=principal.user)
+        row = await store_members.membership(session, org=principal.org, user=principal.user)
     if row is None:
         row = await _join(request, principal)
     settled.remember_member(
@@ -77,12 +77,12 @@ async def _membership(
 async def _join(request: Request, principal: Principal) -> Membership:
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as own:
-        row = await store_access.membership(own, org=principal.org, user=principal.user)
+        row = await store_members.membership(own, org=principal.org, user=principal.user)
         if row is not None:
             return row
-        row, pending = await store_access.join_portal(own, principal=principal, now=now())
+        row, pending = await store_members.join_portal(own, principal=principal, now=now())
         if pending:
-            await store_access.notify(
+            await store_members.notify(
                 own,
                 orgs=[principal.org],
                 kind=NotificationKind.MEMBERSHIP_REQUESTED,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports import domain, store, store_access, store_portal
+from services.reports import domain, store, store_access, store_members, store_plan, store_portal
 from services.reports.access import Caller, can_draft, can_read, document_visible, enforce
 from services.reports.api import shapes
 from services.reports.api.deps import (
@@ -186,7 +186,7 @@ async def release_report(
     await session.flush()
     if document.kind == DocumentKind.ASSESSMENT:
         await _on_assessment_released(session, caller, document, cycle, eligibility)
-    await store_access.notify(
+    await store_members.notify(
         session,
         orgs=await store_access.readers_of_cycle(session, cycle=cycle),
         kind=NotificationKind.DOCUMENT_RELEASED,
@@ -211,7 +211,7 @@ async def _on_assessment_released(
 ) -> None:
     """Its non-compliances join the live plan; the portal shows it if it is the newest."""
     findings = await store.findings_of(session, document_id=document.id)
-    await store.add_plan_items(
+    await store_plan.add_plan_items(
         session,
         cycle=cycle,
         items=domain.plan_items_from_findings(findings),

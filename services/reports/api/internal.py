@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from services.reports import domain, store, store_access
+from services.reports import domain, store, store_access, store_plan
 from services.reports.api import shapes
 from services.reports.api.deps import CycleNumber, FactoryId, existing
 from services.reports.clock import now
@@ -122,12 +122,12 @@ async def create_plan_items_internal(
     if report_cycle is None:
         raise NotFound(f"Factory {factory_id!r} has no open report cycle {cycle}.")
     actor = Principal(user=service.user, org="betterwork", role="service")
-    items = await store.add_plan_items(
+    items = await store_plan.add_plan_items(
         session,
         cycle=report_cycle,
         items=[domain.NewPlanItem(**item.model_dump()) for item in body.items],
         actor=actor,
         now=now(),
     )
-    history = await store.history_of(session, item_ids=[item.id for item in items])
+    history = await store_plan.history_of(session, item_ids=[item.id for item in items])
     return InternalPlanItemsCreated(items=[shapes.plan_item(i, history[i.id]) for i in items])

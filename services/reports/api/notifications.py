@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.reports import store_access, store_portal
+from services.reports import store_access, store_members, store_portal
 from services.reports.access import covers_country, enforce
 from services.reports.api import shapes
 from services.reports.api.deps import Advisor, AnyMember, FactoryId
@@ -33,7 +33,7 @@ async def list_notifications(
     kind: Annotated[NotificationKind | None, Query(description="Only this kind.")] = None,
 ) -> Page[NotificationPublic]:
     """Your organisation's notifications, oldest first (keep `next_cursor` to read on)."""
-    rows, cursor = await store_access.list_notifications(
+    rows, cursor = await store_members.list_notifications(
         session, org=caller.org, page=page, kind=kind
     )
     return Page[NotificationPublic](
@@ -64,7 +64,7 @@ async def raise_zero_tolerance_alert(
         notified_partners=len(partners),
         now=moment,
     )
-    await store_access.notify(
+    await store_members.notify(
         session,
         orgs=partners,
         kind=NotificationKind.ZERO_TOLERANCE_ALERT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.reports import domain, store
+from services.reports import domain, store, store_plan
 from services.reports.access import can_edit_plan, can_read, enforce
 from services.reports.api import shapes
 from services.reports.api.deps import (
@@ -37,8 +37,8 @@ async def get_improvement_plan(
     report_cycle = await readable_cycle(
         session, caller, factory_id=factory_id, cycle=cycle, settled=settled
     )
-    items = await store.plan_items(session, cycle_id=report_cycle.id)
-    history = await store.history_of(session, item_ids=[item.id for item in items])
+    items = await store_plan.plan_items(session, cycle_id=report_cycle.id)
+    history = await store_plan.history_of(session, item_ids=[item.id for item in items])
     return ImprovementPlan(
         factory_id=report_cycle.factory_id,
         cycle=report_cycle.cycle,
@@ -60,14 +60,14 @@ async def create_plan_item(
         session, caller, factory_id=factory_id, cycle=cycle, settled=settled
     )
     enforce(can_edit_plan(caller.principal, report_cycle))
-    [item] = await store.add_plan_items(
+    [item] = await store_plan.add_plan_items(
         session,
         cycle=report_cycle,
         items=[domain.NewPlanItem(**body.model_dump())],
         actor=caller.principal,
         now=now(),
     )
-    history = await store.history_of(session, item_ids=[item.id])
+    history = await store_plan.history_of(session, item_ids=[item.id])
     return shapes.plan_item(item, history[item.id])
 
 
@@ -89,7 +89,7 @@ async def update_plan_item(
         if values.get(required, "") is None:
             values.pop(required)
     current = {field: getattr(item, field) for field in values}
-    await store.update_plan_item(
+    await store_plan.update_plan_item(
         session,
         item=item,
         changes=domain.plan_changes(current, values),
@@ -97,5 +97,5 @@ async def update_plan_item(
         actor=caller.principal,
         now=now(),
     )
-    history = await store.history_of(session, item_ids=[item.id])
+    history = await store_plan.history_of(session, item_ids=[item.id])
     return shapes.plan_item(item, history[item.id])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from services.reports import store, store_access
+from services.reports import store, store_access, store_members
 from services.reports.access import can_share, enforce
 from services.reports.api import shapes
 from services.reports.api.deps import Buyer, existing, problems
@@ -55,7 +55,7 @@ async def create_share(
         session, factory_id=cycle.factory_id, org=body.with_org
     )
     if recipient_tpa is not None and recipient_tpa.status == "approved":
-        await store_access.notify(
+        await store_members.notify(
             session,
             orgs=[body.with_org],
             kind=NotificationKind.REPORT_SHARED,
