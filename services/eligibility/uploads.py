@@ -24,7 +24,7 @@ from services.eligibility.schemas import MAX_LIST_ROWS, FactoryListUpload, Facto
 from services.eligibility.scoping import FieldError, InvalidRow, RowError
 from shared.errors import Unprocessable
 
-__all__ = ["ParsedList", "parse_csv", "parse_json", "rows_from_dicts"]
+__all__ = ["ParsedList", "parse_csv", "parse_json", "parse_json_bytes", "rows_from_dicts"]
 
 _QUERIES = TypeAdapter(list[FactoryQuery])
 _QUERY_FIELDS = frozenset(FactoryQuery.model_fields)
