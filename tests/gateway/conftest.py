@@ -75,7 +75,7 @@ def platform_settings(probe_db: str, probe_port: int, **overrides: Any) -> Setti
         "BW_ENV": "test",
         "BW_JWT_SECRET": TEST_SECRET,
         "BW_LOG_LEVEL": "ERROR",
-        "BW_UPSTREAM_TIMEOUT": 0.5,
+        "BW_UPSTREAM_TIMEOUT": 15,  # generous: the machine may be busy; 504s use their own
         "BW_MAX_BODY_BYTES": 1024 * 1024,
         "BW_RATE_LIMIT_PER_MINUTE": 1_000_000,
         "BW_RATE_LIMIT_BURST": 1_000_000,

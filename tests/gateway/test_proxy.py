@@ -160,8 +160,9 @@ async def test_service_down_is_503(platform: Platform) -> None:
     assert_problem(reply, 503, detail_contains="cycles service is not available")
 
 
-async def test_slow_service_is_504(platform: Platform) -> None:
-    async with platform.client("partner") as client:
+async def test_slow_service_is_504(platform_factory: Callable[..., Any]) -> None:
+    impatient: Platform = await platform_factory(BW_UPSTREAM_TIMEOUT=0.5)
+    async with impatient.client("partner") as client:
         reply = await client.get("/v1/billing/slow", params={"seconds": "2"})
     assert_problem(reply, 504, detail_contains="did not answer in time")
 
