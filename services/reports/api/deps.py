@@ -1,5 +1,6 @@
 """What the routes of the reports service share: the portal-member dependency (role gate +
-membership), path parameter types, the clock, and problem responses for OpenAPI."""
+membership), path parameter types, keyset pages of short lists, and the extra responses
+documented in OpenAPI."""
 
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ __all__ = [
     "Advisor",
     "AnyMember",
     "Buyer",
-    "Caller",
     "CycleNumber",
     "FactoryId",
     "FactoryMember",
@@ -35,7 +35,6 @@ __all__ = [
     "OrgMember",
     "UnlockingBuyer",
     "existing",
-    "now",
     "page_of",
     "problems",
 ]

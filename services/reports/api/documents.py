@@ -121,7 +121,7 @@ async def get_report(
     document, cycle = await visible_document(
         session, caller, document_id=report_id, settled=settled
     )
-    reply = await report_reply(session, document=document, cycle=cycle, settled=settled)
+    reply = await report_reply(session, document=document, cycle=cycle, settled=settled, keep=True)
     return Response(reply.model_dump_json().encode(), media_type="application/json")
 
 

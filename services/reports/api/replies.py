@@ -15,8 +15,15 @@ __all__ = ["report_reply"]
 
 
 async def report_reply(
-    session: AsyncSession, *, document: ReportDocument, cycle: ReportCycle, settled: Settled
+    session: AsyncSession,
+    *,
+    document: ReportDocument,
+    cycle: ReportCycle,
+    settled: Settled,
+    keep: bool = False,
 ) -> ReportPublic:
+    """`keep` only when `document` was read as committed: a route that changes it may still
+    roll back, and a kept fact must never be one that did not happen."""
     released = document.status == DocumentStatus.RELEASED
     if released and (kept := settled.released(document.id)) is not None:
         return kept.reply
@@ -24,7 +31,7 @@ async def report_reply(
     if document.kind == DocumentKind.ASSESSMENT:
         findings = await store.findings_of(session, document_id=document.id)
     reply = shapes.report(document, findings)
-    if released:
+    if released and keep:
         settled.remember_released(
             document=KeptDocument(document.id, document.factory_id, document.kind, document.status),
             cycle=KeptCycle(cycle.id, cycle.factory_id, cycle.country, cycle.cycle),
