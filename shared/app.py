@@ -73,12 +73,14 @@ PUBLIC_ERRORS = ("400", "404", "413", "422", "429", "431", "500", "503")
 AUTHENTICATED_ERRORS = ("401", "403")
 
 
-def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+def problem_responses(
+    *codes: int, descriptions: dict[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route's problem+json statuses beyond those every route documents
-    (for example 402, 409, 415)."""
+    (for example 402, 409, 415); `descriptions` overrides the generic wording."""
     return {
         code: {
-            "description": ERROR_DESCRIPTIONS[str(code)],
+            "description": (descriptions or {}).get(code) or ERROR_DESCRIPTIONS[str(code)],
             "content": {
                 "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
             },

@@ -55,7 +55,7 @@ class IdempotencyRecord(SQLModel, table=True):
     request_hash: str = Field(max_length=64)
     state: str = Field(max_length=16)
     status_code: int | None = None
-    response_body: str | None = None
+    response_body: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 

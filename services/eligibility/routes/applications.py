@@ -16,7 +16,7 @@ from services.eligibility.partnership import (
     screen_commitments,
     sign_agreement,
 )
-from services.eligibility.routes.common import ObjectId, SummaryRoute, problems
+from services.eligibility.routes.common import ObjectId
 from services.eligibility.schemas import (
     AgreementRequest,
     ApplicationCreate,
@@ -32,12 +32,13 @@ from services.eligibility.store_applications import (
     list_applications,
 )
 from services.eligibility.store_lists import get_list
+from shared.app import problem_responses
 from shared.auth import AnyRole
 from shared.db import SessionDep
 from shared.errors import NotFound, Unprocessable
 from shared.pagination import PageDep
 
-router = APIRouter(tags=["partnership applications"], route_class=SummaryRoute)
+router = APIRouter(tags=["partnership applications"])
 
 
 def _public(application: PartnershipApplication) -> ApplicationPublic:
@@ -143,7 +144,7 @@ async def get_partnership_application(
 @router.post(
     "/partnership-applications/{application_id}/due-diligence",
     response_model=ApplicationPublic,
-    responses=problems(409),
+    responses=problem_responses(409),
 )
 async def record_due_diligence(
     principal: Advisor,
@@ -184,7 +185,7 @@ async def record_due_diligence(
 @router.post(
     "/partnership-applications/{application_id}/agreement",
     response_model=ApplicationPublic,
-    responses=problems(409),
+    responses=problem_responses(409),
 )
 async def sign_partnership_agreement(
     principal: Advisor,

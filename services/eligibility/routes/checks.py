@@ -10,20 +10,19 @@ from services.eligibility.deps import BuyerOrAdvisor, EngineDep, RegistryDep, to
 from services.eligibility.gctune import batch_allocations
 from services.eligibility.pipeline import scope
 from services.eligibility.routes.common import (
-    SummaryRoute,
     json_body,
     json_reply,
-    problems,
     read_json,
 )
 from services.eligibility.schemas import BulkCheckReply, BulkCheckRequest, CheckRequest
 from services.eligibility.scoping import ScopedDecision
 from services.eligibility.store import record_lookups
+from shared.app import problem_responses
 from shared.auth import AnyRole
 from shared.db import SessionDep
 from shared.requestid import current_request_id
 
-router = APIRouter(tags=["checks"], route_class=SummaryRoute)
+router = APIRouter(tags=["checks"])
 
 _DECISION = TypeAdapter(ScopedDecision)
 _BULK = TypeAdapter(BulkCheckReply)
@@ -60,7 +59,7 @@ async def create_check(
 @router.post(
     "/checks/bulk",
     response_model=BulkCheckReply,
-    responses=problems(415),
+    responses=problem_responses(415),
     openapi_extra=json_body(BulkCheckRequest),
 )
 async def create_bulk_check(

@@ -3,28 +3,22 @@ route class that makes a one-line docstring the OpenAPI summary, and fast JSON r
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from shared.app import ERROR_DESCRIPTIONS
-from shared.errors import PROBLEM_JSON, ApiError
+from shared.errors import ApiError
 
 __all__ = [
     "FactoryId",
     "ObjectId",
-    "SummaryRoute",
     "UnsupportedMediaType",
     "invalid_body",
     "json_body",
     "json_reply",
-    "problems",
     "read_json",
 ]
 
@@ -47,34 +41,6 @@ FactoryId = Annotated[
     ),
 ]
 ObjectId = Annotated[str, Path(min_length=1, max_length=40, pattern=_ID_PATTERN)]
-
-_EXTRA_DESCRIPTIONS = {
-    415: "The body's media type is not accepted here (see the request body's content types).",
-}
-
-
-def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for problem+json statuses the shared builder does not add."""
-    return {
-        code: {
-            "description": _EXTRA_DESCRIPTIONS.get(code) or ERROR_DESCRIPTIONS[str(code)],
-            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        }
-        for code in codes
-    }
-
-
-class SummaryRoute(APIRoute):
-    """The endpoint's docstring: first paragraph is the OpenAPI summary, the rest (if any)
-    the description (FastAPI alone would make the whole docstring the description)."""
-
-    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        summary, _, rest = (inspect.getdoc(endpoint) or "").partition("\n\n")
-        if kwargs.get("summary") is None and summary:
-            kwargs["summary"] = " ".join(summary.split())
-        super().__init__(path, endpoint, **kwargs)
-        if kwargs.get("description") is None:
-            self.description = rest
 
 
 def json_reply(adapter: TypeAdapter[Any], value: Any, *, status_code: int = 200) -> Response:

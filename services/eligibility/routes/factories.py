@@ -15,7 +15,7 @@ from services.eligibility.access import (
 from services.eligibility.deps import Advisor, RegistryReader
 from services.eligibility.domain import enrolment_changes
 from services.eligibility.fields import CountryCode
-from services.eligibility.routes.common import FactoryId, SummaryRoute, problems
+from services.eligibility.routes.common import FactoryId
 from services.eligibility.schemas import (
     EnrolmentChange,
     EnrolmentStatus,
@@ -33,13 +33,16 @@ from services.eligibility.store import (
     list_lookups,
     update_factory,
 )
+from shared.app import problem_responses
 from shared.db import SessionDep
 from shared.pagination import PageDep
 
-router = APIRouter(tags=["factories"], route_class=SummaryRoute)
+router = APIRouter(tags=["factories"])
 
 
-@router.post("/factories", status_code=201, response_model=FactoryPublic, responses=problems(409))
+@router.post(
+    "/factories", status_code=201, response_model=FactoryPublic, responses=problem_responses(409)
+)
 async def create_factory_entry(
     principal: Advisor, session: SessionDep, body: FactoryCreate
 ) -> FactoryPublic:
@@ -90,7 +93,9 @@ async def get_factory_entry(
     return FactoryPublic.model_validate(factory, from_attributes=True)
 
 
-@router.patch("/factories/{factory_id}", response_model=FactoryPublic, responses=problems(409))
+@router.patch(
+    "/factories/{factory_id}", response_model=FactoryPublic, responses=problem_responses(409)
+)
 async def update_factory_entry(
     principal: Advisor, session: SessionDep, factory_id: FactoryId, body: FactoryUpdate
 ) -> FactoryPublic:
@@ -105,7 +110,9 @@ async def update_factory_entry(
 
 
 @router.post(
-    "/factories/{factory_id}/enrolment", response_model=FactoryPublic, responses=problems(409)
+    "/factories/{factory_id}/enrolment",
+    response_model=FactoryPublic,
+    responses=problem_responses(409),
 )
 async def change_enrolment(
     principal: Advisor, session: SessionDep, factory_id: FactoryId, body: EnrolmentChange

@@ -24,11 +24,9 @@ from services.eligibility.models import FactoryList
 from services.eligibility.pipeline import scope
 from services.eligibility.routes.common import (
     ObjectId,
-    SummaryRoute,
     UnsupportedMediaType,
     invalid_body,
     json_body,
-    problems,
 )
 from services.eligibility.schemas import (
     FactoryListPage,
@@ -38,11 +36,12 @@ from services.eligibility.schemas import (
 )
 from services.eligibility.store_lists import create_list, get_list, list_lists, read_rows
 from services.eligibility.uploads import ParsedList, parse_csv, parse_json, parse_json_bytes
+from shared.app import problem_responses
 from shared.db import SessionDep
 from shared.errors import Conflict, Unprocessable
 from shared.pagination import PageDep, decode_cursor, encode_cursor
 
-router = APIRouter(tags=["factory lists"], route_class=SummaryRoute)
+router = APIRouter(tags=["factory lists"])
 
 DEFAULT_ROWS = 2000
 MAX_ROWS = 5000
@@ -152,7 +151,7 @@ async def _json_upload(content: bytes) -> tuple[ParsedList, date | None, str | N
                 "application/json": {"schema": {"$ref": "#/components/schemas/FactoryListResult"}}
             },
         },
-        **problems(415),
+        **problem_responses(415),
     },
     openapi_extra=_UPLOAD_BODY,
 )
@@ -265,7 +264,7 @@ async def get_factory_list(
             "description": "One line per input row, in input order.",
             "content": {"text/csv": {"schema": {"type": "string"}}},
         },
-        **problems(409),
+        **problem_responses(409),
     },
 )
 async def download_factory_list(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.eligibility.deps import EngineDep, today
-from services.eligibility.routes.common import FactoryId, SummaryRoute
+from services.eligibility.routes.common import FactoryId
 from services.eligibility.routes.programmes import CountryPath, shown_programme
 from services.eligibility.schemas import FactoryInternal, FactoryPublic, ProgrammePublic
 from services.eligibility.store import get_factory
@@ -14,7 +14,7 @@ from shared.auth import ServiceCaller
 from shared.db import SessionDep
 from shared.errors import NotFound
 
-router = APIRouter(prefix="/internal", tags=["internal"], route_class=SummaryRoute)
+router = APIRouter(prefix="/internal", tags=["internal"])
 
 
 @router.get("/factories/{factory_id}", response_model=FactoryInternal)

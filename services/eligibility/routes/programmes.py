@@ -10,12 +10,11 @@ from fastapi import APIRouter, Path, Query
 
 from services.eligibility.deps import EngineDep, ProgrammeReader, today
 from services.eligibility.fields import IsoDate
-from services.eligibility.routes.common import SummaryRoute
 from services.eligibility.ruleset import Programme, RuleBook
 from services.eligibility.schemas import ProgrammeList, ProgrammePublic
 from shared.errors import NotFound
 
-router = APIRouter(tags=["programmes"], route_class=SummaryRoute)
+router = APIRouter(tags=["programmes"])
 
 AsOf = Annotated[
     IsoDate | None,

@@ -17,7 +17,7 @@ from services.reports.clock import now
 from services.reports.models import Membership
 from services.reports.schemas import MAX_CYCLE, NO_CONTROL, NotificationKind
 from services.reports.settled import Settled
-from shared.app import ERROR_DESCRIPTIONS
+from shared.app import problem_responses
 from shared.auth import ROLES, Principal, require
 from shared.db import SessionDep
 from shared.errors import Unprocessable
@@ -138,7 +138,7 @@ Advisor = Annotated[Caller, member("advisor")]
 FactoryMember = Annotated[Caller, member("factory")]
 
 _EXTRA_DESCRIPTIONS = {
-    "402": "No report credits left: buy credits (POST /v1/billing/invoices) and try again.",
+    402: "No report credits left: buy credits (POST /v1/billing/invoices) and try again.",
 }
 
 
@@ -149,15 +149,7 @@ def existing(model: type[BaseModel], description: str) -> dict[int | str, dict[s
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the problem statuses a route adds to the common ones."""
-    return {
-        code: {
-            "description": _EXTRA_DESCRIPTIONS.get(str(code)) or ERROR_DESCRIPTIONS[str(code)],
-            "content": {
-                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-            },
-        }
-        for code in codes
-    }
+    return problem_responses(*codes, descriptions=_EXTRA_DESCRIPTIONS)
 
 
 def page_of(items: list[T], page: PageParams, *, key: Callable[[T], str]) -> Page[T]:
