@@ -13,7 +13,7 @@ from services.cycles.access import FactoryId, Reader, audience_for_factory, now,
 from services.cycles.clients import ReportsDep
 from services.cycles.models import CyclePublic
 from services.cycles.routers import Responses
-from services.cycles.views import cycle_view, released_documents
+from services.cycles.views import cycle_views
 from shared.db import SessionDep
 
 router = APIRouter(tags=["calendar"])
@@ -82,20 +82,9 @@ async def get_calendar(
         country=cycles[0].country if cycles else None,
         reports=reports,
     )
-    visits = await store.visits_of_cycles(session, cycle_ids=[c.id for c in cycles])
-    day = today()
-    released = await released_documents(reports, cycles, visits=visits, today=day)
-    views = [
-        cycle_view(
-            cycle,
-            visits=visits[cycle.id],
-            released=released[cycle.id],
-            audience=audience,
-            org=principal.org,
-            today=day,
-        )
-        for cycle in cycles
-    ]
+    views = await cycle_views(
+        session, reports, cycles, audience=audience, org=principal.org, today=today()
+    )
     return Response(
         build_calendar(factory_id, views, stamp=now()),
         media_type=ICS,

@@ -27,7 +27,7 @@ from services.cycles.models import Cycle, CycleCreate, CyclePublic
 from services.cycles.routers import NOT_MODIFIED, conflict
 from services.cycles.rules import country_rules
 from services.cycles.schedule import plan_cycle
-from services.cycles.views import cycle_view, released_documents
+from services.cycles.views import cycle_view, cycle_views
 from services.cycles.visibility import Audience
 from shared.db import SessionDep
 from shared.errors import Conflict, Unprocessable
@@ -132,20 +132,9 @@ async def list_factory_cycles(
         cycles = [c for c in cycles if c.number > after]
     chosen = cycles[: page.limit]
     next_cursor = encode_cursor([chosen[-1].number]) if len(cycles) > page.limit else None
-    visits = await store.visits_of_cycles(session, cycle_ids=[c.id for c in chosen])
-    day = today()
-    released = await released_documents(reports, chosen, visits=visits, today=day)
-    items = [
-        cycle_view(
-            cycle,
-            visits=visits[cycle.id],
-            released=released[cycle.id],
-            audience=audience,
-            org=principal.org,
-            today=day,
-        )
-        for cycle in chosen
-    ]
+    items = await cycle_views(
+        session, reports, chosen, audience=audience, org=principal.org, today=today()
+    )
     return Page[CyclePublic](items=items, next_cursor=next_cursor)
 
 
