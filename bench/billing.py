@@ -20,7 +20,7 @@ import uuid
 from urllib.parse import urlsplit
 
 from bench.harness import Bench
-from bench.load import LoadResult, percentile
+from bench.load import Connection, LoadResult, percentile
 
 BUYERS = 200
 BURST_ROUNDS = 5
@@ -28,37 +28,6 @@ QUOTE_ROUNDS = 3
 QUOTE_SECONDS = 3.0
 QUOTE_CONNECTIONS = 16
 QUOTE = {"year": 2025, "apparel_revenue_usd": "2500000000", "factory_count": 40}
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection sending raw requests (cheap on a shared CPU)."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-
-    @classmethod
-    async def open(cls, url: str) -> Connection:
-        parts = urlsplit(url)
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-        return cls(reader, writer)
-
-    async def post(self, host: str, path: str, headers: dict[str, str], body: bytes) -> int:
-        lines = [f"POST {path} HTTP/1.1", f"Host: {host}", "Content-Type: application/json"]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        lines.append(f"Content-Length: {len(body)}")
-        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        await self.reader.readexactly(length)
-        return int(head[9:12])
-
-    def close(self) -> None:
-        self.writer.close()
 
 
 async def _give_credits(bench: Bench, orgs: list[str], credits: int) -> None:

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["LoadResult", "load", "percentile"]
+__all__ = ["Connection", "LoadResult", "load", "percentile"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,31 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     elif length:
         await reader.readexactly(length)
     return status
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection sending raw requests, for scenarios that time
+    individual calls themselves (bursts, sagas)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def open(cls, url: str) -> Connection:
+        parts = urlsplit(url)
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        return cls(reader, writer)
+
+    async def post(self, host: str, path: str, headers: dict[str, str], body: bytes) -> int:
+        lines = [f"POST {path} HTTP/1.1", f"Host: {host}", "Content-Type: application/json"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        lines.append(f"Content-Length: {len(body)}")
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        return await _read_response(self.reader)
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 async def load(

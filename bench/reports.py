@@ -19,9 +19,8 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.billing import Connection
 from bench.harness import Bench
-from bench.load import LoadResult, percentile
+from bench.load import Connection, LoadResult, percentile
 
 READ_ROUNDS = 3
 READ_SECONDS = 3.0
