@@ -139,7 +139,7 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _dump(document: dict[str, Any]) -> str:
-    return yaml.dump(document, Dumper=_Dumper, sort_keys=False)
+    return str(yaml.dump(document, Dumper=_Dumper, sort_keys=False))
 
 
 def render() -> dict[str, str]:
