@@ -37,20 +37,21 @@ def using_postgres() -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not using_postgres():
-        if IN_CI:
-            pytest.exit(
-                f"PostgreSQL is not reachable at {PG_ADMIN_DSN}; CI runs the suite on PostgreSQL "
-                "and will not fall back to SQLite. Start PostgreSQL and run again.",
-                returncode=3,
-            )
-        config.issue_config_time_warning(
-            pytest.PytestConfigWarning(
-                f"PostgreSQL is not reachable at {PG_ADMIN_DSN}: running on SQLite and "
-                "skipping the tests marked 'postgres' (locking and concurrency)."
-            ),
-            stacklevel=2,
+    if not using_postgres() and IN_CI:
+        pytest.exit(
+            f"PostgreSQL is not reachable at {PG_ADMIN_DSN}; CI runs the suite on PostgreSQL "
+            "and will not fall back to SQLite. Start PostgreSQL and run again.",
+            returncode=3,
         )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if using_postgres():
+        return f"databases: PostgreSQL at {PG_ADMIN_DSN}"
+    return (
+        f"databases: SQLite. PostgreSQL is not reachable at {PG_ADMIN_DSN}, so the tests marked "
+        "'postgres' (locking and concurrency) are skipped; they are listed by name at the end."
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
