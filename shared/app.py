@@ -29,6 +29,7 @@ from shared.http import make_http_client
 from shared.limits import RequestLimitsMiddleware
 from shared.logs import configure_logging
 from shared.migrations import upgrade
+from shared.pagination import CursorSigner
 from shared.requestid import RequestIdMiddleware
 from shared.settings import Settings
 
@@ -238,6 +239,7 @@ def create_service_app(
     app.state.settings = settings
     app.state.service = service
     app.state.verifier = TokenVerifier(settings)
+    app.state.cursors = CursorSigner(settings.cursor_key)
     install_problem_handlers(app)
 
     async def database(request: Request) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from functools import lru_cache
 from typing import Literal
@@ -37,6 +39,9 @@ class Settings(BaseSettings):
     jwt_audience: str = Field("betterwork-api", validation_alias="BW_JWT_AUDIENCE")
     # Service-to-service tokens are always HS256 with this key (never accepted by the gateway).
     service_token_secret: str | None = Field(None, validation_alias="BW_SERVICE_TOKEN_SECRET")
+    # Signs pagination cursors (shared/pagination.py). Unset: derived from the service token
+    # secret, so every replica of a service agrees without one more secret to deploy.
+    cursor_secret: str | None = Field(None, validation_alias="BW_CURSOR_SECRET")
 
     eligibility_database_url: str = Field(
         "sqlite+aiosqlite:///var/eligibility.db", validation_alias="ELIGIBILITY_DATABASE_URL"
@@ -81,6 +86,8 @@ class Settings(BaseSettings):
             problems.append("BW_JWT_SECRET (or BW_JWT_PUBLIC_KEY / BW_JWT_JWKS_URL)")
         if self.service_token_secret in (None, DEV_JWT_SECRET):
             problems.append("BW_SERVICE_TOKEN_SECRET")
+        if self.cursor_secret == DEV_JWT_SECRET:
+            problems.append("BW_CURSOR_SECRET (or leave it unset)")
         if problems:
             raise ValueError(f"BW_ENV=production needs real secrets: set {', '.join(problems)}")
         return self
@@ -92,6 +99,14 @@ class Settings(BaseSettings):
     @property
     def service_secret(self) -> str:
         return self.service_token_secret or self.jwt_secret
+
+    @property
+    def cursor_key(self) -> bytes:
+        """The HMAC key of pagination cursors, derived rather than the secret itself: when
+        it comes from the service token secret, a cursor's tag is never a valid signature
+        of anything else made with that secret."""
+        secret = (self.cursor_secret or self.service_secret).encode()
+        return hmac.new(secret, b"betterwork pagination cursor v1", hashlib.sha256).digest()
 
     def database_url(self, service: str) -> str:
         return str(getattr(self, f"{service}_database_url"))

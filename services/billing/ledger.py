@@ -19,9 +19,9 @@ from sqlmodel import col
 
 from services.billing.domain import EntryKind
 from services.billing.models import CreditAccount, CreditEntry, FootprintClaim, PartnerFootprint
-from shared.errors import Conflict, Forbidden, NotFound, PaymentRequired, Unprocessable
+from shared.errors import Conflict, Forbidden, NotFound, PaymentRequired
 from shared.ids import new_id
-from shared.pagination import PageParams, decode_cursor, encode_cursor
+from shared.pagination import PageParams, paginate, sort_key
 
 __all__ = [
     "adjust_credits",
@@ -248,17 +248,8 @@ async def list_credit_entries(
 ) -> tuple[list[CreditEntry], str | None]:
     """Newest first (ids sort by time), keyset-paginated."""
     statement = sa.select(CreditEntry).where(col(CreditEntry.org) == org)
-    if page.cursor is not None:
-        after = decode_cursor(page.cursor)
-        if len(after) != 1 or not isinstance(after[0], str):
-            raise Unprocessable("The cursor does not belong to this list.")
-        statement = statement.where(col(CreditEntry.id) < after[0])
-    statement = statement.order_by(col(CreditEntry.id).desc()).limit(page.limit + 1)
-    rows = list((await session.scalars(statement)).all())
-    if len(rows) <= page.limit:
-        return rows, None
-    rows = rows[: page.limit]
-    return rows, encode_cursor([rows[-1].id])
+    key = [sort_key(CreditEntry.id, str)]
+    return await paginate(session, statement, page, key=key, descending=True)
 
 
 # --- footprint --------------------------------------------------------------------------

@@ -10,19 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import col
 
 from services.billing import domain, ledger, pricing
 from services.billing.models import Invoice, InvoiceLine
 from shared.errors import Conflict
 from shared.ids import new_id
-from shared.pagination import PageParams, paginate
+from shared.pagination import PageParams, paginate, sort_key
 
 __all__ = [
     "get_invoice",
@@ -33,10 +31,6 @@ __all__ = [
     "pay_invoice",
     "void_invoice",
 ]
-
-
-# What it is at runtime (SQLModel types class attributes as their Python values).
-INVOICE_ID = cast(InstrumentedAttribute[str], Invoice.id)
 
 
 def _now() -> datetime:
@@ -176,7 +170,7 @@ async def list_invoices(
         statement = statement.where(col(Invoice.kind) == kind.value)
     if year is not None:
         statement = statement.where(col(Invoice.year) == year)
-    rows, cursor = await paginate(session, statement, page, key=[INVOICE_ID])
+    rows, cursor = await paginate(session, statement, page, key=[sort_key(Invoice.id, str)])
     return rows, cursor
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import col
 
 from services.eligibility.matching import RegistryEntry
@@ -20,7 +19,7 @@ from services.eligibility.scoping import REGISTRY_FACTS
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.ids import new_id
-from shared.pagination import PageParams, paginate
+from shared.pagination import PageParams, paginate, sort_key
 
 __all__ = [
     "RegistryStamp",
@@ -32,18 +31,12 @@ __all__ = [
     "record_lookups",
     "registry_facts",
     "registry_stamps",
-    "sort_key",
     "update_factory",
 ]
 
 RegistryStamp = tuple[int, str, str]  # (rows, latest update, latest id): changes on any write
 _BATCH = 1000
 _FACTS_BATCH = 5000  # ids per query when reading the facts of matched factories
-
-
-def sort_key(attribute: Any) -> InstrumentedAttribute[Any]:
-    """A model attribute as the keyset column `shared.pagination.paginate` expects."""
-    return cast(InstrumentedAttribute[Any], attribute)
 
 
 def _now() -> datetime:
@@ -143,7 +136,7 @@ async def list_factories(
         statement = statement.where(col(Factory.country) == country)
     if enrolment_status is not None:
         statement = statement.where(col(Factory.enrolment_status) == enrolment_status)
-    return await paginate(session, statement, page, key=[sort_key(Factory.id)])
+    return await paginate(session, statement, page, key=[sort_key(Factory.id, str)])
 
 
 async def registry_stamps(
@@ -249,4 +242,4 @@ async def list_lookups(
     *, session: AsyncSession, factory_id: str, page: PageParams
 ) -> tuple[list[FactoryLookup], str | None]:
     statement = sa.select(FactoryLookup).where(col(FactoryLookup.factory_id) == factory_id)
-    return await paginate(session, statement, page, key=[sort_key(FactoryLookup.id)])
+    return await paginate(session, statement, page, key=[sort_key(FactoryLookup.id, str)])

@@ -10,10 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.eligibility.models import PartnershipApplication
-from services.eligibility.store import sort_key
 from shared.errors import NotFound
 from shared.ids import new_id
-from shared.pagination import PageParams, paginate
+from shared.pagination import PageParams, paginate, sort_key
 
 __all__ = ["create_application", "get_application", "list_applications"]
 
@@ -55,4 +54,4 @@ async def list_applications(
     statement = sa.select(PartnershipApplication)
     if org is not None:
         statement = statement.where(col(PartnershipApplication.org) == org)
-    return await paginate(session, statement, page, key=[sort_key(PartnershipApplication.id)])
+    return await paginate(session, statement, page, key=[sort_key(PartnershipApplication.id, str)])

@@ -19,10 +19,9 @@ from sqlmodel import col
 
 from services.eligibility.models import FactoryList, FactoryListChunk
 from services.eligibility.scoping import RowResult, ScopeSummary
-from services.eligibility.store import sort_key
 from shared.errors import NotFound
 from shared.ids import new_id
-from shared.pagination import PageParams, paginate
+from shared.pagination import PageParams, paginate, sort_key
 
 __all__ = [
     "CHUNK_ROWS",
@@ -104,7 +103,7 @@ async def list_lists(
     statement = sa.select(FactoryList)
     if owner_org is not None:
         statement = statement.where(col(FactoryList.owner_org) == owner_org)
-    return await paginate(session, statement, page, key=[sort_key(FactoryList.id)])
+    return await paginate(session, statement, page, key=[sort_key(FactoryList.id, str)])
 
 
 async def mark_running(*, session: AsyncSession, list_id: str) -> None:

@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import SQLModel, col, select
 
 from services.reports.models import (
@@ -55,13 +54,7 @@ __all__ = [
     "open_cycle",
     "plan_item_with_facts",
     "replace_findings",
-    "sort_key",
 ]
-
-
-def sort_key(attribute: Any) -> InstrumentedAttribute[Any]:
-    """A model attribute as the keyset column `shared.pagination.paginate` expects."""
-    return cast(InstrumentedAttribute[Any], attribute)
 
 
 def _insert_ignoring_conflict(

@@ -21,11 +21,10 @@ from services.reports.store import (
     Listing,
     insert_ignoring_conflict,
     insert_returning_unless_conflict,
-    sort_key,
 )
 from shared.auth import Principal
 from shared.ids import new_id
-from shared.pagination import PageParams, paginate
+from shared.pagination import PageParams, paginate, sort_key
 
 __all__ = [
     "UnlockChange",
@@ -120,7 +119,7 @@ async def list_access_requests(
         statement = statement.where(col(AccessRequest.buyer_org) == buyer_org)
     if status is not None:
         statement = statement.where(col(AccessRequest.status) == status)
-    return await paginate(session, statement, page, key=[sort_key(AccessRequest.id)])
+    return await paginate(session, statement, page, key=[sort_key(AccessRequest.id, str)])
 
 
 async def partners_with_approved_tpa(session: AsyncSession, *, factory_id: str) -> list[str]:
@@ -267,7 +266,7 @@ async def list_unlocks(
     statement = select(Unlock).where(col(Unlock.buyer_org) == org, col(Unlock.status) == ACTIVE)
     if factory_id is not None:
         statement = statement.where(col(Unlock.factory_id) == factory_id)
-    return await paginate(session, statement, page, key=[sort_key(Unlock.id)])
+    return await paginate(session, statement, page, key=[sort_key(Unlock.id, str)])
 
 
 async def unlocked_cycles(session: AsyncSession, *, org: str, factory_id: str) -> list[int]:
@@ -317,7 +316,7 @@ async def add_share(
 
 async def list_shares(session: AsyncSession, *, from_org: str, page: PageParams) -> Listing:
     statement = select(ReportShare).where(col(ReportShare.from_org) == from_org)
-    return await paginate(session, statement, page, key=[sort_key(ReportShare.id)])
+    return await paginate(session, statement, page, key=[sort_key(ReportShare.id, str)])
 
 
 async def shared_cycles(session: AsyncSession, *, org: str, factory_id: str) -> list[int]:

@@ -10,10 +10,10 @@ from sqlmodel import col, select
 
 from services.reports.models import Membership, Notification, PortalOrganisation
 from services.reports.schemas import MembershipStatus, NotificationKind
-from services.reports.store import Listing, insert_ignoring_conflict, sort_key
+from services.reports.store import Listing, insert_ignoring_conflict
 from shared.auth import Principal
 from shared.ids import new_id
-from shared.pagination import PageParams, paginate
+from shared.pagination import PageParams, paginate, sort_key
 
 __all__ = ["join_portal", "list_memberships", "list_notifications", "membership", "notify"]
 
@@ -61,7 +61,7 @@ async def join_portal(
 
 async def list_memberships(session: AsyncSession, *, org: str, page: PageParams) -> Listing:
     statement = select(Membership).where(col(Membership.org) == org)
-    return await paginate(session, statement, page, key=[sort_key(Membership.user_id)])
+    return await paginate(session, statement, page, key=[sort_key(Membership.user_id, str)])
 
 
 # --- notifications -----------------------------------------------------------------------
@@ -102,4 +102,4 @@ async def list_notifications(
     statement = select(Notification).where(col(Notification.org) == org)
     if kind is not None:
         statement = statement.where(col(Notification.kind) == kind)
-    return await paginate(session, statement, page, key=[sort_key(Notification.id)])
+    return await paginate(session, statement, page, key=[sort_key(Notification.id, str)])

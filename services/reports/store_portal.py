@@ -15,10 +15,10 @@ from services.reports.models import (
     ReportDocument,
     ZeroToleranceAlert,
 )
-from services.reports.store import Listing, sort_key
+from services.reports.store import Listing
 from shared.auth import Principal
 from shared.ids import new_id
-from shared.pagination import PageParams, paginate
+from shared.pagination import PageParams, paginate, sort_key
 
 __all__ = [
     "add_alert",
@@ -67,7 +67,7 @@ async def public_factories(
     statement = select(PublicFactory)
     if country is not None:
         statement = statement.where(col(PublicFactory.country) == country.upper())
-    return await paginate(session, statement, page, key=[sort_key(PublicFactory.factory_id)])
+    return await paginate(session, statement, page, key=[sort_key(PublicFactory.factory_id, str)])
 
 
 async def public_findings(

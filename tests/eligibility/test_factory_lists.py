@@ -227,7 +227,8 @@ class TestOwnership:
 
     async def test_unknown_list(self, api: Api) -> None:
         problem(await buyer(api).get("/factory-lists/fls_nope"), 404)
-        problem(await buyer(api).get("/factory-lists/x", params={"cursor": "!!"}), 404)
+        # The query is checked before the list is looked up, as `limit` always was.
+        problem(await buyer(api).get("/factory-lists/x", params={"cursor": "!!"}), 400)
 
 
 REGISTRY = [

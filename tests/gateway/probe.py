@@ -16,7 +16,7 @@ from shared.auth import AnyRole, Principal, ServiceCaller, require
 from shared.db import SessionDep
 from shared.errors import Conflict
 from shared.idempotency import IdempotencyKey, IdempotencyRecord, idempotent
-from shared.pagination import Page, PageDep, paginate
+from shared.pagination import Page, PageDep, paginate, sort_key
 from shared.requestid import current_request_id
 from shared.settings import Settings
 
@@ -108,7 +108,7 @@ async def list_moves(principal: AnyRole, session: SessionDep, page: PageDep) -> 
         session,
         statement,
         page,
-        key=[IdempotencyRecord.key],  # type: ignore[list-item]
+        key=[sort_key(IdempotencyRecord.key, str)],
     )
     return Page[Seen](items=[Seen(key=r.key) for r in rows], next_cursor=next_cursor)
 

@@ -136,6 +136,6 @@ async def test_cursor_pagination_walks_every_item_once(platform: Platform) -> No
                 break
         assert seen == keys
         assert pages == 3
-        assert_problem(await client.get("/v1/billing/moves", params={"cursor": "%%%"}), 422)
+        assert_problem(await client.get("/v1/billing/moves", params={"cursor": "%%%"}), 400)
         assert_problem(await client.get("/v1/billing/moves", params={"limit": "501"}), 422)
         assert_problem(await client.get("/v1/billing/moves", params={"limit": "0"}), 422)

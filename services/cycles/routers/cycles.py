@@ -30,12 +30,13 @@ from services.cycles.schedule import plan_cycle
 from services.cycles.views import cycle_view, cycle_views
 from services.cycles.visibility import Audience
 from shared.db import SessionDep
-from shared.errors import Conflict, Unprocessable
+from shared.errors import Conflict
 from shared.ids import new_id
-from shared.pagination import Page, PageDep, decode_cursor, encode_cursor
+from shared.pagination import Page, PageDep, SortKey, page_list
 
 router = APIRouter(tags=["cycles"])
 
+CYCLE_NUMBER = SortKey(type=int, minimum=1)
 CONFLICT = conflict("The factory is not enrolled, or a cycle was opened meanwhile.")
 
 
@@ -127,11 +128,9 @@ async def list_factory_cycles(
         country=cycles[0].country if cycles else None,
         reports=reports,
     )
-    if page.cursor is not None:
-        (after,) = _cursor(page.cursor)
-        cycles = [c for c in cycles if c.number > after]
-    chosen = cycles[: page.limit]
-    next_cursor = encode_cursor([chosen[-1].number]) if len(cycles) > page.limit else None
+    chosen, next_cursor = page_list(
+        cycles, page, key=[CYCLE_NUMBER], value=lambda cycle: (cycle.number,)
+    )
     items = await cycle_views(
         session, reports, chosen, audience=audience, org=principal.org, today=today()
     )
@@ -164,10 +163,3 @@ async def get_cycle(
     if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
         return Response(status_code=304, headers={"ETag": etag})  # type: ignore[return-value]
     return Response(body, media_type="application/json", headers={"ETag": etag})  # type: ignore[return-value]
-
-
-def _cursor(cursor: str) -> tuple[int]:
-    value = decode_cursor(cursor)
-    if len(value) != 1 or not isinstance(value[0], int):
-        raise Unprocessable("The cursor does not belong to this list.")
-    return (value[0],)

@@ -5,12 +5,11 @@ seminar becomes items of its improvement plan in the reports service."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import InstrumentedAttribute
 
 from services.cycles import store
 from services.cycles.access import Advisor, AdvisorOrFactory, Reader, ensure_covers, now, today
@@ -36,7 +35,7 @@ from shared.auth import Principal
 from shared.db import SessionDep
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.ids import new_id
-from shared.pagination import Page, PageDep, paginate
+from shared.pagination import Page, PageDep, paginate, sort_key
 
 router = APIRouter(tags=["seminars"])
 
@@ -107,7 +106,7 @@ async def list_seminars(
         session,
         store.seminars_page(country=country, start=from_date),
         page,
-        key=[cast(InstrumentedAttribute[Any], Seminar.id)],
+        key=[sort_key(Seminar.id, str)],
     )
     taken = await store.seminar_places_taken(session, seminar_ids=[s.id for s in rows])
     return Page[SeminarPublic](

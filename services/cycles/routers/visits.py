@@ -41,11 +41,12 @@ from shared.auth import Principal
 from shared.db import SessionDep
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from shared.ids import new_id
-from shared.pagination import Page, PageDep, decode_cursor, encode_cursor
+from shared.pagination import Page, PageDep, SortKey, page_list
 
 router = APIRouter(tags=["visits"])
 
 VisitId = Annotated[str, Path(min_length=1, max_length=40)]
+VISIT_KEY = [SortKey(type=str), SortKey(type=str)]  # (date as YYYY-MM-DD, visit id)
 STATE_CONFLICT = conflict("The visit is already completed or cancelled.")
 
 
@@ -212,24 +213,13 @@ async def list_visits(
     visits = visible_visits(
         audience, principal.org, await store.visits_of(session, cycle_id=cycle.id)
     )
-    if page.cursor is not None:
-        after = _cursor(page.cursor)
-        visits = [v for v in visits if (v.date.isoformat(), v.id) > after]
-    chosen = visits[: page.limit]
-    next_cursor = None
-    if len(visits) > page.limit:
-        next_cursor = encode_cursor([chosen[-1].date.isoformat(), chosen[-1].id])
+    chosen, next_cursor = page_list(
+        visits, page, key=VISIT_KEY, value=lambda visit: (visit.date.isoformat(), visit.id)
+    )
     return Page[VisitPublic](
         items=[visit_view(v, audience=audience, org=principal.org) for v in chosen],
         next_cursor=next_cursor,
     )
-
-
-def _cursor(cursor: str) -> tuple[str, str]:
-    value = decode_cursor(cursor)
-    if len(value) != 2 or not all(isinstance(part, str) for part in value):
-        raise Unprocessable("The cursor does not belong to this list.")
-    return value[0], value[1]
 
 
 async def _visit_for_change(

@@ -9,7 +9,7 @@ import json
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
@@ -39,12 +39,16 @@ from services.eligibility.uploads import ParsedList, parse_csv, parse_json, pars
 from shared.app import problem_responses
 from shared.db import SessionDep
 from shared.errors import Conflict, Unprocessable
-from shared.pagination import PageDep, decode_cursor, encode_cursor
+from shared.pagination import ROW_OFFSET, PageDep, PageParams, page_params
 
 router = APIRouter(tags=["factory lists"])
 
 DEFAULT_ROWS = 2000
 MAX_ROWS = 5000
+# A list's rows page by offset (they are stored in input order, numbered from 0).
+RowPage = Annotated[
+    PageParams, Depends(page_params(default=DEFAULT_ROWS, maximum=MAX_ROWS, noun="Rows"))
+]
 _AS_OF = TypeAdapter(IsoDate)
 _NAME = TypeAdapter(Text)
 
@@ -226,34 +230,23 @@ async def list_factory_lists(
     return FactoryListPage(items=items, next_cursor=next_cursor)
 
 
-def _row_offset(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    value = decode_cursor(cursor)
-    if len(value) != 1 or not isinstance(value[0], int) or value[0] < 0:
-        raise Unprocessable("The cursor is not valid; pass back next_cursor unchanged.")
-    return value[0]
-
-
 @router.get("/factory-lists/{list_id}", response_model=FactoryListResult)
 async def get_factory_list(
     principal: BuyerOrAdvisor,
     session: SessionDep,
     list_id: ObjectId,
-    limit: Annotated[
-        int, Query(ge=1, le=MAX_ROWS, description="Rows per page (1..5,000).")
-    ] = DEFAULT_ROWS,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    page: RowPage,
 ) -> Response:
     """A factory list's status and, once `done`, its rows (a page at a time) and summary."""
     factory_list = await get_list(session=session, list_id=list_id)
     ensure_sees_list(principal, factory_list)
-    start = _row_offset(cursor)
+    (start,) = page.start([ROW_OFFSET]) or (0,)
     if factory_list.status != "done":
         return _reply(factory_list, [], None, 200)
-    rows = await read_rows(session=session, list_id=list_id, start=start, limit=limit)
-    more = start + len(rows) < factory_list.row_count
-    return _reply(factory_list, rows, encode_cursor([start + len(rows)]) if more else None, 200)
+    rows = await read_rows(session=session, list_id=list_id, start=start, limit=page.limit)
+    end = start + len(rows)
+    more = end < factory_list.row_count
+    return _reply(factory_list, rows, page.cursor_for([end], [ROW_OFFSET]) if more else None, 200)
 
 
 @router.get(

@@ -18,10 +18,15 @@ from services.reports.api.deps import (
 )
 from services.reports.clients import EligibilityDep
 from services.reports.clock import now
-from services.reports.schemas import ReportCycleCreate, ReportCyclePublic, ReportCycleView
+from services.reports.schemas import (
+    MAX_CYCLE,
+    ReportCycleCreate,
+    ReportCyclePublic,
+    ReportCycleView,
+)
 from shared.db import SessionDep
 from shared.errors import Conflict, NotFound
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey
 
 router = APIRouter(tags=["report cycles"])
 
@@ -62,8 +67,7 @@ async def open_report_cycle(
     return shapes.cycle(cycle)
 
 
-def _cycle_key(view: ReportCycleView) -> str:
-    return f"{view.cycle:06d}"
+CYCLE_NUMBER = SortKey(type=int, minimum=1, maximum=MAX_CYCLE)
 
 
 @router.get("/factories/{factory_id}/cycles")
@@ -82,4 +86,4 @@ async def list_report_cycles(
             views.append(
                 ReportCycleView(**shapes.cycle(cycle).model_dump(), readable=decision.allowed)
             )
-    return page_of(views, page, key=_cycle_key)
+    return page_of(views, page, key=CYCLE_NUMBER, value=lambda view: view.cycle)

@@ -20,8 +20,7 @@ from services.reports.settled import Settled
 from shared.app import problem_responses
 from shared.auth import ROLES, Principal, require
 from shared.db import SessionDep
-from shared.errors import Unprocessable
-from shared.pagination import Page, PageParams, decode_cursor, encode_cursor
+from shared.pagination import Page, PageParams, SortKey, page_list
 
 __all__ = [
     "Advisor",
@@ -152,15 +151,10 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     return problem_responses(*codes, descriptions=_EXTRA_DESCRIPTIONS)
 
 
-def page_of(items: list[T], page: PageParams, *, key: Callable[[T], str]) -> Page[T]:
+def page_of(
+    items: list[T], page: PageParams, *, key: SortKey, value: Callable[[T], str | int]
+) -> Page[T]:
     """Keyset pagination of a short list already filtered in Python (by an access rule that
-    lives in `access.py` rather than in SQL)."""
-    ordered = sorted(items, key=key)
-    if page.cursor is not None:
-        after = decode_cursor(page.cursor)
-        if len(after) != 1 or not isinstance(after[0], str):
-            raise Unprocessable("The cursor does not belong to this list.")
-        ordered = [item for item in ordered if key(item) > after[0]]
-    chosen = ordered[: page.limit]
-    more = len(ordered) > page.limit
-    return Page[T](items=chosen, next_cursor=encode_cursor([key(chosen[-1])]) if more else None)
+    lives in `access.py` rather than in SQL), sorted by `value`, whose cursor type is `key`."""
+    chosen, cursor = page_list(items, page, key=[key], value=lambda item: (value(item),))
+    return Page[T](items=chosen, next_cursor=cursor)

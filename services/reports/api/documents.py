@@ -36,7 +36,7 @@ from services.reports.schemas import (
 from services.reports.settled import SettledDep
 from shared.db import SessionDep
 from shared.errors import Conflict
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, SortKey
 
 router = APIRouter(tags=["reports"])
 
@@ -101,7 +101,7 @@ async def list_reports(
         for document in await store.list_documents(session, cycle_id=report_cycle.id)
         if document_visible(caller.principal, document)
     ]
-    return page_of(visible, page, key=lambda summary: summary.id)
+    return page_of(visible, page, key=SortKey(type=str), value=lambda summary: summary.id)
 
 
 @router.get("/reports/{report_id}", response_model=ReportPublic)
