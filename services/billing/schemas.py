@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.billing import domain, pricing
 from services.billing.models import CreditEntry, Invoice, InvoiceLine, PartnerFootprint
 from services.billing.money import Amount, Currency, Money, Revenue
+from shared.types import Id, text
 
 __all__ = [
     "AdjustmentCreate",
@@ -46,8 +47,8 @@ MAX_FACTORIES = 100_000
 
 
 Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR, examples=[2025])]
-Text = Annotated[str, Field(min_length=1, max_length=255)]
-Reason = Annotated[str, Field(min_length=1, max_length=500)]
+Text = Annotated[str, text(255)]
+Reason = Annotated[str, text(500, multiline=True)]
 
 
 class _Body(BaseModel):
@@ -334,7 +335,7 @@ class CreditsPublic(BaseModel):
 
 
 class AdjustmentCreate(_Body):
-    org: Text = Field(description="The buyer organisation whose balance is corrected.")
+    org: Id = Field(description="The buyer organisation whose balance is corrected.")
     delta: int = Field(ge=-MAX_REPORT_CYCLES, le=MAX_REPORT_CYCLES, description="Not 0.")
     reason: Reason
     reference: Text | None = Field(

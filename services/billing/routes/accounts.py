@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from services.billing import ledger
 from services.billing.routes.common import (
     Advisor,
+    OrgQuery,
     ParticipantOrAdvisor,
     PartnerOrAdvisor,
     org_in_view,
@@ -31,11 +32,6 @@ from shared.idempotency import IdempotencyKey, idempotent
 from shared.pagination import PageDep
 
 router = APIRouter()
-
-OrgQuery = Annotated[
-    str | None,
-    Query(min_length=1, max_length=255, description="Advisors: the buyer organisation."),
-]
 
 
 @router.get("/credits", tags=["credits"])

@@ -6,16 +6,17 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Path
+from fastapi import Query
 
 from shared.auth import Principal, require
 from shared.errors import Forbidden, Unprocessable
+from shared.types import Id
 
 __all__ = [
     "IDEMPOTENCY_NOTE",
     "Advisor",
     "BuyerOrAdvisor",
-    "InvoiceId",
+    "OrgQuery",
     "ParticipantOrAdvisor",
     "PartnerOrAdvisor",
     "PartnerOrParticipant",
@@ -31,9 +32,7 @@ BuyerOrAdvisor = Annotated[Principal, require("partner", "participant", "advisor
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Awaitable[Any]])
 
-InvoiceId = Annotated[
-    str, Path(min_length=1, max_length=40, examples=["inv_01JD3ZQ8V5N1W2X3Y4Z5A6B7C8"])
-]
+OrgQuery = Annotated[Id | None, Query(description="Advisors: the buyer organisation.")]
 
 IDEMPOTENCY_NOTE = (
     "Send an `Idempotency-Key` header (a UUID is good): retrying with the same key and the same "

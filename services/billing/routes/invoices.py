@@ -14,7 +14,7 @@ from services.billing.price_books import published_price_books
 from services.billing.routes.common import (
     Advisor,
     BuyerOrAdvisor,
-    InvoiceId,
+    OrgQuery,
     PartnerOrParticipant,
     with_idempotency_note,
 )
@@ -34,6 +34,7 @@ from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound
 from shared.idempotency import IdempotencyKey, idempotent
 from shared.pagination import Page, PageDep
+from shared.types import Id
 
 router = APIRouter(tags=["invoices"])
 
@@ -125,7 +126,7 @@ async def list_invoices(
     status: domain.InvoiceStatus | None = None,
     kind: domain.InvoiceKind | None = None,
     year: Annotated[int | None, Query(ge=FIRST_YEAR, le=LAST_YEAR)] = None,
-    org: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
+    org: OrgQuery = None,
 ) -> Page[InvoicePublic]:
     """Invoices, oldest first: a buyer's own; advisors see every organisation's (`?org=`).
 
@@ -146,7 +147,7 @@ async def list_invoices(
 
 @router.get("/invoices/{invoice_id}")
 async def get_invoice(
-    invoice_id: InvoiceId, session: SessionDep, principal: BuyerOrAdvisor
+    invoice_id: Id, session: SessionDep, principal: BuyerOrAdvisor
 ) -> InvoicePublic:
     """One invoice (another organisation's is 404)."""
     invoice = await _visible_invoice(session, invoice_id=invoice_id, principal=principal)
@@ -161,7 +162,7 @@ async def get_invoice(
 )
 @with_idempotency_note
 async def create_payment(
-    invoice_id: InvoiceId,
+    invoice_id: Id,
     request: Request,
     session: SessionDep,
     principal: Advisor,
@@ -201,7 +202,7 @@ async def create_payment(
 
 @router.post("/invoices/{invoice_id}/void", responses=problem_responses(409))
 async def void_invoice(
-    invoice_id: InvoiceId,
+    invoice_id: Id,
     session: SessionDep,
     principal: Advisor,
     body: VoidRequest | None = None,
