@@ -8,7 +8,6 @@ import asyncio
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cycles import store
@@ -23,8 +22,6 @@ __all__ = [
     "Advisor",
     "AdvisorOrBuyer",
     "AdvisorOrFactory",
-    "CycleId",
-    "FactoryId",
     "Reader",
     "audience_for_factory",
     "cycle_for",
@@ -38,11 +35,6 @@ Advisor = Annotated[Principal, require("advisor")]
 AdvisorOrFactory = Annotated[Principal, require("advisor", "factory")]
 AdvisorOrBuyer = Annotated[Principal, require("advisor", "partner", "participant")]
 Reader = Annotated[Principal, require("advisor", "factory", "partner", "participant")]
-FactoryId = Annotated[
-    str,
-    Path(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]*$", description="Registry id."),
-]
-CycleId = Annotated[str, Path(min_length=1, max_length=40)]
 
 
 def now() -> datetime:

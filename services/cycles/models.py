@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from services.cycles.domain import MilestoneStatus, VisitStatus, VisitType
 from shared.idempotency import IdempotencyRecord
+from shared.types import Id, text
 
 
 def _iso_date_only(value: Any) -> Any:
@@ -32,16 +33,9 @@ PlanDate = Annotated[IsoDate, pydantic.Field(ge=dt.date(2000, 1, 1), le=dt.date(
 # JSON numbers and booleans as such: "5" is not 5, and "yes" is not true.
 Count = Annotated[int, Strict()]
 Flag = Annotated[bool, Strict()]
-# One line of text: no control characters (they break logs, CSV exports and iCalendar).
-ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
-NO_NUL = r"^[^\x00]*$"
-Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=ONE_LINE)
-]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=NO_NUL)]
-OrgId = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=ONE_LINE)
-]
+# Control characters break logs, CSV exports and iCalendar; shared/types refuses them.
+Text = Annotated[str, text(200)]
+LongText = Annotated[str, text(2000, min_length=0, multiline=True)]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)]
 DateTime = sa.DateTime(timezone=True)
 
@@ -244,7 +238,7 @@ class VisitCreate(_Body):
     note: LongText | None = pydantic.Field(
         None, description="Joint advisory: the roles and messages agreed in advance."
     )
-    buyer_org: OrgId | None = pydantic.Field(
+    buyer_org: Id | None = pydantic.Field(
         None, description="Advisors recording a joint or shadow visit: the buyer's organisation."
     )
 
@@ -344,7 +338,7 @@ class SeminarPublic(BaseModel):
 
 
 class RegistrationCreate(_Body):
-    factory_id: OrgId
+    factory_id: Id
     participants: Count = pydantic.Field(ge=1, le=60)
 
 

@@ -9,12 +9,13 @@ import icalendar
 from fastapi import APIRouter, Response
 
 from services.cycles import store
-from services.cycles.access import FactoryId, Reader, audience_for_factory, now, today
+from services.cycles.access import Reader, audience_for_factory, now, today
 from services.cycles.clients import ReportsDep
 from services.cycles.models import CyclePublic
 from services.cycles.routers import Responses
 from services.cycles.views import cycle_views
 from shared.db import SessionDep
+from shared.types import FactoryId
 
 router = APIRouter(tags=["calendar"])
 

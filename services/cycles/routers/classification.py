@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter
 
 from services.cycles import store
-from services.cycles.access import Advisor, AdvisorOrFactory, FactoryId, ensure_covers, now
+from services.cycles.access import Advisor, AdvisorOrFactory, ensure_covers, now
 from services.cycles.clients import ReportsDep
 from services.cycles.differentiation import (
     LEARNING,
@@ -34,6 +34,7 @@ from shared.auth import Principal
 from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound
 from shared.ids import new_id
+from shared.types import FactoryId
 
 router = APIRouter(tags=["classification"])
 

@@ -11,8 +11,6 @@ from sqlalchemy.exc import IntegrityError
 from services.cycles import store
 from services.cycles.access import (
     Advisor,
-    CycleId,
-    FactoryId,
     Reader,
     audience_for_factory,
     ensure_covers,
@@ -33,6 +31,7 @@ from shared.db import SessionDep
 from shared.errors import Conflict
 from shared.ids import new_id
 from shared.pagination import Page, PageDep, SortKey, page_list
+from shared.types import FactoryId, Id
 
 router = APIRouter(tags=["cycles"])
 
@@ -139,7 +138,7 @@ async def list_factory_cycles(
 
 @router.get("/cycles/{cycle_id}", responses=NOT_MODIFIED)
 async def get_cycle(
-    cycle_id: CycleId,
+    cycle_id: Id,
     principal: Reader,
     session: SessionDep,
     reports: ReportsDep,

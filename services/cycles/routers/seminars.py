@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy.exc import IntegrityError
 
@@ -36,11 +36,10 @@ from shared.db import SessionDep
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.ids import new_id
 from shared.pagination import Page, PageDep, paginate, sort_key
+from shared.types import Id
 
 router = APIRouter(tags=["seminars"])
 
-SeminarId = Annotated[str, Path(min_length=1, max_length=40)]
-RegistrationId = Annotated[str, Path(min_length=1, max_length=40)]
 FULL = conflict("The seminar is full, has taken place, or the factory is registered.")
 NOT_YET = conflict("The seminar has not taken place, or the factory has no cycle.")
 
@@ -115,9 +114,7 @@ async def list_seminars(
 
 
 @router.get("/seminars/{seminar_id}")
-async def get_seminar(
-    seminar_id: SeminarId, principal: Reader, session: SessionDep
-) -> SeminarPublic:
+async def get_seminar(seminar_id: Id, principal: Reader, session: SessionDep) -> SeminarPublic:
     """One seminar with the places left."""
     seminar = await store.get_seminar(session, seminar_id=seminar_id)
     if seminar is None:
@@ -133,7 +130,7 @@ def _own_factory(principal: Principal, factory_id: str) -> None:
 
 @router.post("/seminars/{seminar_id}/registrations", status_code=201, responses=FULL)
 async def register_for_seminar(
-    seminar_id: SeminarId,
+    seminar_id: Id,
     body: RegistrationCreate,
     principal: AdvisorOrFactory,
     session: SessionDep,
@@ -212,8 +209,8 @@ def _cycle_on(cycles: list[Cycle], day: date) -> Cycle | None:
     responses=NOT_YET,
 )
 async def record_action_plan(
-    seminar_id: SeminarId,
-    registration_id: RegistrationId,
+    seminar_id: Id,
+    registration_id: Id,
     body: ActionPlanCreate,
     principal: AdvisorOrFactory,
     session: SessionDep,

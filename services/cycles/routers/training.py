@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from services.cycles import store
-from services.cycles.access import AdvisorOrFactory, CycleId, cycle_for, now
+from services.cycles.access import AdvisorOrFactory, cycle_for, now
 from services.cycles.clients import ReportsDep
 from services.cycles.domain import TrainingBalance, check_training
 from services.cycles.models import (
@@ -28,6 +28,7 @@ from services.cycles.routers import conflict
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyKey, idempotent
 from shared.ids import new_id
+from shared.types import Id
 
 router = APIRouter(tags=["training"])
 
@@ -51,7 +52,7 @@ def _balance_fields(cycle: Cycle, balance: TrainingBalance) -> dict[str, Any]:
 
 @router.post("/cycles/{cycle_id}/training", status_code=201)
 async def book_training(
-    cycle_id: CycleId,
+    cycle_id: Id,
     body: TrainingBookingCreate,
     principal: AdvisorOrFactory,
     session: SessionDep,
@@ -87,7 +88,7 @@ async def book_training(
     responses=conflict("A request with this Idempotency-Key is still being processed."),
 )
 async def purchase_training_days(
-    cycle_id: CycleId,
+    cycle_id: Id,
     body: TrainingPurchaseCreate,
     principal: AdvisorOrFactory,
     session: SessionDep,
@@ -127,7 +128,7 @@ async def purchase_training_days(
 
 @router.get("/cycles/{cycle_id}/training")
 async def get_training(
-    cycle_id: CycleId,
+    cycle_id: Id,
     principal: AdvisorOrFactory,
     session: SessionDep,
     reports: ReportsDep,

@@ -4,16 +4,14 @@ partners and participants ask to shadow an assessment or an advisory visit."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from sqlalchemy.exc import IntegrityError
 
 from services.cycles import store
 from services.cycles.access import (
     Advisor,
     AdvisorOrBuyer,
-    CycleId,
     Reader,
     cycle_for,
     ensure_covers,
@@ -42,10 +40,10 @@ from shared.db import SessionDep
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from shared.ids import new_id
 from shared.pagination import Page, PageDep, SortKey, page_list
+from shared.types import Id
 
 router = APIRouter(tags=["visits"])
 
-VisitId = Annotated[str, Path(min_length=1, max_length=40)]
 VISIT_KEY = [SortKey(type=str), SortKey(type=str)]  # (date as YYYY-MM-DD, visit id)
 STATE_CONFLICT = conflict("The visit is already completed or cancelled.")
 
@@ -90,7 +88,7 @@ def _buyer_org(principal: Principal, body: VisitCreate) -> str | None:
 
 @router.post("/cycles/{cycle_id}/visits", status_code=201)
 async def schedule_visit(
-    cycle_id: CycleId,
+    cycle_id: Id,
     body: VisitCreate,
     principal: AdvisorOrBuyer,
     session: SessionDep,
@@ -202,7 +200,7 @@ def _audience(principal: Principal) -> Audience:
 
 @router.get("/cycles/{cycle_id}/visits")
 async def list_visits(
-    cycle_id: CycleId,
+    cycle_id: Id,
     principal: Reader,
     session: SessionDep,
     reports: ReportsDep,
@@ -237,8 +235,8 @@ async def _visit_for_change(
 
 @router.post("/cycles/{cycle_id}/visits/{visit_id}/complete", responses=STATE_CONFLICT)
 async def complete_visit(
-    cycle_id: CycleId,
-    visit_id: VisitId,
+    cycle_id: Id,
+    visit_id: Id,
     principal: Advisor,
     session: SessionDep,
     body: VisitComplete | None = None,
@@ -288,8 +286,8 @@ async def complete_visit(
 
 @router.post("/cycles/{cycle_id}/visits/{visit_id}/cancel", responses=STATE_CONFLICT)
 async def cancel_visit(
-    cycle_id: CycleId,
-    visit_id: VisitId,
+    cycle_id: Id,
+    visit_id: Id,
     principal: AdvisorOrBuyer,
     session: SessionDep,
 ) -> VisitPublic:
