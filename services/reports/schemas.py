@@ -1,7 +1,7 @@
 """Request and response schemas of the reports service (the public and internal contract).
 
-Every string has a length bound and refuses control characters: a NUL byte cannot be
-stored in PostgreSQL, and an unbounded string is an unbounded row.
+Every string has a length bound and refuses control characters (shared/types.py): a NUL
+byte cannot be stored in PostgreSQL, and an unbounded string is an unbounded row.
 """
 
 from __future__ import annotations
@@ -12,34 +12,25 @@ from typing import Annotated
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, UrlConstraints
 
+from shared.types import Id, text
+
 __all__ = [
     "CycleNumber",
     "DocumentKind",
     "DocumentStatus",
-    "ExternalId",
     "NotificationKind",
     "PlanItemSource",
     "PlanItemStatus",
     "TpaStatus",
 ]
 
-NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
-NO_NUL = r"^[^\x00]*$"
 MAX_CYCLE = 1000
 
-
-def _line(max_length: int, *, min_length: int = 1) -> StringConstraints:
-    return StringConstraints(
-        strip_whitespace=True, min_length=min_length, max_length=max_length, pattern=NO_CONTROL
-    )
-
-
-ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=NO_CONTROL)]
 CycleNumber = Annotated[int, Field(ge=1, le=MAX_CYCLE, description="The cycle number (1, 2, …).")]
-Title = Annotated[str, _line(200)]
-Text = Annotated[str, StringConstraints(max_length=100_000, pattern=NO_NUL)]
-Note = Annotated[str, StringConstraints(max_length=2000, pattern=NO_NUL)]
-Owner = Annotated[str, _line(200)]
+Title = Annotated[str, text(200)]
+Text = Annotated[str, text(100_000, min_length=0, multiline=True, strip=False)]
+Note = Annotated[str, text(2000, min_length=0, multiline=True, strip=False)]
+Owner = Annotated[str, text(200)]
 
 
 class DocumentKind(StrEnum):
@@ -117,8 +108,8 @@ class ReportCycleView(ReportCyclePublic):
 
 
 class FindingIn(_In):
-    cluster: Annotated[str, _line(100)]
-    question: Annotated[str, _line(500)]
+    cluster: Annotated[str, text(100)]
+    question: Annotated[str, text(500)]
     publicly_reported: bool
     compliant: bool
     detail: Note | None = None
@@ -215,7 +206,7 @@ class ImprovementPlan(BaseModel):
 
 
 class AccessRequestCreate(_In):
-    factory_id: ExternalId
+    factory_id: Id
 
 
 class AccessRequestPublic(BaseModel):
@@ -229,7 +220,7 @@ class AccessRequestPublic(BaseModel):
 
 
 class UnlockCreate(_In):
-    factory_id: ExternalId
+    factory_id: Id
     cycle: CycleNumber
 
 
@@ -244,9 +235,9 @@ class UnlockPublic(BaseModel):
 
 
 class ShareCreate(_In):
-    factory_id: ExternalId
+    factory_id: Id
     cycle: CycleNumber
-    with_org: ExternalId
+    with_org: Id
 
 
 class SharePublic(BaseModel):
@@ -282,7 +273,7 @@ class NotificationPublic(BaseModel):
 
 
 class ZeroToleranceAlertCreate(_In):
-    summary: Annotated[str, StringConstraints(min_length=1, max_length=5000, pattern=NO_NUL)]
+    summary: Annotated[str, text(5000, multiline=True, strip=False)]
 
 
 class ZeroToleranceAlertPublic(BaseModel):
@@ -339,7 +330,7 @@ class PublicFactoryDetail(PublicFactorySummary):
 
 
 class InternalCycleOpen(_In):
-    factory_id: ExternalId
+    factory_id: Id
     cycle: CycleNumber
     country: Annotated[str, StringConstraints(min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$")]
 

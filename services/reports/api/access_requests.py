@@ -16,7 +16,6 @@ from services.reports.api.deps import (
     AnyMember,
     Buyer,
     FactoryMember,
-    ObjectId,
     existing,
     problems,
 )
@@ -24,7 +23,6 @@ from services.reports.clients import EligibilityDep
 from services.reports.clock import now
 from services.reports.models import AccessRequest
 from services.reports.schemas import (
-    NO_CONTROL,
     AccessRequestCreate,
     AccessRequestPublic,
     NotificationKind,
@@ -33,6 +31,7 @@ from services.reports.schemas import (
 from shared.db import SessionDep
 from shared.errors import NotFound
 from shared.pagination import Page, PageDep
+from shared.types import Id
 
 router = APIRouter(tags=["third-party access"])
 
@@ -107,10 +106,7 @@ async def list_access_requests(
     session: SessionDep,
     page: PageDep,
     status: Annotated[TpaStatus | None, Query(description="Only requests in this state.")] = None,
-    factory_id: Annotated[
-        str | None,
-        Query(min_length=1, max_length=128, pattern=NO_CONTROL, description="Only this factory."),
-    ] = None,
+    factory_id: Annotated[Id | None, Query(description="Only this factory.")] = None,
 ) -> Page[AccessRequestPublic]:
     """Factories: the requests they received. Buyers: their own. Advisors: all."""
     filters: dict[str, str | None] = {"factory_id": factory_id}
@@ -130,7 +126,7 @@ async def list_access_requests(
 
 @router.get("/access-requests/{request_id}")
 async def get_access_request(
-    request_id: ObjectId, caller: AnyMember, session: SessionDep
+    request_id: Id, caller: AnyMember, session: SessionDep
 ) -> AccessRequestPublic:
     """One access request (to its factory, its buyer and advisors)."""
     row = await store_access.access_request(session, request_id=request_id)
@@ -165,7 +161,7 @@ async def _decide(
 
 @router.post("/access-requests/{request_id}/approve", responses=problems(409))
 async def approve_access_request(
-    request_id: ObjectId, caller: FactoryMember, session: SessionDep
+    request_id: Id, caller: FactoryMember, session: SessionDep
 ) -> AccessRequestPublic:
     """The factory grants the buyer access to its reports (pending → approved)."""
     return await _decide(session, caller, request_id, "approve")
@@ -173,7 +169,7 @@ async def approve_access_request(
 
 @router.post("/access-requests/{request_id}/decline", responses=problems(409))
 async def decline_access_request(
-    request_id: ObjectId, caller: FactoryMember, session: SessionDep
+    request_id: Id, caller: FactoryMember, session: SessionDep
 ) -> AccessRequestPublic:
     """The factory refuses the request (pending → declined)."""
     return await _decide(session, caller, request_id, "decline")
@@ -181,7 +177,7 @@ async def decline_access_request(
 
 @router.post("/access-requests/{request_id}/revoke", responses=problems(409))
 async def revoke_access_request(
-    request_id: ObjectId, caller: FactoryMember, session: SessionDep
+    request_id: Id, caller: FactoryMember, session: SessionDep
 ) -> AccessRequestPublic:
     """The factory withdraws access (approved → revoked); unlocked cycles stay readable."""
     return await _decide(session, caller, request_id, "revoke")

@@ -11,7 +11,6 @@ from services.reports.api import shapes
 from services.reports.api.deps import (
     Advisor,
     AnyMember,
-    FactoryId,
     existing,
     page_of,
     problems,
@@ -27,6 +26,7 @@ from services.reports.schemas import (
 from shared.db import SessionDep
 from shared.errors import Conflict, NotFound
 from shared.pagination import Page, PageDep, SortKey
+from shared.types import FactoryId
 
 router = APIRouter(tags=["report cycles"])
 

@@ -15,7 +15,7 @@ from services.reports import store_members
 from services.reports.access import Caller, MembershipFacts, enforce, member_gate
 from services.reports.clock import now
 from services.reports.models import Membership
-from services.reports.schemas import MAX_CYCLE, NO_CONTROL, NotificationKind
+from services.reports.schemas import MAX_CYCLE, NotificationKind
 from services.reports.settled import Settled
 from shared.app import problem_responses
 from shared.auth import ROLES, Principal, require
@@ -27,10 +27,8 @@ __all__ = [
     "AnyMember",
     "Buyer",
     "CycleNumber",
-    "FactoryId",
     "FactoryMember",
     "FactoryOrAdvisor",
-    "ObjectId",
     "OrgMember",
     "UnlockingBuyer",
     "existing",
@@ -40,14 +38,7 @@ __all__ = [
 
 T = TypeVar("T")
 
-FactoryId = Annotated[
-    str,
-    Path(
-        min_length=1, max_length=128, pattern=NO_CONTROL, description="The registry's factory id."
-    ),
-]
 CycleNumber = Annotated[int, Path(ge=1, le=MAX_CYCLE, description="The cycle number (1, 2, …).")]
-ObjectId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
 
 
 async def _membership(

@@ -13,10 +13,8 @@ from services.reports.api.deps import (
     Advisor,
     AnyMember,
     CycleNumber,
-    FactoryId,
     FactoryMember,
     FactoryOrAdvisor,
-    ObjectId,
     page_of,
     problems,
 )
@@ -37,6 +35,7 @@ from services.reports.settled import SettledDep
 from shared.db import SessionDep
 from shared.errors import Conflict
 from shared.pagination import Page, PageDep, SortKey
+from shared.types import FactoryId, Id
 
 router = APIRouter(tags=["reports"])
 
@@ -106,7 +105,7 @@ async def list_reports(
 
 @router.get("/reports/{report_id}", response_model=ReportPublic)
 async def get_report(
-    report_id: ObjectId, caller: AnyMember, session: SessionDep, settled: SettledDep
+    report_id: Id, caller: AnyMember, session: SessionDep, settled: SettledDep
 ) -> Response:
     """One document, with its findings when it is an assessment report."""
     kept = settled.released(report_id)
@@ -127,7 +126,7 @@ async def get_report(
 
 @router.patch("/reports/{report_id}", responses=problems(409))
 async def update_report(
-    report_id: ObjectId,
+    report_id: Id,
     body: ReportUpdate,
     caller: FactoryOrAdvisor,
     session: SessionDep,
@@ -152,7 +151,7 @@ async def update_report(
 
 @router.post("/reports/{report_id}/submit", responses=problems(409))
 async def submit_report(
-    report_id: ObjectId, caller: FactoryMember, session: SessionDep, settled: SettledDep
+    report_id: Id, caller: FactoryMember, session: SessionDep, settled: SettledDep
 ) -> ReportPublic:
     """The factory hands its progress report 1 to Better Work (submitting again is a no-op)."""
     document, cycle = await visible_document(
@@ -169,7 +168,7 @@ async def submit_report(
 
 @router.post("/reports/{report_id}/release", responses=problems(409))
 async def release_report(
-    report_id: ObjectId,
+    report_id: Id,
     caller: Advisor,
     session: SessionDep,
     settled: SettledDep,

@@ -3,16 +3,13 @@ routed by the gateway."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from services.reports import domain, store, store_access, store_plan
 from services.reports.api import shapes
-from services.reports.api.deps import CycleNumber, FactoryId, existing
+from services.reports.api.deps import CycleNumber, existing
 from services.reports.clock import now
 from services.reports.schemas import (
-    NO_CONTROL,
     InternalAccess,
     InternalAssessment,
     InternalCycleOpen,
@@ -27,10 +24,9 @@ from services.reports.schemas import (
 from shared.auth import Principal, ServiceCaller
 from shared.db import SessionDep
 from shared.errors import NotFound
+from shared.types import FactoryId, Id
 
 router = APIRouter(prefix="/internal", tags=["internal"])
-
-QueryId = Annotated[str, Query(min_length=1, max_length=128, pattern=NO_CONTROL)]
 
 
 @router.post(
@@ -57,7 +53,7 @@ async def open_report_cycle_internal(
 
 @router.get("/access")
 async def get_access_internal(
-    org: QueryId, factory_id: QueryId, service: ServiceCaller, session: SessionDep
+    org: Id, factory_id: Id, service: ServiceCaller, session: SessionDep
 ) -> InternalAccess:
     """What an organisation holds on a factory: TPA status, unlocked and shared cycles."""
     tpa = await store_access.get_tpa(session, factory_id=factory_id, org=org)

@@ -12,16 +12,15 @@ from services.reports.access import can_manage_members, enforce
 from services.reports.api import shapes
 from services.reports.api.deps import OrgMember
 from services.reports.clock import now
-from services.reports.schemas import NO_CONTROL, MembershipPublic, MembershipStatus
+from services.reports.schemas import MembershipPublic, MembershipStatus
 from shared.db import SessionDep
 from shared.errors import NotFound
 from shared.pagination import Page, PageDep
+from shared.types import Id
 
 router = APIRouter(tags=["memberships"])
 
-UserId = Annotated[
-    str, Path(min_length=1, max_length=128, pattern=NO_CONTROL, description="The user's id (sub).")
-]
+UserId = Annotated[Id, Path(description="The user's id (the `sub` of their token).")]
 
 
 @router.get("/memberships")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from services.reports import store_access, store_members, store_portal
 from services.reports.access import covers_country, enforce
 from services.reports.api import shapes
-from services.reports.api.deps import Advisor, AnyMember, FactoryId
+from services.reports.api.deps import Advisor, AnyMember
 from services.reports.clients import EligibilityDep
 from services.reports.clock import now
 from services.reports.schemas import (
@@ -21,6 +21,7 @@ from services.reports.schemas import (
 from shared.db import SessionDep
 from shared.errors import NotFound
 from shared.pagination import Page, PageDep
+from shared.types import FactoryId
 
 router = APIRouter(tags=["notifications"])
 

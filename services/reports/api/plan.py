@@ -11,9 +11,7 @@ from services.reports.api import shapes
 from services.reports.api.deps import (
     AnyMember,
     CycleNumber,
-    FactoryId,
     FactoryOrAdvisor,
-    ObjectId,
 )
 from services.reports.api.lookups import readable_cycle
 from services.reports.clock import now
@@ -21,6 +19,7 @@ from services.reports.schemas import ImprovementPlan, PlanItemCreate, PlanItemPu
 from services.reports.settled import SettledDep
 from shared.db import SessionDep
 from shared.errors import NotFound
+from shared.types import FactoryId, Id
 
 router = APIRouter(tags=["improvement plan"])
 
@@ -73,7 +72,7 @@ async def create_plan_item(
 
 @router.patch("/improvement-plan-items/{item_id}")
 async def update_plan_item(
-    item_id: ObjectId, body: PlanItemUpdate, caller: FactoryOrAdvisor, session: SessionDep
+    item_id: Id, body: PlanItemUpdate, caller: FactoryOrAdvisor, session: SessionDep
 ) -> PlanItemPublic:
     """Change an item's owner, due date, status, title or detail (recorded in its history)."""
     found = await store.plan_item_with_facts(session, item_id=item_id, org=caller.org)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from services.reports import domain, store_portal
 from services.reports.api import shapes
-from services.reports.api.deps import FactoryId, FactoryMember, ObjectId
+from services.reports.api.deps import FactoryMember
 from services.reports.clock import now
 from services.reports.models import PublicFactory
 from services.reports.schemas import (
@@ -23,6 +23,7 @@ from services.reports.schemas import (
 from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound
 from shared.pagination import Page, PageDep
+from shared.types import FactoryId, Id
 
 router = APIRouter(tags=["transparency portal"])
 
@@ -101,7 +102,7 @@ async def create_progress_document(
 
 @router.delete("/progress-documents/{document_id}", status_code=204)
 async def delete_progress_document(
-    document_id: ObjectId, caller: FactoryMember, session: SessionDep
+    document_id: Id, caller: FactoryMember, session: SessionDep
 ) -> Response:
     """The factory removes one of its progress documents from its portal page."""
     row = await store_portal.progress_document(session, document_id=document_id)

@@ -13,11 +13,12 @@ from services.reports import store_access, unlocking
 from services.reports.api import shapes
 from services.reports.api.deps import Buyer, UnlockingBuyer, existing, problems
 from services.reports.clients import BillingDep
-from services.reports.schemas import NO_CONTROL, UnlockCreate, UnlockPublic
+from services.reports.schemas import UnlockCreate, UnlockPublic
 from services.reports.settled import SettledDep
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyKey, idempotent
 from shared.pagination import Page, PageDep
+from shared.types import Id
 
 router = APIRouter(tags=["unlocks"])
 
@@ -76,10 +77,7 @@ async def list_unlocks(
     caller: Buyer,
     session: SessionDep,
     page: PageDep,
-    factory_id: Annotated[
-        str | None,
-        Query(min_length=1, max_length=128, pattern=NO_CONTROL, description="Only this factory."),
-    ] = None,
+    factory_id: Annotated[Id | None, Query(description="Only this factory.")] = None,
 ) -> Page[UnlockPublic]:
     """The report cycles your organisation unlocked."""
     rows, cursor = await store_access.list_unlocks(
