@@ -1,7 +1,7 @@
 """Field types for request bodies: what the OpenAPI document promises is what is accepted.
 
 JSON booleans, integers and dates are taken as such (no `"yes"` for true, no `1` for a date),
-text is stored safely (no NUL characters), and codes are checked against ISO 3166.
+text is stored safely (no control characters), and codes are checked against ISO 3166.
 """
 
 from __future__ import annotations
@@ -13,16 +13,18 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from services.eligibility.countries import ISO_COUNTRIES, MARKET_CODES
+from shared.types import text
 
 __all__ = [
+    "Address",
     "CountryCode",
+    "Email",
     "IsoDate",
     "LongText",
     "MarketCode",
     "ShareOfOne",
     "StrictBool",
     "Text",
-    "Text40",
     "Text64",
     "Text120",
     "Text500",
@@ -30,19 +32,6 @@ __all__ = [
 ]
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _clean_text(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("must be valid Unicode text") from exc
-    stripped = value.strip()
-    if not stripped:
-        raise ValueError("must not be blank")
-    return stripped
 
 
 def _iso_date_only(value: Any) -> Any:
@@ -84,16 +73,18 @@ StrictBool = Annotated[bool, Field(strict=True)]
 WorkerCount = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
 ShareOfOne = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
 
-# Non-blank text, stripped, safe to store; the number is the most characters accepted.
-Text = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_clean_text)]
-Text40 = Annotated[str, StringConstraints(min_length=1, max_length=40), AfterValidator(_clean_text)]
-Text64 = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_clean_text)]
-Text120 = Annotated[
-    str, StringConstraints(min_length=1, max_length=120), AfterValidator(_clean_text)
-]
-Text500 = Annotated[
-    str, StringConstraints(min_length=1, max_length=500), AfterValidator(_clean_text)
-]
-LongText = Annotated[
-    str, StringConstraints(min_length=1, max_length=4000), AfterValidator(_clean_text)
+# Non-blank text, stripped, without control characters (shared/types.py); the number is
+# the most characters accepted.
+Text = Annotated[str, text(300)]
+Text64 = Annotated[str, text(64)]
+Text120 = Annotated[str, text(120)]
+Text500 = Annotated[str, text(500)]
+LongText = Annotated[str, text(4000, multiline=True)]
+Address = Annotated[str, text(500, multiline=True)]  # as printed: it may span lines
+Email = Annotated[
+    str,
+    text(
+        254,
+        shape=r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x00-\x1f\x7f-\x9f]+$",
+    ),
 ]

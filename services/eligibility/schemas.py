@@ -7,20 +7,21 @@ Decisions, matches and list rows are the dataclasses of `domain`, `matching` and
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from services.eligibility.domain import EnrolmentStatus
 from services.eligibility.fields import (
+    Address,
     CountryCode,
+    Email,
     IsoDate,
     LongText,
     MarketCode,
     ShareOfOne,
     StrictBool,
     Text,
-    Text40,
     Text64,
     Text120,
     Text500,
@@ -35,6 +36,7 @@ from services.eligibility.partnership import (
 )
 from services.eligibility.ruleset import ProductCode, Programme
 from services.eligibility.scoping import RowResult, ScopedDecision, ScopeSummary
+from shared.types import Id
 
 __all__ = [
     "AgreementRequest",
@@ -111,9 +113,9 @@ class FactoryQuery(FactoryFacts):
 
     client_ref: Text | None = Field(None, description="Your reference, echoed back.")
     name: Text | None = Field(None, description="Factory name, matched against the registry.")
-    address: Text500 | None = Field(None, description="Helps tell factories of one name apart.")
+    address: Address | None = Field(None, description="Helps tell factories of one name apart.")
     os_id: Text64 | None = Field(None, description="Open Supply Hub id.")
-    factory_id: Text40 | None = Field(None, description="Better Work factory id.")
+    factory_id: Id | None = Field(None, description="Better Work factory id.")
 
 
 class CheckRequest(FactoryQuery):
@@ -191,7 +193,7 @@ class FactoryListPage(BaseModel):
 
 class FactoryCreate(FactFields):
     name: Text
-    address: Text500 | None = None
+    address: Address | None = None
     os_id: Text64 | None = Field(None, description="Open Supply Hub id.")
 
 
@@ -199,7 +201,7 @@ class FactoryUpdate(_Body):
     """Fields to change; those left out stay as they are (null clears a fact)."""
 
     name: Text | None = None
-    address: Text500 | None = None
+    address: Address | None = None
     region: Text120 | None = None
     products: list[ProductCode] | None = Field(None, max_length=11)
     in_export_processing_zone: StrictBool | None = None
@@ -290,9 +292,7 @@ class RegistrationForm(_Body):
     headquarters_country: CountryCode
     website: Text500 | None = None
     contact_name: Text
-    contact_email: Annotated[
-        str, StringConstraints(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    ]
+    contact_email: Email
     contact_phone: Text64 | None = None
     brands: list[Text] | None = Field(None, max_length=100, description="Brands it sells under.")
 
@@ -326,7 +326,7 @@ class Commitments(_Body):
 class ApplicationCreate(_Body):
     registration: RegistrationForm
     logo_reference: Text500 = Field(description="Where the high-resolution logo is (URL or id).")
-    factory_list_id: Text40 | None = Field(
+    factory_list_id: Id | None = Field(
         None, description="Your current factory list, uploaded with POST /factory-lists."
     )
     commitments: Commitments

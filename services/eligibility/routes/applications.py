@@ -16,7 +16,6 @@ from services.eligibility.partnership import (
     screen_commitments,
     sign_agreement,
 )
-from services.eligibility.routes.common import ObjectId
 from services.eligibility.schemas import (
     AgreementRequest,
     ApplicationCreate,
@@ -37,6 +36,7 @@ from shared.auth import AnyRole
 from shared.db import SessionDep
 from shared.errors import NotFound, Unprocessable
 from shared.pagination import PageDep
+from shared.types import Id
 
 router = APIRouter(tags=["partnership applications"])
 
@@ -133,7 +133,7 @@ async def list_partnership_applications(
 
 @router.get("/partnership-applications/{application_id}", response_model=ApplicationPublic)
 async def get_partnership_application(
-    principal: BuyerOrAdvisor, session: SessionDep, application_id: ObjectId
+    principal: BuyerOrAdvisor, session: SessionDep, application_id: Id
 ) -> ApplicationPublic:
     """One partnership application and where it stands."""
     application = await get_application(session=session, application_id=application_id)
@@ -149,7 +149,7 @@ async def get_partnership_application(
 async def record_due_diligence(
     principal: Advisor,
     session: SessionDep,
-    application_id: ObjectId,
+    application_id: Id,
     body: DueDiligenceRequest,
 ) -> ApplicationPublic:
     """Record ILO or IFC due diligence: both cleared approves, either refused rejects.
@@ -190,7 +190,7 @@ async def record_due_diligence(
 async def sign_partnership_agreement(
     principal: Advisor,
     session: SessionDep,
-    application_id: ObjectId,
+    application_id: Id,
     body: AgreementRequest,
 ) -> ApplicationPublic:
     """Record the signed partnership agreement of an approved application."""

@@ -1,11 +1,11 @@
-"""What the eligibility routers share: documented problem replies, path parameters, the
-route class that makes a one-line docstring the OpenAPI summary, and fast JSON replies."""
+"""What the eligibility routers share: documented problem replies, the route class that
+makes a one-line docstring the OpenAPI summary, and fast JSON replies."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import Path, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -13,8 +13,6 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from shared.errors import ApiError
 
 __all__ = [
-    "FactoryId",
-    "ObjectId",
     "UnsupportedMediaType",
     "invalid_body",
     "json_body",
@@ -27,20 +25,6 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 class UnsupportedMediaType(ApiError):
     status = 415
-
-
-# Identifiers this service issues: a prefix and a ULID. Anything else cannot exist (422).
-_ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
-FactoryId = Annotated[
-    str,
-    Path(
-        min_length=1,
-        max_length=40,
-        pattern=_ID_PATTERN,
-        examples=["fac_01JD3ZQ8V5N1W2X3Y4Z5A6B7C8"],
-    ),
-]
-ObjectId = Annotated[str, Path(min_length=1, max_length=40, pattern=_ID_PATTERN)]
 
 
 def json_reply(adapter: TypeAdapter[Any], value: Any, *, status_code: int = 200) -> Response:

@@ -15,7 +15,6 @@ from services.eligibility.access import (
 from services.eligibility.deps import Advisor, RegistryReader
 from services.eligibility.domain import enrolment_changes
 from services.eligibility.fields import CountryCode
-from services.eligibility.routes.common import FactoryId
 from services.eligibility.schemas import (
     EnrolmentChange,
     EnrolmentStatus,
@@ -36,6 +35,7 @@ from services.eligibility.store import (
 from shared.app import problem_responses
 from shared.db import SessionDep
 from shared.pagination import PageDep
+from shared.types import FactoryId
 
 router = APIRouter(tags=["factories"])
 

@@ -23,7 +23,6 @@ from services.eligibility.jobs import SYNC_LIMIT, complete_list
 from services.eligibility.models import FactoryList
 from services.eligibility.pipeline import scope
 from services.eligibility.routes.common import (
-    ObjectId,
     UnsupportedMediaType,
     invalid_body,
     json_body,
@@ -40,6 +39,7 @@ from shared.app import problem_responses
 from shared.db import SessionDep
 from shared.errors import Conflict, Unprocessable
 from shared.pagination import ROW_OFFSET, PageDep, PageParams, page_params
+from shared.types import Id
 
 router = APIRouter(tags=["factory lists"])
 
@@ -234,7 +234,7 @@ async def list_factory_lists(
 async def get_factory_list(
     principal: BuyerOrAdvisor,
     session: SessionDep,
-    list_id: ObjectId,
+    list_id: Id,
     page: RowPage,
 ) -> Response:
     """A factory list's status and, once `done`, its rows (a page at a time) and summary."""
@@ -261,7 +261,7 @@ async def get_factory_list(
     },
 )
 async def download_factory_list(
-    principal: BuyerOrAdvisor, session: SessionDep, list_id: ObjectId
+    principal: BuyerOrAdvisor, session: SessionDep, list_id: Id
 ) -> StreamingResponse:
     """The scoping result as CSV (once the list is `done`)."""
     factory_list = await get_list(session=session, list_id=list_id)
