@@ -31,7 +31,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -65,6 +65,16 @@ _ADVICE = (
     "The `cursor` is not one this list issued: pass back the `next_cursor` of the previous "
     "page unchanged, or leave `cursor` out to start from the first page."
 )
+
+
+# What a cursor looks like, documented but not enforced by FastAPI (that would be a 422):
+# `CursorSigner.open` checks it, so that every cursor error is one 400.
+CursorText = Annotated[
+    str,
+    WithJsonSchema(
+        {"type": "string", "maxLength": MAX_CURSOR_LENGTH, "pattern": "^[A-Za-z0-9_-]+$"}
+    ),
+]
 
 
 class BadCursor(BadRequest):
@@ -200,11 +210,8 @@ def page_params(
         limit: int = Query(
             default, ge=1, le=maximum, description=f"{noun} per page (1..{maximum:,})."
         ),
-        cursor: str | None = Query(
-            None,
-            description="The `next_cursor` of the previous page, unchanged.",
-            # Documented, not enforced by FastAPI: every cursor error is one 400.
-            json_schema_extra={"maxLength": MAX_CURSOR_LENGTH, "pattern": "^[A-Za-z0-9_-]+$"},
+        cursor: CursorText | None = Query(
+            None, description="The `next_cursor` of the previous page, unchanged."
         ),
     ) -> PageParams:
         signer: CursorSigner = request.app.state.cursors

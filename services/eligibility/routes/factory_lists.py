@@ -39,7 +39,7 @@ from shared.app import problem_responses
 from shared.db import SessionDep
 from shared.errors import Conflict, Unprocessable
 from shared.pagination import ROW_OFFSET, PageDep, PageParams, page_params
-from shared.types import Id
+from shared.types import LINE_PATTERN, Id
 
 router = APIRouter(tags=["factory lists"])
 
@@ -72,7 +72,7 @@ _UPLOAD_BODY = json_body(
                 "properties": {
                     "file": {"type": "string", "format": "binary"},
                     "as_of": {"type": "string", "format": "date"},
-                    "name": {"type": "string", "maxLength": 300},
+                    "name": {"type": "string", "maxLength": 300, "pattern": LINE_PATTERN},
                 },
             }
         },
