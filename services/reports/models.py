@@ -174,10 +174,17 @@ class AccessRequest(SQLModel, table=True):
     __tablename__ = "access_request"
     __table_args__ = (
         sa.UniqueConstraint("factory_id", "buyer_org", name="uq_access_request_pair"),
+        # An advisor's list: the requests of its countries, by id.
+        sa.Index("ix_access_request_country_id", "country", "id"),
     )
 
     id: str = _id()
     factory_id: str = _external()
+    # The factory's country, copied from the registry when the buyer asks (as a report
+    # cycle's is when it opens), so advisors' lists are scoped in the query. None only on
+    # requests made before it was kept and not asked again since: advisors of every
+    # programme see those, no other advisor does.
+    country: str | None = Field(default=None, max_length=2)
     buyer_org: str = _external(index=True)
     buyer_role: str = Field(max_length=16)
     status: str = Field(max_length=16)

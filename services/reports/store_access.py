@@ -3,6 +3,7 @@ and shares. Session in, rows out; nothing here commits."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -26,6 +27,7 @@ from services.reports.store import (
 from shared.auth import Principal
 from shared.ids import new_id
 from shared.pagination import PageParams, paginate
+from shared.scope import country_clause
 
 __all__ = [
     "UnlockChange",
@@ -78,15 +80,17 @@ async def access_request(
 
 
 async def request_access(
-    session: AsyncSession, *, factory_id: str, buyer: Principal, now: datetime
+    session: AsyncSession, *, factory_id: str, country: str, buyer: Principal, now: datetime
 ) -> tuple[AccessRequest, bool]:
-    """The buyer's request for this factory, created if new: (row, True when created)."""
+    """The buyer's request for this factory, created if new: (row, True when created).
+    `country` is the registry's for the factory, kept on the row (advisor scope)."""
     created = await insert_ignoring_conflict(
         session,
         AccessRequest,
         {
             "id": new_id("tpa"),
             "factory_id": factory_id,
+            "country": country.upper(),
             "buyer_org": buyer.org,
             "buyer_role": buyer.role,
             "status": TpaStatus.PENDING,
@@ -104,6 +108,9 @@ async def request_access(
         .with_for_update()
     )
     row = (await session.execute(statement)).scalar_one()
+    if row.country != country.upper():  # a request made before the country was kept
+        row.country = country.upper()
+        await session.flush()
     return row, created
 
 
@@ -114,8 +121,10 @@ async def list_access_requests(
     factory_id: str | None = None,
     buyer_org: str | None = None,
     status: str | None = None,
+    countries: Sequence[str] | None = None,
 ) -> Listing:
-    statement = select(AccessRequest)
+    """A page of requests by id; `countries` (shared.scope) None means every country."""
+    statement = select(AccessRequest).where(country_clause(col(AccessRequest.country), countries))
     if factory_id is not None:
         statement = statement.where(col(AccessRequest.factory_id) == factory_id)
     if buyer_org is not None:

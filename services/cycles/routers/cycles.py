@@ -15,7 +15,6 @@ from services.cycles.access import (
     FactoryId,
     Reader,
     audience_for_factory,
-    ensure_covers,
     now,
     readable_cycle,
     today,
@@ -33,6 +32,7 @@ from shared.db import SessionDep
 from shared.errors import Conflict, Unprocessable
 from shared.ids import new_id
 from shared.pagination import Page, PageDep, decode_cursor, encode_cursor
+from shared.scope import ensure_in_scope
 
 router = APIRouter(tags=["cycles"])
 
@@ -50,7 +50,7 @@ async def open_cycle(
 ) -> CyclePublic:
     """Open the factory's next service cycle, with its schedule, and its report cycle."""
     factory = await eligibility.factory(factory_id)
-    ensure_covers(principal, factory.country)
+    ensure_in_scope(principal, factory.country)
     if factory.enrolment_status != "enrolled":
         raise Conflict(
             f"Factory {factory_id} is {factory.enrolment_status!r}, not enrolled: a service "
