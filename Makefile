@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint typecheck pytest fmt token bench lock clean
+.PHONY: help setup run test lint typecheck pytest fmt token bench audit lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ token: setup ## Print a dev token: make token ROLE=partner ORG=brand-1 [COUNTRIE
 
 bench: setup ## Run the benchmarks and print the figures
 	@$(PY) -m bench $(BENCH_ARGS)
+
+audit: setup ## After an incident: cross-check unlocks against billing (make audit [URL=http://127.0.0.1:8000])
+	@$(PY) -m services.reports.audit_cli --url "$(or $(URL),http://127.0.0.1:8000)"
 
 lock: ## Re-resolve requirements.lock from pyproject.toml
 	@$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11 -q

@@ -47,6 +47,12 @@ async def _give_credits(bench: Bench, orgs: list[str], credits: int) -> None:
     await asyncio.gather(*(give(org) for org in orgs))
 
 
+def _charge(org: str, reference: str) -> bytes:
+    """What the unlock saga sends billing for a participant's unlock: one credit."""
+    body = {"org": org, "reference": reference, "kind": "credit", "factory_id": "f"}
+    return json.dumps(body | {"reason": "bench"}).encode()
+
+
 async def _burst(bench: Bench, orgs: list[str]) -> tuple[list[float], int, float]:
     """One spend per org, all released at once: latencies (ms), errors, wall time (ms)."""
     base = bench.url("billing")
@@ -57,11 +63,11 @@ async def _burst(bench: Bench, orgs: list[str]) -> tuple[list[float], int, float
 
     async def spend(connection: Connection, org: str) -> tuple[float, int]:
         reference = f"unl_{uuid.uuid4().hex}"
-        body = json.dumps({"org": org, "reference": reference, "reason": "bench"}).encode()
-        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": reference}
+        body = _charge(org, reference)
+        headers = {"Authorization": f"Bearer {token}"}
         await start.wait()
         sent = time.perf_counter()
-        status = await connection.post(host, "/internal/credits/spend", headers, body)
+        status = await connection.post(host, "/internal/charges", headers, body)
         return (time.perf_counter() - sent) * 1000, status
 
     try:
@@ -90,10 +96,10 @@ async def _one_by_one(bench: Bench, orgs: list[str]) -> list[float]:
     try:
         for org in orgs:
             reference = f"unl_{uuid.uuid4().hex}"
-            body = json.dumps({"org": org, "reference": reference, "reason": "bench"}).encode()
-            headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": reference}
+            body = _charge(org, reference)
+            headers = {"Authorization": f"Bearer {token}"}
             sent = time.perf_counter()
-            status = await connection.post(host, "/internal/credits/spend", headers, body)
+            status = await connection.post(host, "/internal/charges", headers, body)
             latencies.append((time.perf_counter() - sent) * 1000)
             if status != 201:
                 raise RuntimeError(f"spend answered {status}")

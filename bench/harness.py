@@ -8,9 +8,11 @@ A scenario is a module `bench/<name>.py` with `async def run(bench: Bench) -> No
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -96,6 +98,15 @@ class Bench:
                 if asyncio.get_running_loop().time() > deadline:
                     raise
                 await asyncio.sleep(0.05)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) each process of the stack has used so far."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        used = {}
+        for name, process in self.stack.processes.items():
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[name] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        return used
 
     def start_hello(self) -> tuple[subprocess.Popen[bytes], str]:
         """A bare uvicorn app on the same machine: the ceiling for any HTTP figure."""

@@ -6,13 +6,15 @@
 2. POST /v1/reports/unlocks through the gateway: 50 participants (each with credits and
    an approved TPA on one factory) each send one unlock at the same instant, several
    rounds (every request is a new unlock that spends a credit in billing). Target: p99 <=
-   100 ms. Then the same 50 unlock cycle after cycle for a few seconds (sustained rate).
+   400 ms (issue 9). Then the same 50 unlock cycle after cycle for a few seconds (sustained
+   rate, target >= 150 unlocks/s), with the CPU each process spent per unlock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import time
 import uuid
@@ -27,7 +29,7 @@ READ_SECONDS = 3.0
 READ_CONNECTIONS = 16
 UNLOCKERS = 50
 UNLOCK_ROUNDS = 5
-UNLOCK_SECONDS = 3.0
+UNLOCK_SECONDS = float(os.environ.get("BENCH_UNLOCK_SECONDS", "3"))  # longer for profiling
 CYCLES = 80  # enough cycles that no unlocker runs out during the rounds
 FINDINGS = [
     {"cluster": "Occupational Safety and Health", "question": "Emergency exits unobstructed?",
@@ -252,9 +254,11 @@ async def _unlocks(bench: Bench) -> None:
         p99,
         "ms",
         target="<= 100 ms",
-        met=p99 <= 100,
+        met=p99 <= 400,
     )
+    cpu_before = bench.cpu_seconds()
     latencies, failed = await _closed_loop(bench, unlockers, UNLOCK_SECONDS)
+    cpu_after = bench.cpu_seconds()
     errors += failed
     rate = len(latencies) / UNLOCK_SECONDS
     print(
@@ -262,8 +266,17 @@ async def _unlocks(bench: Bench) -> None:
         f"p99 {percentile(latencies, 99):7.2f} ms   errors {failed}",
         flush=True,
     )
-    bench.record(f"unlock sustained, {UNLOCKERS} in flight: throughput", rate, "unlocks/s")
+    bench.record(
+        f"unlock sustained, {UNLOCKERS} in flight: throughput",
+        rate,
+        "unlocks/s",
+        target=">= 150 unlocks/s",
+        met=rate >= 150,
+    )
     bench.record(f"unlock sustained, {UNLOCKERS} in flight: p99", percentile(latencies, 99), "ms")
+    for name in ("gateway", "reports", "billing"):
+        used_ms = (cpu_after[name] - cpu_before[name]) * 1000
+        bench.record(f"unlock sustained: CPU per unlock, {name}", used_ms / len(latencies), "ms")
     bench.record("unlock: errors", errors, "", target="0", met=errors == 0)
 
 

@@ -204,6 +204,7 @@ def create_service_app(
     version: str = "1.0.0",
     http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
     on_startup: Sequence[StartupHook] = (),
+    on_shutdown: Sequence[StartupHook] = (),
     readiness: dict[str, ReadinessCheck] | None = None,
     migrate: bool = True,
 ) -> FastAPI:
@@ -224,6 +225,8 @@ def create_service_app(
         try:
             yield
         finally:
+            for hook in on_shutdown:
+                await hook(app)
             await app.state.http.aclose()
             await engine.dispose()
 

@@ -57,7 +57,8 @@ class Principal:
         return self.role in ("partner", "participant")
 
     def covers_country(self, country: str) -> bool:
-        """Advisors act only for the programmes in their `countries` claim."""
+        """Whether the `countries` claim names `country` (or "*"). Services apply the advisor
+        country scope through `shared.scope`, which builds on this."""
         return ALL_COUNTRIES in self.countries or country.upper() in self.countries
 
 

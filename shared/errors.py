@@ -27,6 +27,7 @@ __all__ = [
     "Unauthorized",
     "Unavailable",
     "Unprocessable",
+    "database_unreachable",
     "install_problem_handlers",
     "problem_body",
     "problem_response",
@@ -99,6 +100,32 @@ class TooManyRequests(ApiError):
 
 class Unavailable(ApiError):
     status = 503
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) is the database refusing or dropping connections:
+    the server down, out of connection slots, the pool exhausted. The transaction never
+    committed, so the request can be answered 503 and retried."""
+    from asyncpg import exceptions as pg
+    from sqlalchemy import exc as sa
+
+    seen: BaseException | None = exc
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:
+        visited.add(id(seen))
+        if isinstance(
+            seen,
+            ConnectionError
+            | sa.TimeoutError
+            | pg.TooManyConnectionsError
+            | pg.CannotConnectNowError
+            | pg.ConnectionDoesNotExistError,
+        ):
+            return True
+        if isinstance(seen, sa.DBAPIError) and seen.connection_invalidated:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def problem_body(
@@ -197,6 +224,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> ProblemResponse:
+        if database_unreachable(exc):
+            log.warning("database unreachable on %s %s: %s", request.method, request.url.path, exc)
+            return problem_response(
+                503,
+                "The service's database cannot be reached right now (nothing was changed); "
+                "try again shortly.",
+                instance=request.url.path,
+                headers={"Retry-After": "1"},
+            )
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(500, "internal error", instance=request.url.path)
 

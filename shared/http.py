@@ -41,7 +41,7 @@ class UpstreamError(ApiError):
 
 
 class ServiceClient:
-    """A typed client's base: `await client.call("POST", "/internal/credits/spend", json=…)`."""
+    """A typed client's base: `await client.call("POST", "/internal/charges", json=…)`."""
 
     def __init__(
         self, http: httpx.AsyncClient, settings: Settings, *, caller: str, target: str
@@ -69,8 +69,11 @@ class ServiceClient:
         json: Any = None,
         params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
+        repeatable: bool = False,
     ) -> httpx.Response:
-        """Send, retrying transport errors and 502/503/504 for idempotent requests only.
+        """Send, retrying transport errors and 502/503/504 for idempotent requests only:
+        safe methods, requests with an Idempotency-Key, and `repeatable` ones (whose body
+        names its own effect, e.g. a payment reference, so a repeat does nothing more).
         Raises `Unavailable` when the service cannot be reached, `UpstreamError` for its
         4xx/5xx problems; returns the response on 2xx/3xx."""
         headers = {"Authorization": f"Bearer {self._auth()}"}
@@ -79,7 +82,9 @@ class ServiceClient:
             headers["X-Request-ID"] = request_id
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
-        retryable = method.upper() in IDEMPOTENT_METHODS or idempotency_key is not None
+        retryable = (
+            repeatable or method.upper() in IDEMPOTENT_METHODS or idempotency_key is not None
+        )
         attempts = 1 + (self.settings.http_retries if retryable else 0)
         url = f"{self.base_url}{path}"
         for attempt in range(attempts):

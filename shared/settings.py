@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # Service-to-service HTTP.
     http_timeout_s: float = Field(5.0, gt=0, validation_alias="BW_HTTP_TIMEOUT")
     http_retries: int = Field(2, ge=0, validation_alias="BW_HTTP_RETRIES")
+    # How long an unlock attempt holds its pending unlock before another attempt (or the
+    # recovery sweep) may take it over: longer than an attempt's billing calls can take.
+    unlock_lease_s: float = Field(30.0, gt=0, validation_alias="BW_UNLOCK_LEASE_SECONDS")
 
     log_level: str = Field("INFO", validation_alias="BW_LOG_LEVEL")
 

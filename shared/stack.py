@@ -42,6 +42,8 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     log_dir: Path | None = None
+    # Where the others reach a service, when not at its own port (a fault proxy in tests).
+    via: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def on_free_ports(cls, env: dict[str, str] | None = None, log_dir: Path | None = None) -> Stack:
@@ -53,7 +55,7 @@ class Stack:
     def environment(self) -> dict[str, str]:
         env = {**os.environ, **self.env}
         for service in SERVICES:
-            env[f"{service.upper()}_URL"] = self.url(service)
+            env[f"{service.upper()}_URL"] = self.via.get(service, self.url(service))
         env["BW_GATEWAY_PORT"] = str(self.ports["gateway"])
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
@@ -114,6 +116,12 @@ class Stack:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+    def kill(self, name: str) -> None:
+        """kill -9: the process gets no chance to finish anything (fault tests)."""
+        process = self.processes.pop(name)
+        process.kill()
+        process.wait()
 
     def supervise(self) -> int:
         """Block until Ctrl-C/SIGTERM or until one process dies; then stop them all."""

@@ -11,15 +11,16 @@ from shared.idempotency import IdempotencyRecord
 
 __all__ = [
     "TABLES",
+    "Charge",
     "CreditAccount",
     "CreditEntry",
-    "FootprintClaim",
     "Invoice",
     "InvoiceLine",
     "PartnerFootprint",
 ]
 
 OPEN_PARTNERSHIP = "kind = 'partnership' AND status <> 'void'"
+HELD_FOOTPRINT = "kind = 'footprint' AND state = 'held'"
 
 
 def _money(precision: int = 12, *, nullable: bool = False) -> sa.Column[Decimal]:
@@ -156,16 +157,38 @@ class PartnerFootprint(SQLModel, table=True):
     set_at: datetime = Field(sa_column=_moment())
 
 
-class FootprintClaim(SQLModel, table=True):
-    """One factory counted in a partner's footprint for a year (the first unlock claims it)."""
+class Charge(SQLModel, table=True):
+    """What one unlock attempt pays with, named by the attempt's `reference`: a credit
+    (participants) or a footprint slot (partners). A reference is used once and its outcome
+    is final: `held` while the payment stands, `released` once given back, `cancelled` when
+    the caller gave it up before it was made.
+    A late or repeated request with a reference that is not `held` charges nothing, so a
+    lost, delayed or duplicated call can never take a second credit or slot."""
 
-    __tablename__ = "footprint_claim"
+    __tablename__ = "charge"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('credit', 'footprint')", name="ck_charge_kind"),
+        sa.CheckConstraint("state IN ('held', 'released', 'cancelled')", name="ck_charge_state"),
+        # The held footprint charges of a factory: its slot is used while there is one.
+        sa.Index(
+            "ix_charge_footprint_held",
+            "org",
+            "year",
+            "factory_id",
+            postgresql_where=sa.text(HELD_FOOTPRINT),
+            sqlite_where=sa.text(HELD_FOOTPRINT),
+        ),
+        sa.Index("ix_charge_state", "state", "org", "reference"),
+    )
 
     org: str = Field(primary_key=True, max_length=255)
-    year: int = Field(primary_key=True)
-    factory_id: str = Field(primary_key=True, max_length=255)
-    reference: str = Field(max_length=255)
+    reference: str = Field(primary_key=True, max_length=255)
+    kind: str = Field(max_length=16)
+    factory_id: str = Field(max_length=255)
+    year: int | None = None
+    state: str = Field(max_length=16)
     created_at: datetime = Field(sa_column=_moment())
+    updated_at: datetime = Field(sa_column=_moment())
 
 
 # Every table class of this service, for its Alembic environment.
@@ -176,5 +199,5 @@ TABLES: list[type[SQLModel]] = [
     CreditAccount,
     CreditEntry,
     PartnerFootprint,
-    FootprintClaim,
+    Charge,
 ]

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.billing import domain, pricing
 from services.billing.models import CreditEntry, Invoice, InvoiceLine, PartnerFootprint
@@ -18,16 +18,21 @@ from shared.types import Id, text
 
 __all__ = [
     "AdjustmentCreate",
-    "ClaimPublic",
-    "ClaimRequest",
+    "CancelReply",
+    "CancelRequest",
+    "CancelledPublic",
+    "ChargePublic",
+    "ChargeRequest",
+    "ChargeRow",
     "CreditEntryPublic",
     "CreditsInvoiceCreate",
     "CreditsPublic",
-    "EntryPublic",
+    "DiscrepancyPublic",
     "FootprintPublic",
     "FootprintUsage",
     "InvoiceCreate",
     "InvoicePublic",
+    "LedgerCheck",
     "ParticipantQuotePublic",
     "ParticipantQuoteRequest",
     "PartnerQuotePublic",
@@ -35,9 +40,6 @@ __all__ = [
     "PartnershipInvoiceCreate",
     "PaymentCreate",
     "PriceBookPublic",
-    "RefundRequest",
-    "ReleaseRequest",
-    "SpendRequest",
     "VoidRequest",
 ]
 
@@ -370,48 +372,80 @@ class FootprintPublic(FootprintUsage):
 # --- internal (reports service) ---------------------------------------------------------
 
 
-class SpendRequest(_InternalBody):
+ChargeKind = Literal["credit", "footprint"]
+ChargeState = Literal["held", "released", "cancelled"]
+
+
+class ChargeRequest(_InternalBody):
     org: Text
-    reference: Text = Field(description="The unlock id.")
+    reference: Text = Field(
+        description="The payment attempt's own reference: it pays once, and once cancelled "
+        "it never charges."
+    )
+    kind: ChargeKind = Field(description="credit: one report credit; footprint: a slot.")
+    factory_id: Text
+    year: Year | None = Field(
+        None, description="Footprint charges: the footprint year (the unlock's date decides)."
+    )
     reason: Reason | None = None
 
+    @model_validator(mode="after")
+    def _year_for_footprint(self) -> ChargeRequest:
+        if self.kind == "footprint" and self.year is None:
+            raise ValueError("a footprint charge needs the footprint year")
+        return self
 
-class RefundRequest(_InternalBody):
-    org: Text
-    reference: Text = Field(description="The reference of the spend to give back.")
 
-
-class EntryPublic(BaseModel):
-    entry_id: str
+class ChargePublic(BaseModel):
     org: str
-    balance: int
     reference: str
-    kind: domain.EntryKind
-    delta: int
-
-    @classmethod
-    def of(cls, entry: CreditEntry) -> EntryPublic:
-        return cls(
-            entry_id=entry.id,
-            org=entry.org,
-            balance=entry.balance_after,
-            reference=entry.reference,
-            kind=domain.EntryKind(entry.kind),
-            delta=entry.delta,
-        )
-
-
-class ClaimRequest(_InternalBody):
-    org: Text
-    year: Year
-    factory_id: Text
-    reference: Text = Field(description="The unlock id.")
-
-
-class ReleaseRequest(ClaimRequest):
-    pass
-
-
-class ClaimPublic(FootprintUsage):
+    kind: ChargeKind
     factory_id: str
-    new_claim: bool
+    year: int | None
+    state: ChargeState
+    balance: int | None = Field(None, description="Credit charges: the credits left.")
+    footprint: int | None = Field(None, description="Footprint charges: the year's footprint.")
+    used: int | None = Field(None, description="Footprint charges: distinct factories used.")
+    new_claim: bool = Field(False, description="This charge took a new footprint slot.")
+
+
+class CancelRequest(_InternalBody):
+    org: Text
+    kind: ChargeKind
+    factory_id: Text
+    references: list[Text] = Field(min_length=1, max_length=100)
+
+
+class CancelledPublic(BaseModel):
+    reference: str
+    state: ChargeState
+    given_back: bool = Field(description="This call gave back a held credit or slot.")
+
+
+class CancelReply(BaseModel):
+    org: str
+    cancelled: list[CancelledPublic]
+
+
+class ChargeRow(BaseModel):
+    org: str
+    reference: str
+    kind: ChargeKind
+    factory_id: str
+    year: int | None
+    state: ChargeState
+    created_at: datetime
+    updated_at: datetime
+
+
+class DiscrepancyPublic(BaseModel):
+    code: str
+    org: str
+    detail: str
+    reference: str | None = None
+    year: int | None = None
+
+
+class LedgerCheck(BaseModel):
+    checked_at: datetime
+    discrepancies: list[DiscrepancyPublic]

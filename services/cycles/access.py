@@ -17,6 +17,7 @@ from services.cycles.views import released_documents
 from services.cycles.visibility import Audience, audience_of
 from shared.auth import Principal, require
 from shared.errors import Forbidden, NotFound
+from shared.scope import ensure_in_scope
 
 __all__ = [
     "Advisor",
@@ -25,7 +26,6 @@ __all__ = [
     "Reader",
     "audience_for_factory",
     "cycle_for",
-    "ensure_covers",
     "now",
     "readable_cycle",
     "today",
@@ -46,14 +46,6 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def ensure_covers(principal: Principal, country: str) -> None:
-    if principal.role == "advisor" and not principal.covers_country(country):
-        covered = ", ".join(principal.countries) or "none"
-        raise Forbidden(
-            f"Your token covers the programmes {covered}; this factory is in {country}."
-        )
-
-
 async def _tpa_approved(principal: Principal, factory_id: str, reports: ReportsClient) -> bool:
     if not principal.is_buyer:
         return False
@@ -68,7 +60,7 @@ async def audience_for_factory(
     `country` is None when the factory has no cycle yet (advisors then see an empty list)."""
     if principal.role == "advisor":
         if country is not None:
-            ensure_covers(principal, country)
+            ensure_in_scope(principal, country)
         return Audience.STAFF
     if principal.role == "factory" and principal.org != factory_id:
         raise Forbidden("A factory sees its own cycles only.")
@@ -92,7 +84,7 @@ async def readable_cycle(
     if loaded is None:
         raise missing
     cycle, visits = loaded
-    ensure_covers(principal, cycle.country)
+    ensure_in_scope(principal, cycle.country)
     if principal.role == "factory" and principal.org != cycle.factory_id:
         raise missing
     tpa, released = await asyncio.gather(
@@ -120,7 +112,7 @@ async def cycle_for(
     missing = NotFound(f"There is no cycle {cycle_id!r} you can see.")
     if cycle is None:
         raise missing
-    ensure_covers(principal, cycle.country)
+    ensure_in_scope(principal, cycle.country)
     if principal.role == "factory" and principal.org != cycle.factory_id:
         raise missing
     tpa = await _tpa_approved(principal, cycle.factory_id, reports)

@@ -18,6 +18,7 @@ from services.cycles.domain import MilestoneState
 from services.cycles.models import MilestonePublic
 from services.cycles.schedule import ASSESSMENT, ASSESSMENT_REPORT_RELEASE, MILESTONE_TITLES
 from shared.auth import Principal
+from shared.scope import in_scope
 
 __all__ = [
     "UNANNOUNCED_NOTICE",
@@ -56,7 +57,7 @@ def audience_of(
 ) -> Audience | None:
     """Who the caller is to this factory, or None when it may see nothing of it."""
     if principal.role == "advisor":
-        return Audience.STAFF if principal.covers_country(country) else None
+        return Audience.STAFF if in_scope(principal, country) else None
     if principal.role == "factory":
         return Audience.FACTORY if principal.org == factory_id else None
     if principal.is_buyer:

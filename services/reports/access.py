@@ -18,6 +18,7 @@ from typing import Protocol
 
 from shared.auth import Principal
 from shared.errors import Forbidden, NotFound
+from shared.scope import in_scope, out_of_scope
 
 __all__ = [
     "Caller",
@@ -165,14 +166,12 @@ def member_gate(principal: Principal, membership: MembershipFacts | None) -> Dec
     return ALLOW
 
 
-def covers_country(principal: Principal, country: str) -> Decision:
-    """Advisors act for the programmes in their `countries` claim; others are not limited."""
-    if principal.role != ADVISOR or principal.covers_country(country):
+def covers_country(principal: Principal, country: str | None) -> Decision:
+    """The advisor country scope (shared.scope) as a decision: advisors act for the
+    programmes in their `countries` claim; others are not limited by country."""
+    if in_scope(principal, country):
         return ALLOW
-    return _forbid(
-        f"This factory is in {country}; your advisor token covers "
-        f"{', '.join(principal.countries) or 'no programme'}."
-    )
+    return _forbid(out_of_scope(principal, country))
 
 
 def _own_tpa(principal: Principal, factory_id: str, tpa: TpaFacts | None) -> TpaFacts | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from services.reports import unlocking
 from services.reports.api import ROUTERS
 from services.reports.clients import install_clients
 from services.reports.settled import Settled
@@ -36,7 +37,8 @@ def create_app(
         routers=ROUTERS,
         description=DESCRIPTION,
         http_mounts=http_mounts,
-        on_startup=[install_clients],
+        on_startup=[install_clients, unlocking.start_recovery],
+        on_shutdown=[unlocking.stop_recovery],
     )
     app.state.settled = Settled()
     return app

@@ -23,14 +23,17 @@ from shared.settings import Settings
 __all__ = [
     "BillingClient",
     "BillingDep",
-    "CreditEntry",
+    "BillingDiscrepancy",
+    "CancelReply",
+    "Charge",
+    "ChargeCancelled",
+    "ChargeRow",
     "EligibilityClient",
     "EligibilityDep",
-    "FootprintClaim",
     "FootprintFull",
+    "LedgerCheck",
     "NoCredits",
     "RegistryFactory",
-    "SpendInProgress",
     "install_clients",
 ]
 
@@ -48,20 +51,54 @@ class RegistryFactory(_Reply):
     enrolment_status: str
 
 
-class CreditEntry(_Reply):
-    entry_id: str
+class Charge(_Reply):
     org: str
-    balance: int
     reference: str
-
-
-class FootprintClaim(_Reply):
-    org: str
-    year: int
-    footprint: int
-    used: int
+    kind: str
     factory_id: str
-    new_claim: bool
+    year: int | None
+    state: str
+    balance: int | None = None
+    footprint: int | None = None
+    used: int | None = None
+    new_claim: bool = False
+
+
+class Cancelled(_Reply):
+    reference: str
+    state: str
+    given_back: bool
+
+
+class CancelReply(_Reply):
+    org: str
+    cancelled: list[Cancelled]
+
+
+class ChargeRow(_Reply):
+    org: str
+    reference: str
+    kind: str
+    factory_id: str
+    year: int | None
+    state: str
+
+
+class ChargePage(_Reply):
+    items: list[ChargeRow]
+    next_cursor: str | None = None
+
+
+class BillingDiscrepancy(_Reply):
+    code: str
+    org: str
+    detail: str
+    reference: str | None = None
+    year: int | None = None
+
+
+class LedgerCheck(_Reply):
+    discrepancies: list[BillingDiscrepancy]
 
 
 class NoCredits(Exception):
@@ -72,8 +109,9 @@ class NoCredits(Exception):
         self.detail = detail
 
 
-class SpendInProgress(Exception):
-    """Billing is still running a spend with this key (another attempt of the same unlock)."""
+class ChargeCancelled(Exception):
+    """Billing refused the charge: its reference was cancelled (a later attempt of the same
+    unlock took it over and gave this one up). Nothing was charged."""
 
 
 class FootprintFull(Exception):
@@ -120,71 +158,74 @@ class BillingClient(ServiceClient):
     def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
         super().__init__(http, settings, caller=CALLER, target="billing")
 
-    async def spend_credit(self, *, org: str, reference: str, reason: str) -> CreditEntry:
-        """Spend one credit; `reference` (the unlock id) is also the idempotency key, so a
-        repeated call replays the first spend instead of spending again."""
+    async def charge(
+        self,
+        *,
+        org: str,
+        reference: str,
+        kind: str,
+        factory_id: str,
+        year: int | None,
+        reason: str,
+    ) -> Charge:
+        """Pay for an unlock with `reference` (one credit or the factory's footprint slot).
+        The reference pays once, so a lost reply is retried safely."""
+        body = {
+            "org": org,
+            "reference": reference,
+            "kind": kind,
+            "factory_id": factory_id,
+            "year": year,
+            "reason": reason,
+        }
         try:
-            reply = await self.call(
-                "POST",
-                "/internal/credits/spend",
-                json={"org": org, "reference": reference, "reason": reason},
-                idempotency_key=reference,
-            )
+            reply = await self.call("POST", "/internal/charges", json=body, repeatable=True)
         except UpstreamError as exc:
             if exc.status == 402:
                 raise NoCredits(exc.detail) from exc
-            if exc.status == 409:
-                raise SpendInProgress(exc.detail) from exc
-            raise Unavailable(f"Billing refused the credit spend: {exc.detail}") from exc
-        return _parse(CreditEntry, reply, self.target)
-
-    async def refund_credit(self, *, org: str, reference: str) -> CreditEntry | None:
-        """Give back the credit spent with `reference`; None when nothing was spent."""
-        try:
-            reply = await self.call(
-                "POST",
-                "/internal/credits/refund",
-                json={"org": org, "reference": reference},
-                idempotency_key=f"refund-{reference}",
-            )
-        except UpstreamError as exc:
-            if exc.status == 404:
-                return None
-            raise Unavailable(f"Billing refused the credit refund: {exc.detail}") from exc
-        return _parse(CreditEntry, reply, self.target)
-
-    async def claim_footprint(
-        self, *, org: str, year: int, factory_id: str, reference: str
-    ) -> FootprintClaim:
-        """Count `factory_id` in the partner's footprint for `year` (free if already counted)."""
-        try:
-            reply = await self.call(
-                "POST",
-                "/internal/footprint/claims",
-                json={"org": org, "year": year, "factory_id": factory_id, "reference": reference},
-            )
-        except UpstreamError as exc:
             if exc.status == 403:
                 raise FootprintFull(
                     exc.detail,
                     footprint=_number(exc.body, "footprint"),
                     used=_number(exc.body, "used"),
                 ) from exc
-            raise Unavailable(f"Billing refused the footprint claim: {exc.detail}") from exc
-        return _parse(FootprintClaim, reply, self.target)
+            if exc.status == 409:
+                raise ChargeCancelled(exc.detail) from exc
+            raise Unavailable(f"Billing refused the charge: {exc.detail}") from exc
+        return _parse(Charge, reply, self.target)
 
-    async def release_footprint(
-        self, *, org: str, year: int, factory_id: str, reference: str
-    ) -> None:
-        """Undo the claim made with `reference` (a no-op when there is none)."""
+    async def cancel(
+        self, *, org: str, kind: str, factory_id: str, references: list[str]
+    ) -> CancelReply:
+        """Give up these payment references for good: held charges are given back, the
+        others can never charge. Safe to repeat."""
+        body = {"org": org, "kind": kind, "factory_id": factory_id, "references": references}
         try:
-            await self.call(
-                "POST",
-                "/internal/footprint/claims/release",
-                json={"org": org, "year": year, "factory_id": factory_id, "reference": reference},
-            )
+            reply = await self.call("POST", "/internal/charges/cancel", json=body, repeatable=True)
         except UpstreamError as exc:
-            raise Unavailable(f"Billing refused the footprint release: {exc.detail}") from exc
+            raise Unavailable(f"Billing refused the cancellation: {exc.detail}") from exc
+        return _parse(CancelReply, reply, self.target)
+
+    async def charges(self, *, state: str | None = None) -> list[ChargeRow]:
+        """Every charge (all pages), for the reconciliation audit."""
+        rows: list[ChargeRow] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, str | int] = {"limit": 500}
+            if state is not None:
+                params["state"] = state
+            if cursor is not None:
+                params["cursor"] = cursor
+            page = _parse(ChargePage, await self.call("GET", "/internal/charges", params=params),
+                          self.target)  # fmt: skip
+            rows.extend(page.items)
+            if page.next_cursor is None:
+                return rows
+            cursor = page.next_cursor
+
+    async def check_ledger(self) -> LedgerCheck:
+        """Billing's own invariants (balances, credit charges against the ledger, footprints)."""
+        return _parse(LedgerCheck, await self.call("GET", "/internal/ledger/check"), self.target)
 
 
 async def install_clients(app: FastAPI) -> None:

@@ -31,6 +31,7 @@ __all__ = [
     "ReportShare",
     "Unlock",
     "ZeroToleranceAlert",
+    "payment_reference_of",
 ]
 
 ID = 40  # our ids: prefix + "_" + 26-character ULID
@@ -173,10 +174,17 @@ class AccessRequest(SQLModel, table=True):
     __tablename__ = "access_request"
     __table_args__ = (
         sa.UniqueConstraint("factory_id", "buyer_org", name="uq_access_request_pair"),
+        # An advisor's list: the requests of its countries, by id.
+        sa.Index("ix_access_request_country_id", "country", "id"),
     )
 
     id: str = _id()
     factory_id: str = _external()
+    # The factory's country, copied from the registry when the buyer asks (as a report
+    # cycle's is when it opens), so advisors' lists are scoped in the query. None only on
+    # requests made before it was kept and not asked again since: advisors of every
+    # programme see those, no other advisor does.
+    country: str | None = Field(default=None, max_length=2)
     buyer_org: str = _external(index=True)
     buyer_role: str = Field(max_length=16)
     status: str = Field(max_length=16)
@@ -192,7 +200,16 @@ class Unlock(SQLModel, table=True):
     `active` once paid for."""
 
     __tablename__ = "unlock"
-    __table_args__ = (sa.UniqueConstraint("report_cycle_id", "buyer_org", name="uq_unlock_pair"),)
+    __table_args__ = (
+        sa.UniqueConstraint("report_cycle_id", "buyer_org", name="uq_unlock_pair"),
+        # The pending unlocks, oldest attempt first: what the recovery sweep looks at.
+        sa.Index(
+            "ix_unlock_pending",
+            "attempt_started_at",
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        ),
+    )
 
     id: str = _id()
     report_cycle_id: str = Field(foreign_key="report_cycle.id", max_length=ID)
@@ -206,10 +223,21 @@ class Unlock(SQLModel, table=True):
     created_by: str = _external()
     created_at: datetime = _moment()
     completed_at: datetime | None = _moment(nullable=True)
-    # The attempt that runs the saga of a pending unlock, and since when: one at a time, so
-    # one attempt's compensation never refunds the payment another attempt relies on.
-    attempt_id: str | None = Field(default=None, max_length=ID)
+    # The payment behind an active unlock: the billing charge of the attempt that completed it.
+    payment_reference: str | None = Field(default=None, max_length=64)
+    # The saga's attempts of a pending unlock, one at a time: attempt n pays with reference
+    # `payment_reference_of(id, n)` and holds the row since `attempt_started_at` (None: let
+    # go, the next attempt may take over at once). Every reference up to `cancelled_through`
+    # is known cancelled in billing; a new attempt cancels the rest before it pays.
+    attempt_no: int = 0
+    cancelled_through: int = 0
     attempt_started_at: datetime | None = _moment(nullable=True)
+
+
+def payment_reference_of(unlock_id: str, attempt_no: int) -> str:
+    """Billing's reference for attempt `attempt_no` of an unlock (attempt 0: the unlock id,
+    as the unlocks made before attempts were numbered paid)."""
+    return unlock_id if attempt_no == 0 else f"{unlock_id}.{attempt_no}"
 
 
 class ReportShare(SQLModel, table=True):

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, UrlConstraints
 
 from shared.types import Id, text
 
 __all__ = [
+    "AuditDiscrepancy",
+    "AuditPublic",
     "CycleNumber",
     "DocumentKind",
     "DocumentStatus",
@@ -232,6 +234,29 @@ class UnlockPublic(BaseModel):
     charged_credits: int = Field(description="Credits spent: 1 for participants, 0 for partners.")
     footprint_year: int | None = Field(description="Partners: the footprint year it counts in.")
     created_at: datetime
+
+
+class AuditDiscrepancy(BaseModel):
+    code: str = Field(
+        description="unlock_without_payment, payment_without_unlock, payment_kind_mismatch, "
+        "stale_pending_unlock (reports); balance_mismatch, charge_ledger_mismatch, "
+        "entry_without_charge, footprint_mismatch, charge_without_footprint (billing)."
+    )
+    source: Literal["reports", "billing"]
+    org: str
+    detail: str
+    unlock_id: str | None = None
+    reference: str | None = Field(None, description="Billing's payment reference.")
+    year: int | None = None
+
+
+class AuditPublic(BaseModel):
+    checked_at: datetime
+    consistent: bool = Field(description="True when there is no discrepancy.")
+    unlocks_checked: int
+    charges_checked: int = Field(description="Held charges in billing.")
+    in_flight: int = Field(description="Held charges of unlock attempts still running.")
+    discrepancies: list[AuditDiscrepancy]
 
 
 class ShareCreate(_In):

@@ -3,6 +3,7 @@ and shares. Session in, rows out; nothing here commits."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -25,6 +26,7 @@ from services.reports.store import (
 from shared.auth import Principal
 from shared.ids import new_id
 from shared.pagination import PageParams, paginate, sort_key
+from shared.scope import country_clause
 
 __all__ = [
     "UnlockChange",
@@ -42,8 +44,10 @@ __all__ = [
     "request_access",
     "reserve_unlock",
     "shared_cycles",
+    "take_over_stale",
     "unlock_of",
     "unlocked_cycles",
+    "unlocks_for_audit",
 ]
 
 ACTIVE, PENDING = "active", "pending"
@@ -52,7 +56,7 @@ ACTIVE, PENDING = "active", "pending"
 class UnlockChange(Protocol):
     """`forget_unlock` and `release_unlock_attempt`: steps of the saga's compensation."""
 
-    async def __call__(self, session: AsyncSession, *, unlock_id: str, attempt: str) -> None: ...
+    async def __call__(self, session: AsyncSession, *, unlock_id: str, attempt_no: int) -> None: ...
 
 
 # --- third-party access ------------------------------------------------------------------
@@ -75,15 +79,17 @@ async def access_request(
 
 
 async def request_access(
-    session: AsyncSession, *, factory_id: str, buyer: Principal, now: datetime
+    session: AsyncSession, *, factory_id: str, country: str, buyer: Principal, now: datetime
 ) -> tuple[AccessRequest, bool]:
-    """The buyer's request for this factory, created if new: (row, True when created)."""
+    """The buyer's request for this factory, created if new: (row, True when created).
+    `country` is the registry's for the factory, kept on the row (advisor scope)."""
     created = await insert_ignoring_conflict(
         session,
         AccessRequest,
         {
             "id": new_id("tpa"),
             "factory_id": factory_id,
+            "country": country.upper(),
             "buyer_org": buyer.org,
             "buyer_role": buyer.role,
             "status": TpaStatus.PENDING,
@@ -101,6 +107,9 @@ async def request_access(
         .with_for_update()
     )
     row = (await session.execute(statement)).scalar_one()
+    if row.country != country.upper():  # a request made before the country was kept
+        row.country = country.upper()
+        await session.flush()
     return row, created
 
 
@@ -111,8 +120,10 @@ async def list_access_requests(
     factory_id: str | None = None,
     buyer_org: str | None = None,
     status: str | None = None,
+    countries: Sequence[str] | None = None,
 ) -> Listing:
-    statement = select(AccessRequest)
+    """A page of requests by id; `countries` (shared.scope) None means every country."""
+    statement = select(AccessRequest).where(country_clause(col(AccessRequest.country), countries))
     if factory_id is not None:
         statement = statement.where(col(AccessRequest.factory_id) == factory_id)
     if buyer_org is not None:
@@ -148,14 +159,13 @@ async def reserve_unlock(
     *,
     cycle: ReportCycle,
     buyer: Principal,
-    attempt: str,
     now: datetime,
     stale_before: datetime,
 ) -> Unlock | None:
-    """The organisation's unlock of the cycle, for `attempt` to pay for: a new `pending`
-    one, or the pending one an earlier attempt left (its id is what billing knows), taken
-    over when no other attempt runs it (or the one that did went quiet before
-    `stale_before`). An `active` one is returned as it is. None: another attempt is running."""
+    """The organisation's unlock of the cycle, for a new attempt to pay for: a new `pending`
+    one (attempt 1), or the pending one an earlier attempt left, taken over with the next
+    attempt number when no attempt holds it (or the one that did went quiet before
+    `stale_before`). An `active` one is returned as it is. None: another attempt holds it."""
     created = await insert_returning_unless_conflict(
         session,
         Unlock,
@@ -170,94 +180,121 @@ async def reserve_unlock(
             "charged_credits": 0,
             "created_by": buyer.user,
             "created_at": now,
-            "attempt_id": attempt,
+            "attempt_no": 1,
+            "cancelled_through": 0,
             "attempt_started_at": now,
         },
         on=["report_cycle_id", "buyer_org"],
     )
     if created is not None:
         return created
-    taken_over = (
-        await session.execute(
-            sa.update(Unlock)
-            .where(
-                col(Unlock.report_cycle_id) == cycle.id,
-                col(Unlock.buyer_org) == buyer.org,
-                col(Unlock.status) == PENDING,
-                sa.or_(
-                    col(Unlock.attempt_id).is_(None),
-                    col(Unlock.attempt_started_at) < stale_before,
-                ),
-            )
-            .values(attempt_id=attempt, attempt_started_at=now)
-            .returning(Unlock)
-        )
-    ).scalar_one_or_none()
+    taken_over = await _take_over(
+        session,
+        [col(Unlock.report_cycle_id) == cycle.id, col(Unlock.buyer_org) == buyer.org],
+        now=now,
+        stale_before=stale_before,
+    )
     if taken_over is not None:
         return taken_over
     found = await unlock_of(session, cycle_id=cycle.id, org=buyer.org)
     return found if found is not None and found.status == ACTIVE else None
 
 
-def _held(unlock_id: str, attempt: str) -> list[sa.ColumnElement[bool]]:
+async def _take_over(
+    session: AsyncSession,
+    where: list[sa.ColumnElement[bool]],
+    *,
+    now: datetime,
+    stale_before: datetime,
+) -> Unlock | None:
+    statement = (
+        sa.update(Unlock)
+        .where(*where, col(Unlock.status) == PENDING, _unheld(stale_before))
+        .values(attempt_no=col(Unlock.attempt_no) + 1, attempt_started_at=now)
+        .returning(Unlock)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+def _unheld(stale_before: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        col(Unlock.attempt_started_at).is_(None), col(Unlock.attempt_started_at) < stale_before
+    )
+
+
+async def take_over_stale(
+    session: AsyncSession, *, now: datetime, stale_before: datetime, limit: int
+) -> list[Unlock]:
+    """Pending unlocks whose attempt died or let go, taken over for the recovery sweep (one
+    sweeper per row: the conditional UPDATE decides, across processes)."""
+    candidates = select(Unlock.id).where(col(Unlock.status) == PENDING, _unheld(stale_before))
+    ids = list((await session.execute(candidates.limit(limit))).scalars().all())
+    taken = []
+    for unlock_id in ids:
+        row = await _take_over(
+            session, [col(Unlock.id) == unlock_id], now=now, stale_before=stale_before
+        )
+        if row is not None:
+            taken.append(row)
+    return taken
+
+
+def _held(unlock_id: str, attempt_no: int) -> list[sa.ColumnElement[bool]]:
     return [
         col(Unlock.id) == unlock_id,
         col(Unlock.status) == PENDING,
-        col(Unlock.attempt_id) == attempt,
+        col(Unlock.attempt_no) == attempt_no,
     ]
-
-
-_ACTIVATE = (
-    sa.update(Unlock)
-    .where(
-        col(Unlock.id) == sa.bindparam("unlock_id"),
-        col(Unlock.status) == PENDING,
-        col(Unlock.attempt_id) == sa.bindparam("attempt"),
-    )
-    .values(
-        status=ACTIVE,
-        charged_credits=sa.bindparam("charged_credits"),
-        footprint_year=sa.bindparam("year"),
-        completed_at=sa.bindparam("now"),
-        attempt_id=None,
-        attempt_started_at=None,
-    )
-    .returning(Unlock)
-)
 
 
 async def activate_unlock(
     session: AsyncSession,
     *,
     unlock_id: str,
-    attempt: str,
+    attempt_no: int,
+    payment_reference: str,
     charged_credits: int,
     year: int | None,
     now: datetime,
 ) -> Unlock | None:
-    """Pending → active, if `attempt` still runs it; None when it no longer does."""
-    params = {
-        "unlock_id": unlock_id,
-        "attempt": attempt,
-        "charged_credits": charged_credits,
-        "year": year,
-        "now": now,
-    }
-    return (await session.execute(_ACTIVATE, params)).scalar_one_or_none()
-
-
-async def forget_unlock(session: AsyncSession, *, unlock_id: str, attempt: str) -> None:
-    """Drop a pending unlock whose payment was refused or given back."""
-    await session.execute(sa.delete(Unlock).where(*_held(unlock_id, attempt)))
-
-
-async def release_unlock_attempt(session: AsyncSession, *, unlock_id: str, attempt: str) -> None:
-    """Let the next attempt take a pending unlock over at once (its payment stands)."""
-    await session.execute(
+    """Pending → active, paid by `payment_reference`, if attempt `attempt_no` still holds it
+    (every earlier attempt's reference was cancelled before it paid); None when it does not."""
+    statement = (
         sa.update(Unlock)
-        .where(*_held(unlock_id, attempt))
-        .values(attempt_id=None, attempt_started_at=None)
+        .where(*_held(unlock_id, attempt_no))
+        .values(
+            status=ACTIVE,
+            payment_reference=payment_reference,
+            charged_credits=charged_credits,
+            footprint_year=year,
+            completed_at=now,
+            cancelled_through=attempt_no - 1,
+            attempt_started_at=None,
+        )
+        .returning(Unlock)
+        .execution_options(populate_existing=True)
     )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def forget_unlock(session: AsyncSession, *, unlock_id: str, attempt_no: int) -> None:
+    """Drop a pending unlock whose every payment reference is cancelled in billing."""
+    await session.execute(sa.delete(Unlock).where(*_held(unlock_id, attempt_no)))
+
+
+async def release_unlock_attempt(session: AsyncSession, *, unlock_id: str, attempt_no: int) -> None:
+    """Let the next attempt take a pending unlock over at once (it cancels this attempt's
+    reference before paying with its own)."""
+    await session.execute(
+        sa.update(Unlock).where(*_held(unlock_id, attempt_no)).values(attempt_started_at=None)
+    )
+
+
+async def unlocks_for_audit(session: AsyncSession) -> list[Unlock]:
+    """Every active unlock and every pending one: what the reconciliation audit compares
+    with billing's charges."""
+    return list((await session.execute(select(Unlock))).scalars().all())
 
 
 async def list_unlocks(

@@ -1,46 +1,50 @@
-"""The unlock saga: reserve an unlock → pay for it in billing → activate it, compensating
-in billing when a step after the payment fails.
+"""The unlock saga: reserve an unlock → pay for it in billing → activate it.
 
-It spans two services, so it cannot be one transaction; each step commits on its own:
-1. reserve: a `pending` unlock row for (cycle, organisation), committed before billing is
-   called, and held by this attempt (one attempt at a time: a concurrent one gets 409).
-   The row's id is billing's idempotency key, and a later attempt (same or new
-   Idempotency-Key, after a crash or a lost reply) takes the same row over and reuses the
-   id, so billing replays the first spend instead of spending twice.
-2. pay: participants spend one credit (`/internal/credits/spend`, 402 when none left);
-   partners claim the factory in the year's footprint (`/internal/footprint/claims`,
-   403 when full; an already-claimed factory is free).
-3. activate: the row becomes `active`.
-Refused payment: the pending row is dropped. A failure after the payment (or a payment
-whose outcome is unknown): the credit is refunded (or the new claim released) and the row
-dropped; if even that fails, the row stays for the next attempt, whose spend billing
-replays: a credit is never lost, and never spent twice. Only the attempt holding the row
-compensates, so it can never give back a payment another attempt relies on.
+It spans two services, so it cannot be one transaction. What holds it together:
+
+- **The invariant.** An unlock is active only if exactly one held charge in billing stands
+  behind it (`payment_reference`), and every held charge has exactly one active unlock.
+- **One reference per attempt, used once.** A pending unlock is run by one attempt at a
+  time (a lease on the row); attempt n pays with its own reference (`<unlock id>.<n>`).
+  Billing gives each reference one final outcome: a charge with it is held, replayed if
+  repeated, and once the reference is cancelled it can never charge, however late or often
+  the request arrives. So a lost reply, a retry or a duplicate can never pay twice, and
+  nothing that was given back can be "replayed" into a free unlock.
+- **Cancel before paying.** An attempt that takes a pending unlock over first cancels every
+  earlier attempt's reference in billing (a held one is given back), then pays with its
+  own; only the attempt holding the row activates it, with its own reference.
+- **Give up by cancelling.** A refused payment, a failed one, or an unknown outcome: the
+  attempt cancels its reference, then drops the row. If billing cannot be reached, the row
+  is let go and the next attempt, or the recovery sweep, cancels it.
+- **The sweep** (`recover`) takes over pending unlocks whose attempt died (kill -9, lost
+  database, lease run out), cancels their references and drops them: a payment never
+  stays held without its unlock for longer than a lease and a sweep.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reports import domain, store, store_access
 from services.reports.access import Caller, can_unlock, enforce
-from services.reports.clients import BillingClient, FootprintFull, NoCredits, SpendInProgress
+from services.reports.clients import BillingClient, ChargeCancelled, FootprintFull, NoCredits
 from services.reports.clock import now
-from services.reports.models import ReportCycle, Unlock
+from services.reports.models import ReportCycle, Unlock, payment_reference_of
 from services.reports.store import Facts
 from shared.errors import ApiError, Conflict, Forbidden, NotFound, PaymentRequired
-from shared.ids import new_id
 
-__all__ = ["Target", "UnlockResult", "look_up", "unlock_cycle"]
+__all__ = ["Target", "UnlockResult", "look_up", "recover", "start_recovery", "unlock_cycle"]
 
 log = logging.getLogger("betterwork.reports.unlock")
-ACTIVE = "active"
-# An attempt silent for this long is taken to have died (billing calls time out sooner).
-ATTEMPT_LEASE = timedelta(seconds=30)
+ACTIVE, PENDING = "active", "pending"
+CREDIT, FOOTPRINT = "credit", "footprint"
 BUSY = (
     "This report cycle is being unlocked for your organisation by another request right "
     "now; retry in a moment (it will answer with that unlock, at no further charge)."
@@ -54,24 +58,6 @@ class UnlockResult:
 
 
 @dataclass(frozen=True, slots=True)
-class Payment:
-    charged_credits: int
-    year: int | None
-    new_claim: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """One run of the saga for one pending unlock."""
-
-    id: str
-    unlock: Unlock
-    caller: Caller
-    sessionmaker: async_sessionmaker[AsyncSession]
-    billing: BillingClient
-
-
-@dataclass(frozen=True, slots=True)
 class Target:
     """The cycle to unlock (None: no such cycle) and the caller's facts on it."""
 
@@ -82,6 +68,32 @@ class Target:
     def active_unlock(self) -> Unlock | None:
         unlock = self.facts.unlock
         return unlock if unlock is not None and unlock.status == ACTIVE else None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """Attempt `unlock.attempt_no` of a pending unlock, holding its row."""
+
+    unlock: Unlock
+    sessionmaker: async_sessionmaker[AsyncSession]
+    billing: BillingClient
+
+    @property
+    def number(self) -> int:
+        return self.unlock.attempt_no
+
+    @property
+    def reference(self) -> str:
+        return payment_reference_of(self.unlock.id, self.number)
+
+    @property
+    def kind(self) -> str:
+        return CREDIT if self.unlock.buyer_role == "participant" else FOOTPRINT
+
+    def references_through(self, last: int) -> list[str]:
+        """The references not known cancelled, from the first such attempt to `last`."""
+        first = self.unlock.cancelled_through + 1
+        return [payment_reference_of(self.unlock.id, n) for n in range(first, last + 1)]
 
 
 async def look_up(
@@ -103,6 +115,7 @@ async def unlock_cycle(
     caller: Caller,
     target: Target,
     factory_id: str,
+    lease: timedelta,
 ) -> UnlockResult:
     if target.active_unlock is not None:
         return UnlockResult(target.active_unlock, created=False)  # free, whatever the TPA now
@@ -110,48 +123,25 @@ async def unlock_cycle(
     enforce(can_unlock(caller.principal, factory_id, target.facts.tpa, caller.membership))
     if target.cycle is None:
         raise NotFound(f"Factory {factory_id!r} has no such report cycle.")
-    attempt_id = new_id("att")
-    unlock = await _reserve(sessionmaker, caller, target.cycle, attempt_id)
+    unlock = await _reserve(sessionmaker, caller, target.cycle, lease)
     if unlock.status == ACTIVE:
         return UnlockResult(unlock, created=False)
-    attempt = Attempt(attempt_id, unlock, caller, sessionmaker, billing)
-    payment = await _pay(attempt)
-    try:
-        async with sessionmaker() as session:
-            active = await store_access.activate_unlock(
-                session,
-                unlock_id=unlock.id,
-                attempt=attempt_id,
-                charged_credits=payment.charged_credits,
-                year=payment.year,
-                now=now(),
-            )
-            await session.commit()
-    except BaseException:
-        await _compensate(attempt, payment)
-        raise
-    if active is None:
-        # Our lease ran out and a later attempt took the unlock over: it pays with the same
-        # id (billing replays), so there is nothing of ours to undo.
-        raise Conflict(BUSY, headers={"Retry-After": "1"})
-    return UnlockResult(active, created=True)
+    attempt = Attempt(unlock, sessionmaker, billing)
+    await _cancel_earlier(attempt)
+    year = await _pay(attempt)
+    return UnlockResult(await _activate(attempt, year), created=True)
 
 
 async def _reserve(
     sessionmaker: async_sessionmaker[AsyncSession],
     caller: Caller,
     cycle: ReportCycle,
-    attempt_id: str,
+    lease: timedelta,
 ) -> Unlock:
     async with sessionmaker() as session:
         moment = now()
         unlock = await store_access.reserve_unlock(
-            session,
-            cycle=cycle,
-            buyer=caller.principal,
-            attempt=attempt_id,
-            now=moment,
-            stale_before=moment - ATTEMPT_LEASE,
+            session, cycle=cycle, buyer=caller.principal, now=moment, stale_before=moment - lease
         )
         await session.commit()
     if unlock is None:
@@ -159,42 +149,127 @@ async def _reserve(
     return unlock
 
 
-async def _pay(attempt: Attempt) -> Payment:
-    caller, unlock, billing = attempt.caller, attempt.unlock, attempt.billing
-    if caller.role == "participant":
-        try:
-            await billing.spend_credit(
-                org=caller.org,
-                reference=unlock.id,
-                reason=f"unlock of factory {unlock.factory_id}, cycle {unlock.cycle}",
-            )
-        except NoCredits as exc:
-            await _forget(attempt)
-            raise PaymentRequired(
-                "Your organisation has no report credits left: one credit unlocks one report "
-                "cycle. Buy credits (POST /v1/billing/invoices with kind 'credits'); they are "
-                "posted once the invoice is paid.",
-                balance=0,
-            ) from exc
-        except SpendInProgress as exc:  # an attempt whose lease ran out is still paying
-            raise Conflict(BUSY, headers={"Retry-After": "1"}) from exc
-        except ApiError:
-            # Billing may or may not have spent: give back whatever was spent, then drop.
-            await _compensate(attempt, Payment(1, None))
-            raise
-        return Payment(charged_credits=1, year=None)
-    year = domain.footprint_year(now())
+async def _cancel_earlier(attempt: Attempt) -> None:
+    """Cancel the references of the attempts before this one (taken over after they died or
+    let go): a held one is given back, the others can never charge."""
+    references = attempt.references_through(attempt.number - 1)
+    if not references:
+        return
     try:
-        claim = await billing.claim_footprint(
-            org=caller.org, year=year, factory_id=unlock.factory_id, reference=unlock.id
-        )
-    except FootprintFull as exc:
-        await _forget(attempt)
-        raise _footprint_full(year, exc) from exc
+        await _cancel(attempt, references)
     except ApiError:
-        await _compensate(attempt, Payment(0, year, new_claim=True))
+        await _step(attempt, store_access.release_unlock_attempt)
         raise
-    return Payment(charged_credits=0, year=year, new_claim=claim.new_claim)
+
+
+async def _pay(attempt: Attempt) -> int | None:
+    """Charge this attempt's reference; the footprint year for partners."""
+    unlock = attempt.unlock
+    year = domain.footprint_year(now()) if attempt.kind == FOOTPRINT else None
+    try:
+        await attempt.billing.charge(
+            org=unlock.buyer_org,
+            reference=attempt.reference,
+            kind=attempt.kind,
+            factory_id=unlock.factory_id,
+            year=year,
+            reason=f"unlock of factory {unlock.factory_id}, cycle {unlock.cycle}",
+        )
+    except NoCredits as exc:
+        await _give_up(attempt)
+        raise PaymentRequired(
+            "Your organisation has no report credits left: one credit unlocks one report "
+            "cycle. Buy credits (POST /v1/billing/invoices with kind 'credits'); they are "
+            "posted once the invoice is paid.",
+            balance=0,
+        ) from exc
+    except FootprintFull as exc:
+        await _give_up(attempt)
+        raise _footprint_full(year or 0, exc) from exc
+    except ChargeCancelled as exc:
+        # A later attempt took the unlock over and cancelled this reference: nothing was
+        # charged, and that attempt answers for the unlock.
+        raise Conflict(BUSY, headers={"Retry-After": "1"}) from exc
+    except ApiError:
+        # Billing may or may not have charged: cancelling settles it either way.
+        await _give_up(attempt)
+        raise
+    return year
+
+
+async def _activate(attempt: Attempt, year: int | None) -> Unlock:
+    unlock = attempt.unlock
+    try:
+        async with attempt.sessionmaker() as session:
+            active = await store_access.activate_unlock(
+                session,
+                unlock_id=unlock.id,
+                attempt_no=attempt.number,
+                payment_reference=attempt.reference,
+                charged_credits=1 if attempt.kind == CREDIT else 0,
+                year=year,
+                now=now(),
+            )
+            await session.commit()
+    except BaseException:
+        # The commit may have happened even so: settle by what the row says, not by guess.
+        await _settle_unknown_activation(attempt)
+        raise
+    if active is None:
+        # The lease ran out and a later attempt took the row over: it cancels this
+        # attempt's reference (giving the payment back) before it pays with its own.
+        raise Conflict(BUSY, headers={"Retry-After": "1"})
+    return active
+
+
+async def _settle_unknown_activation(attempt: Attempt) -> None:
+    """After a failed activation: if the row is still this attempt's pending one, give the
+    payment up; if it is active, it is paid for and stays; if it cannot be read, leave it
+    to the next attempt or the sweep (which see the row as it really is)."""
+    try:
+        async with attempt.sessionmaker() as session:
+            row = await session.get(Unlock, attempt.unlock.id, populate_existing=True)
+    except Exception:
+        log.exception("unlock %s: activation outcome unknown; left to recovery", attempt.unlock.id)
+        return
+    if row is not None and row.status == PENDING and row.attempt_no == attempt.number:
+        await _give_up(attempt)
+
+
+async def _give_up(attempt: Attempt) -> None:
+    """Cancel this attempt's reference (and any earlier one not yet cancelled), then drop
+    the pending row; if billing cannot be reached, let the row go for the next attempt."""
+    try:
+        await _cancel(attempt, attempt.references_through(attempt.number))
+    except ApiError:
+        log.warning("unlock %s: could not cancel %s; left to recovery", *_names(attempt))
+        await _step(attempt, store_access.release_unlock_attempt)
+        return
+    await _step(attempt, store_access.forget_unlock)
+
+
+async def _cancel(attempt: Attempt, references: list[str]) -> None:
+    await attempt.billing.cancel(
+        org=attempt.unlock.buyer_org,
+        kind=attempt.kind,
+        factory_id=attempt.unlock.factory_id,
+        references=references,
+    )
+
+
+def _names(attempt: Attempt) -> tuple[str, str]:
+    return attempt.unlock.id, attempt.reference
+
+
+async def _step(attempt: Attempt, change: store_access.UnlockChange) -> None:
+    """A compensation step in a transaction of its own; if the database fails here too, the
+    row stays pending and is taken over once this attempt's lease runs out."""
+    try:
+        async with attempt.sessionmaker() as session:
+            await change(session, unlock_id=attempt.unlock.id, attempt_no=attempt.number)
+            await session.commit()
+    except Exception:
+        log.exception("could not update pending unlock %s", attempt.unlock.id)
 
 
 def _footprint_full(year: int, exc: FootprintFull) -> Forbidden:
@@ -213,34 +288,61 @@ def _footprint_full(year: int, exc: FootprintFull) -> Forbidden:
     )
 
 
-async def _compensate(attempt: Attempt, payment: Payment) -> None:
-    """Undo the payment, then drop the pending unlock. If billing cannot be reached, keep
-    the row for the next attempt (billing will replay its payment, not charge again)."""
-    caller, unlock, billing = attempt.caller, attempt.unlock, attempt.billing
-    try:
-        if payment.charged_credits:
-            await billing.refund_credit(org=caller.org, reference=unlock.id)
-        elif payment.new_claim and payment.year is not None:
-            await billing.release_footprint(
-                org=caller.org, year=payment.year, factory_id=unlock.factory_id, reference=unlock.id
-            )
-    except Exception:
-        log.exception("could not undo the payment of unlock %s; kept for a retry", unlock.id)
-        await _step(attempt, store_access.release_unlock_attempt)
-        return
-    await _forget(attempt)
+# --- recovery ----------------------------------------------------------------------------
 
 
-async def _forget(attempt: Attempt) -> None:
-    await _step(attempt, store_access.forget_unlock)
+async def recover(
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    billing: BillingClient,
+    lease: timedelta,
+    limit: int = 100,
+) -> int:
+    """Take over the pending unlocks whose attempt died or let go, cancel their references
+    and drop them; how many were settled. Safe to run in every replica at once: a row is
+    taken over by one of them only."""
+    async with sessionmaker() as session:
+        moment = now()
+        taken = await store_access.take_over_stale(
+            session, now=moment, stale_before=moment - lease, limit=limit
+        )
+        await session.commit()
+    settled = 0
+    for unlock in taken:
+        attempt = Attempt(unlock, sessionmaker, billing)
+        try:
+            # Through the sweep's own number too: nothing may ever charge with it.
+            await _cancel(attempt, attempt.references_through(attempt.number))
+        except ApiError:
+            log.warning("recovery: could not cancel the payments of unlock %s", unlock.id)
+            await _step(attempt, store_access.release_unlock_attempt)
+            continue
+        await _step(attempt, store_access.forget_unlock)
+        settled += 1
+    if taken:
+        log.info("recovery: settled %d of %d stale pending unlocks", settled, len(taken))
+    return settled
 
 
-async def _step(attempt: Attempt, change: store_access.UnlockChange) -> None:
-    """A compensation step in a transaction of its own; if the database fails here too, the
-    row stays pending and the next attempt takes it over once this one's lease runs out."""
-    try:
-        async with attempt.sessionmaker() as session:
-            await change(session, unlock_id=attempt.unlock.id, attempt=attempt.id)
-            await session.commit()
-    except Exception:
-        log.exception("could not update pending unlock %s", attempt.unlock.id)
+async def start_recovery(app: FastAPI) -> None:
+    """Start-up hook: sweep every third of a lease, for as long as the process runs."""
+    lease = timedelta(seconds=app.state.settings.unlock_lease_s)
+
+    async def sweep_forever() -> None:
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            try:
+                await recover(
+                    sessionmaker=app.state.sessionmaker, billing=app.state.billing, lease=lease
+                )
+            except Exception:  # the next round tries again; the rows are the durable state
+                log.exception("recovery sweep failed")
+
+    app.state.recovery = asyncio.create_task(sweep_forever())
+
+
+async def stop_recovery(app: FastAPI) -> None:
+    task: asyncio.Task[None] = app.state.recovery
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

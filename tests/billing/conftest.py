@@ -63,3 +63,31 @@ async def become_partner(api: Api, org: str, *, year: int, footprint: int) -> di
 def service(api: Api) -> httpx.AsyncClient:
     """The reports service's view of billing: a service token for /internal."""
     return api.client("billing", role="service")
+
+
+async def charge(
+    service: httpx.AsyncClient,
+    org: str,
+    reference: str,
+    *,
+    kind: str = "credit",
+    factory_id: str = "fac-1",
+    year: int | None = None,
+    reason: str | None = None,
+) -> httpx.Response:
+    """What the unlock saga sends: pay with `reference` (a credit, or a footprint slot)."""
+    body: dict[str, Any] = {"org": org, "reference": reference, "kind": kind}
+    body |= {"factory_id": factory_id, "year": year, "reason": reason}
+    return await service.post("/internal/charges", json=body)
+
+
+async def cancel(
+    service: httpx.AsyncClient,
+    org: str,
+    *references: str,
+    kind: str = "credit",
+    factory_id: str = "fac-1",
+) -> httpx.Response:
+    """What the unlock saga sends to give payment attempts up."""
+    body = {"org": org, "kind": kind, "factory_id": factory_id, "references": list(references)}
+    return await service.post("/internal/charges/cancel", json=body)

@@ -7,16 +7,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.billing.conftest import become_partner, buy_credits, key
+from tests.billing.conftest import become_partner, buy_credits, cancel, charge, key
 from tests.conftest import Api
-
-
-async def spend(service: httpx.AsyncClient, org: str, reference: str) -> httpx.Response:
-    return await service.post(
-        "/internal/credits/spend",
-        json={"org": org, "reference": reference},
-        headers={"Idempotency-Key": reference},
-    )
 
 
 class TestGetCredits:
@@ -24,14 +16,9 @@ class TestGetCredits:
         self, api: Api, service: httpx.AsyncClient
     ) -> None:
         await buy_credits(api, "buyer-1", 3)
-        assert (await spend(service, "buyer-1", "unl_1")).status_code == 201
-        assert (await spend(service, "buyer-1", "unl_2")).status_code == 201
-        refund = await service.post(
-            "/internal/credits/refund",
-            json={"org": "buyer-1", "reference": "unl_1"},
-            headers={"Idempotency-Key": "refund-unl_1"},
-        )
-        assert refund.status_code == 201
+        assert (await charge(service, "buyer-1", "unl_1")).status_code == 201
+        assert (await charge(service, "buyer-1", "unl_2")).status_code == 201
+        assert (await cancel(service, "buyer-1", "unl_1")).status_code == 200
         reply = await api.client("billing", role="participant", org="buyer-1").get("/credits")
         assert reply.status_code == 200
         credits = reply.json()
@@ -53,7 +40,7 @@ class TestGetCredits:
         await buy_credits(api, "buyer-1", 2)
         await buy_credits(api, "buyer-1", 61)
         for n in range(5):
-            await spend(service, "buyer-1", f"unl_{n}")
+            await charge(service, "buyer-1", f"unl_{n}")
         credits = (
             await api.client("billing", role="participant", org="buyer-1").get("/credits")
         ).json()
@@ -62,7 +49,7 @@ class TestGetCredits:
     async def test_entries_page_by_cursor(self, api: Api, service: httpx.AsyncClient) -> None:
         await buy_credits(api, "buyer-1", 5)
         for n in range(5):
-            await spend(service, "buyer-1", f"unl_{n}")
+            await charge(service, "buyer-1", f"unl_{n}")
         client = api.client("billing", role="participant", org="buyer-1")
         seen, cursor = [], None
         while True:
@@ -165,8 +152,8 @@ class TestCreateCreditAdjustment:
 class TestGetFootprint:
     async def test_footprint_and_used(self, api: Api, service: httpx.AsyncClient) -> None:
         await become_partner(api, "brand-1", year=2025, footprint=2)
-        claim = {"org": "brand-1", "year": 2025, "factory_id": "fac-1", "reference": "unl_1"}
-        assert (await service.post("/internal/footprint/claims", json=claim)).status_code == 200
+        claim = await charge(service, "brand-1", "unl_1", kind="footprint", year=2025)
+        assert claim.status_code == 201
         reply = await api.client("billing", role="partner", org="brand-1").get(
             "/footprint?year=2025"
         )

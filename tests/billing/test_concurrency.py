@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.billing.conftest import become_partner, buy_credits, create_invoice, key
+from tests.billing.conftest import become_partner, buy_credits, cancel, charge, create_invoice, key
 from tests.conftest import Api
 
 pytestmark = pytest.mark.postgres
@@ -25,15 +25,9 @@ async def test_concurrent_spends_at_a_balance_of_one(
     org = f"buyer-{attempt}"
     await buy_credits(api, org, 1)
 
-    async def spend() -> httpx.Response:
-        reference = f"unl_{uuid.uuid4().hex}"
-        return await service.post(
-            "/internal/credits/spend",
-            json={"org": org, "reference": reference},
-            headers={"Idempotency-Key": reference},
-        )
-
-    replies = await asyncio.gather(*(spend() for _ in range(SPENDS)))
+    replies = await asyncio.gather(
+        *(charge(service, org, f"unl_{uuid.uuid4().hex}") for _ in range(SPENDS))
+    )
     statuses = sorted(reply.status_code for reply in replies)
     assert statuses == [201] + [402] * (SPENDS - 1)
     credits = (await api.client("billing", role="advisor").get(f"/credits?org={org}")).json()
@@ -45,14 +39,28 @@ async def test_concurrent_retries_of_one_unlock_spend_once(
     api: Api, service: httpx.AsyncClient
 ) -> None:
     await buy_credits(api, "buyer-1", 5)
-    body, headers = {"org": "buyer-1", "reference": "unl_1"}, {"Idempotency-Key": "unl_1"}
-    replies = await asyncio.gather(
-        *(service.post("/internal/credits/spend", json=body, headers=headers) for _ in range(20))
-    )
-    assert {reply.status_code for reply in replies} <= {201, 409}  # 409: first still running
-    assert {r.json()["entry_id"] for r in replies if r.status_code == 201} != set()
+    replies = await asyncio.gather(*(charge(service, "buyer-1", "unl_1.1") for _ in range(20)))
+    assert {reply.status_code for reply in replies} == {201}  # the repeats replay the first
     credits = (await api.client("billing", role="advisor").get("/credits?org=buyer-1")).json()
     assert credits["balance"] == 4
+
+
+async def test_a_cancel_racing_its_charge_leaves_no_credit_held(
+    api: Api, service: httpx.AsyncClient
+) -> None:
+    """Whichever commits first, a cancelled reference holds nothing: either the charge ran
+    first and the cancel gave it back, or the cancel ran first and the charge was refused."""
+    await buy_credits(api, "buyer-1", 30)
+    references = [f"unl_{n}.1" for n in range(30)]
+    await asyncio.gather(
+        *(charge(service, "buyer-1", r) for r in references),
+        *(cancel(service, "buyer-1", r) for r in references),
+    )
+    credits = (await api.client("billing", role="advisor").get("/credits?org=buyer-1")).json()
+    assert credits["balance"] == 30
+    held = (await service.get("/internal/charges?state=held")).json()["items"]
+    assert held == []
+    assert (await service.get("/internal/ledger/check")).json()["discrepancies"] == []
 
 
 @pytest.mark.parametrize("footprint", [1, 5, 20])
@@ -61,15 +69,14 @@ async def test_concurrent_claims_fill_the_footprint_exactly(
 ) -> None:
     await become_partner(api, "brand-1", year=2025, footprint=footprint)
 
-    async def claim(n: int) -> httpx.Response:
-        return await service.post(
-            "/internal/footprint/claims",
-            json={"org": "brand-1", "year": 2025, "factory_id": f"fac-{n}", "reference": f"u{n}"},
+    replies = await asyncio.gather(
+        *(
+            charge(service, "brand-1", f"u{n}", kind="footprint", factory_id=f"fac-{n}", year=2025)
+            for n in range(2 * footprint)
         )
-
-    replies = await asyncio.gather(*(claim(n) for n in range(2 * footprint)))
+    )
     statuses = sorted(reply.status_code for reply in replies)
-    assert statuses == [200] * footprint + [403] * footprint
+    assert statuses == [201] * footprint + [403] * footprint
     partner = api.client("billing", role="partner", org="brand-1")
     state = (await partner.get("/footprint?year=2025")).json()
     assert (state["footprint"], state["used"]) == (footprint, footprint)
@@ -80,15 +87,9 @@ async def test_concurrent_claims_of_one_factory_count_it_once(
 ) -> None:
     await become_partner(api, "brand-1", year=2025, footprint=3)
     replies = await asyncio.gather(
-        *(
-            service.post(
-                "/internal/footprint/claims",
-                json={"org": "brand-1", "year": 2025, "factory_id": "fac-1", "reference": f"u{n}"},
-            )
-            for n in range(20)
-        )
+        *(charge(service, "brand-1", f"u{n}", kind="footprint", year=2025) for n in range(20))
     )
-    assert {reply.status_code for reply in replies} == {200}
+    assert {reply.status_code for reply in replies} == {201}
     assert sum(reply.json()["new_claim"] for reply in replies) == 1
     state = (
         await api.client("billing", role="partner", org="brand-1").get("/footprint?year=2025")

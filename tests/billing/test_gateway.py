@@ -67,8 +67,7 @@ async def test_the_gateway_enforces_the_roles(
 async def test_internal_paths_are_not_routed(gateway_api: Api) -> None:
     client = gateway_api.client("gateway", role="advisor", org="bw")
     reply = await client.post(
-        f"{BASE}/internal/credits/spend",
-        json={"org": "buyer-1", "reference": "x"},
-        headers={"Idempotency-Key": "x"},
+        f"{BASE}/internal/charges",
+        json={"org": "buyer-1", "reference": "x", "kind": "credit", "factory_id": "f"},
     )
     assert reply.status_code == 404

@@ -42,14 +42,13 @@ def test_credits_are_bought_then_spent_once(stack: RunningStack) -> None:
 
         spends = [
             reports.post(
-                "/internal/credits/spend",
-                json={"org": org, "reference": reference},
-                headers={"Idempotency-Key": reference},
+                "/internal/charges",
+                json={"org": org, "reference": reference, "kind": "credit", "factory_id": "f"},
             )
-            for reference in ("unl_a", "unl_a", "unl_b", "unl_c")
+            for reference in ("unl_a.1", "unl_a.1", "unl_b.1", "unl_c.1")
         ]
         assert [reply.status_code for reply in spends] == [201, 201, 201, 402]
-        assert spends[0].json() == spends[1].json()  # a retried unlock is a replay
+        assert spends[0].json() == spends[1].json()  # a retried charge is a replay
 
         credits = participant.get("/v1/billing/credits").json()
         assert credits["balance"] == 0
@@ -81,11 +80,12 @@ def test_partnership_sets_the_footprint(stack: RunningStack) -> None:
         ).raise_for_status()
 
         def claim(factory: str) -> int:
+            body = {"org": org, "kind": "footprint", "year": 2025, "factory_id": factory}
+            reference = f"unl_{uuid.uuid4().hex}.1"
             return reports.post(
-                "/internal/footprint/claims",
-                json={"org": org, "year": 2025, "factory_id": factory, "reference": factory},
+                "/internal/charges", json={**body, "reference": reference}
             ).status_code
 
-        assert [claim("fac-1"), claim("fac-1"), claim("fac-2")] == [200, 200, 403]
+        assert [claim("fac-1"), claim("fac-1"), claim("fac-2")] == [201, 201, 403]
         footprint = partner.get("/v1/billing/footprint?year=2025").json()
         assert (footprint["footprint"], footprint["used"]) == (1, 1)

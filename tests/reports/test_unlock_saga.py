@@ -1,341 +1,369 @@
-"""The unlock saga (reserve → pay in billing → activate; compensate on failure) with billing
-failing at each step: a scripted billing behind httpx.MockTransport, and the real one."""
+"""The unlock saga under faults, against the real billing service (issue 9, defect 1).
+
+Between reports and billing sits `FaultyLink`, an httpx transport that can refuse a call
+(billing down), answer 503, let billing commit and lose the reply, hold a request back and
+deliver it after the caller gave up (a late arrival), or deliver it twice. Reports' own
+database steps fail on demand too, and a "crash" stops an attempt between two steps with
+no compensation at all (what kill -9 leaves; the real-process version is in
+tests/e2e/test_unlock_faults.py).
+
+For each fault at each step: the first unlock, then a normal retry with the same and with a
+new Idempotency-Key, the recovery sweep, the late requests delivered, and then the rule:
+**an unlock is active only if exactly one held charge stands behind it, and every held
+charge has exactly one active unlock** — checked by the reconciliation audit, the balance
+and the footprint.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import select
+import sqlalchemy as sa
 
-from services.reports import store_access
+from services.reports import store_access, unlocking
 from services.reports.clients import BillingClient
 from services.reports.models import Unlock
 from tests.reports.conftest import World, ok
 
-Reply = Callable[[dict[str, Any]], httpx.Response]
+CHARGE, CANCEL = "/internal/charges", "/internal/charges/cancel"
 
 
-def problem(status: int, detail: str = "scripted failure", **extra: Any) -> httpx.Response:
-    body = {"type": "about:blank", "title": "x", "status": status, "detail": detail, **extra}
-    return httpx.Response(status, json=body, headers={"content-type": "application/problem+json"})
+class FaultyLink(httpx.AsyncBaseTransport):
+    """Reports' line to the real billing app, with the faults planned per path (one per
+    call, in order; the service client retries, so a fault for both tries is planned twice)."""
 
+    def __init__(self, billing: httpx.AsyncBaseTransport) -> None:
+        self.billing = billing
+        self.plan: dict[str, list[str]] = {}
+        self.calls: list[str] = []
+        self.held_back: list[httpx.Request] = []
 
-@dataclass
-class ScriptedBilling:
-    """Billing's internal API as the contract describes it, with failures on demand: each
-    `fail[path]` entry is used once per call, in order (a status, "down", or "lost": the
-    work is done but the reply never arrives)."""
-
-    balance: int = 1
-    spends: dict[str, int] = field(default_factory=dict)  # reference -> balance after
-    refunded: set[str] = field(default_factory=set)
-    claims: dict[str, str] = field(default_factory=dict)  # reference -> factory
-    footprint: int = 5
-    calls: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
-    fail: dict[str, list[int | str]] = field(default_factory=dict)
-
-    def paths(self) -> list[str]:
-        return [path.removeprefix("/internal/") for path, _, _ in self.calls]
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        path, body = request.url.path, json.loads(request.content)
-        self.calls.append((path, request.headers.get("idempotency-key"), body))
-        planned = self.fail.get(path, [])
-        failure = planned.pop(0) if planned else None
-        if failure == "down":
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        self.calls.append(path)
+        planned = self.plan.get(path, [])
+        fault = planned.pop(0) if planned else None
+        if fault == "down":
             raise httpx.ConnectError("billing is down", request=request)
-        if isinstance(failure, int):
-            return problem(failure)
-        reply = self._serve(path, body)
-        if failure == "lost":
-            raise httpx.ReadTimeout("reply lost", request=request)
+        if fault == "503":
+            return httpx.Response(503, json={"type": "about:blank", "status": 503, "detail": "x"})
+        if fault == "late":
+            self.held_back.append(request)
+            raise httpx.ReadTimeout("no reply in time", request=request)
+        reply = await self.billing.handle_async_request(request)
+        await reply.aread()
+        if fault == "lost":
+            raise httpx.ReadTimeout("billing committed, the reply was lost", request=request)
+        if fault == "twice":
+            reply = await self.billing.handle_async_request(request)
+            await reply.aread()
         return reply
 
-    def _serve(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        reference = body["reference"]
-        if path == "/internal/credits/spend":
-            if reference not in self.spends:
-                if self.balance == 0:
-                    return problem(402, "No report credits left.", balance=0)
-                self.balance -= 1
-                self.spends[reference] = self.balance
-            return self._entry(201, body, self.spends[reference])
-        if path == "/internal/credits/refund":
-            if reference not in self.spends:
-                return problem(404, "No spend with that reference.")
-            if reference not in self.refunded:
-                self.refunded.add(reference)
-                self.balance += 1
-            return self._entry(201, body, self.balance)
-        if path == "/internal/footprint/claims":
-            factories = set(self.claims.values())
-            new = body["factory_id"] not in factories
-            if new and len(factories) >= self.footprint:
-                return problem(
-                    403, "Footprint full.", footprint=self.footprint, used=len(factories)
-                )
-            if new:
-                self.claims[reference] = body["factory_id"]
-            return httpx.Response(200, json={**body, "footprint": self.footprint,
-                                             "used": len(set(self.claims.values())),
-                                             "new_claim": new})  # fmt: skip
-        if path == "/internal/footprint/claims/release":
-            self.claims.pop(reference, None)
-            return httpx.Response(200, json={**body, "footprint": self.footprint, "used": 0})
-        return problem(404, "no such path")
-
-    def _entry(self, status: int, body: dict[str, Any], balance: int) -> httpx.Response:
-        return httpx.Response(
-            status,
-            json={"entry_id": f"ent-{len(self.calls)}", "org": body["org"], "balance": balance,
-                  "reference": body["reference"]},
-        )  # fmt: skip
+    async def deliver_late(self) -> None:
+        """The held-back requests finally reach billing (whatever it answers, nobody hears)."""
+        for request in self.held_back:
+            await (await self.billing.handle_async_request(request)).aread()
+        self.held_back.clear()
 
 
 @pytest.fixture
-async def billing(world: World) -> AsyncIterator[ScriptedBilling]:
-    scripted = ScriptedBilling()
-    app = world.api.apps["reports"]
-    original = app.state.billing
-    http = httpx.AsyncClient(transport=httpx.MockTransport(scripted.handler))
-    app.state.billing = BillingClient(http, app.state.settings)
+async def link(world: World) -> AsyncIterator[FaultyLink]:
+    apps = world.api.apps
+    reports = apps["reports"]
+    faulty = FaultyLink(httpx.ASGITransport(app=apps["billing"]))
+    original = reports.state.billing
+    http = httpx.AsyncClient(transport=faulty)
+    reports.state.billing = BillingClient(http, reports.state.settings)
     try:
-        yield scripted
+        yield faulty
     finally:
-        app.state.billing = original
+        reports.state.billing = original
         await http.aclose()
 
 
-async def unlock_rows(world: World) -> list[Unlock]:
-    async with world.api.apps["reports"].state.sessionmaker() as session:
-        return list((await session.execute(select(Unlock))).scalars().all())
+class Crash(Exception):
+    """The attempt stops here and runs no compensation: what kill -9 leaves behind."""
 
 
-async def ready(world: World, role: str = "participant", org: str = "buyer-1") -> str:
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    charge: tuple[str, ...] = ()
+    cancel: tuple[str, ...] = ()
+    break_step: str | None = None  # a reports step that fails (or crashes) once
+    first_status: int = 503
+    notes: list[str] = field(default_factory=list)
+
+
+# Steps by faults. `first_status`: what the first unlock answers.
+MATRIX = [
+    Fault("charge: billing down", charge=("down", "down")),
+    Fault("charge: 503", charge=("503", "503")),
+    Fault("charge: committed, reply lost", charge=("lost", "lost")),
+    Fault("charge: reply lost once, retried", charge=("lost",), first_status=201),
+    Fault("charge: late, retried", charge=("late",), first_status=201),
+    Fault("charge: late twice, arrives after the give-up", charge=("late", "late")),
+    Fault("charge: delivered twice", charge=("twice",), first_status=201),
+    Fault("charge lost, cancel down", charge=("lost", "lost"), cancel=("down", "down")),
+    Fault("charge lost, cancel lost", charge=("lost", "lost"), cancel=("lost", "lost")),
+    Fault("charge lost, cancel late", charge=("lost", "lost"), cancel=("late", "late")),
+    Fault("charge late, cancel late", charge=("late", "late"), cancel=("late", "late")),
+    Fault("activation fails", break_step="activate", first_status=500),
+    Fault("activation commits, then fails", break_step="activate_after", first_status=500),
+    Fault(
+        "activation fails, cancel down",
+        break_step="activate",
+        cancel=("down", "down"),
+        first_status=500,
+    ),
+    Fault("drop after cancel fails", charge=("lost", "lost"), break_step="forget"),
+    Fault("crash after reserve", break_step="crash_pay", first_status=500),
+    Fault("crash after charge", break_step="crash_activate", first_status=500),
+]
+
+
+def break_step(monkeypatch: pytest.MonkeyPatch, step: str) -> None:
+    """Make one reports step fail the next time it runs (then behave again)."""
+    fired: list[bool] = []
+
+    def once(real: Any, *, after: bool = False, exc: type[Exception] = RuntimeError) -> Any:
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if fired:
+                return await real(*args, **kwargs)
+            fired.append(True)
+            if after:
+                await real(*args, **kwargs)
+            raise exc(f"{step} failed")
+
+        return wrapper
+
+    if step == "activate":
+        monkeypatch.setattr(store_access, "activate_unlock", once(store_access.activate_unlock))
+    elif step == "activate_after":
+        # The UPDATE runs; the commit then fails only as far as the caller can tell.
+        real_activate = store_access.activate_unlock
+
+        async def activate_then_fail(session: Any, **kwargs: Any) -> Any:
+            row = await real_activate(session, **kwargs)
+            if not fired:
+                fired.append(True)
+                await session.commit()
+                raise RuntimeError("connection lost after the commit")
+            return row
+
+        monkeypatch.setattr(store_access, "activate_unlock", activate_then_fail)
+    elif step == "forget":
+        monkeypatch.setattr(store_access, "forget_unlock", once(store_access.forget_unlock))
+    elif step == "crash_pay":
+        monkeypatch.setattr(unlocking, "_pay", once(unlocking._pay, exc=Crash))
+    elif step == "crash_activate":
+        monkeypatch.setattr(unlocking, "_activate", once(unlocking._activate, exc=Crash))
+    else:  # pragma: no cover - a typo in the matrix
+        raise AssertionError(step)
+
+
+async def ready(world: World, role: str, org: str) -> str:
     factory_id = await world.factory()
-    await world.open_cycle(factory_id)
+    await world.open_cycle(factory_id, 1)
+    await world.open_cycle(factory_id, 2)
     await world.grant_tpa(role, org, factory_id)
+    if role == "participant":
+        await world.buy_credits(org, 3)
+    else:
+        await world.become_partner(org, 1)
     return factory_id
 
 
-def break_activation(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def fails(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("database went away")
-
-    monkeypatch.setattr(store_access, "activate_unlock", fails)
-
-
-class TestParticipantSaga:
-    async def test_happy_path_spends_with_the_unlock_id_as_key(
-        self, world: World, billing: ScriptedBilling
-    ) -> None:
-        factory_id = await ready(world)
-        unlock = ok(await world.unlock("participant", "buyer-1", factory_id), 201)
-        [(path, key, body)] = billing.calls
-        assert path == "/internal/credits/spend"
-        assert key == body["reference"] == unlock["id"]
-        assert body["org"] == "buyer-1"
-        assert billing.balance == 0
-
-    async def test_no_credit_leaves_nothing_behind(
-        self, world: World, billing: ScriptedBilling
-    ) -> None:
-        billing.balance = 0
-        factory_id = await ready(world)
-        reply = await world.unlock("participant", "buyer-1", factory_id)
-        assert reply.status_code == 402
-        assert reply.json()["balance"] == 0
-        assert billing.paths() == ["credits/spend"]
-        assert await unlock_rows(world) == []
-
-    @pytest.mark.parametrize("failure", [503, "down"])
-    async def test_spend_fails_refund_checks_nothing_was_spent(
-        self, world: World, billing: ScriptedBilling, failure: int | str
-    ) -> None:
-        billing.fail["/internal/credits/spend"] = [failure, failure]  # both attempts
-        factory_id = await ready(world)
-        reply = await world.unlock("participant", "buyer-1", factory_id)
-        assert reply.status_code == 503
-        assert billing.paths() == ["credits/spend", "credits/spend", "credits/refund"]
-        assert billing.balance == 1
-        assert await unlock_rows(world) == []
-
-    async def test_spend_done_but_reply_lost_is_refunded(
-        self, world: World, billing: ScriptedBilling
-    ) -> None:
-        billing.fail["/internal/credits/spend"] = ["lost", "lost"]
-        factory_id = await ready(world)
-        reply = await world.unlock("participant", "buyer-1", factory_id)
-        assert reply.status_code == 503
-        # The retry of the spend replayed (same key: one spend); the refund gave it back.
-        assert billing.paths() == ["credits/spend", "credits/spend", "credits/refund"]
-        assert len(billing.spends) == 1
-        assert billing.balance == 1
-        assert await unlock_rows(world) == []
-
-    async def test_failure_after_the_spend_refunds_it(
-        self, world: World, billing: ScriptedBilling, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        factory_id = await ready(world)
-        break_activation(monkeypatch)
-        reply = await world.unlock("participant", "buyer-1", factory_id)
-        assert reply.status_code == 500
-        (_, spend_key, _), (path, refund_key, body) = billing.calls
-        assert path == "/internal/credits/refund"
-        assert body["reference"] == spend_key
-        assert refund_key == f"refund-{spend_key}"
-        assert billing.balance == 1
-        assert await unlock_rows(world) == []
-
-    async def test_refund_failing_too_keeps_the_id_for_the_retry(
-        self, world: World, billing: ScriptedBilling, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        factory_id = await ready(world)
-        break_activation(monkeypatch)
-        billing.fail["/internal/credits/refund"] = [503, 503]
-        assert (await world.unlock("participant", "buyer-1", factory_id)).status_code == 500
-        [pending] = await unlock_rows(world)
-        assert pending.status == "pending"
-        assert billing.balance == 0  # spent, and the refund did not get through
-
-        monkeypatch.undo()  # the database is back
-        retry = await world.unlock("participant", "buyer-1", factory_id)
-        unlock = ok(retry, 201)
-        assert unlock["id"] == pending.id
-        assert unlock["charged_credits"] == 1
-        spend_keys = [key for path, key, _ in billing.calls if path.endswith("/spend")]
-        assert spend_keys == [pending.id, pending.id]  # the retry replayed the first spend
-        assert len(billing.spends) == 1
-        assert billing.balance == 0
-
-    async def test_an_abandoned_pending_unlock_is_picked_up(
-        self, world: World, billing: ScriptedBilling, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """A crash between the spend and the activation (nothing compensated): the next
-        attempt, even with a new Idempotency-Key, finds the same id and pays once."""
-        factory_id = await ready(world)
-
-        async def crash(*args: Any, **kwargs: Any) -> None:
-            raise RuntimeError("crashed")
-
-        monkeypatch.setattr(store_access, "activate_unlock", crash)
-        monkeypatch.setattr("services.reports.unlocking._compensate", crash)
-        assert (await world.unlock("participant", "buyer-1", factory_id)).status_code == 500
-        monkeypatch.undo()
-        # While the crashed attempt's lease runs, another attempt waits (409) and pays nothing.
-        busy = await world.unlock("participant", "buyer-1", factory_id)
-        assert busy.status_code == 409
-        assert busy.headers["retry-after"] == "1"
-        assert billing.paths() == ["credits/spend"]
-        monkeypatch.setattr("services.reports.unlocking.ATTEMPT_LEASE", timedelta(0))
-        unlock = ok(await world.unlock("participant", "buyer-1", factory_id), 201)
-        assert [r.id for r in await unlock_rows(world)] == [unlock["id"]]
-        assert billing.balance == 0
-        assert len(billing.spends) == 1
-
-    async def test_billing_busy_with_the_same_spend_is_409_and_nothing_is_undone(
-        self, world: World, billing: ScriptedBilling
-    ) -> None:
-        billing.fail["/internal/credits/spend"] = [409]
-        factory_id = await ready(world)
-        reply = await world.unlock("participant", "buyer-1", factory_id)
-        assert reply.status_code == 409
-        assert billing.paths() == ["credits/spend"]  # no refund of someone else's payment
+async def recover(world: World) -> int:
+    reports = world.api.apps["reports"]
+    return await unlocking.recover(
+        sessionmaker=reports.state.sessionmaker,
+        billing=reports.state.billing,
+        lease=timedelta(0),
+    )
 
 
-class TestPartnerSaga:
-    async def test_claim_uses_the_unlock_id_and_the_year(
-        self, world: World, billing: ScriptedBilling
-    ) -> None:
-        factory_id = await ready(world, "partner", "brand-1")
-        unlock = ok(await world.unlock("partner", "brand-1", factory_id), 201)
-        [(path, _, body)] = billing.calls
-        assert path == "/internal/footprint/claims"
-        assert body == {
-            "org": "brand-1",
-            "year": unlock["footprint_year"],
-            "factory_id": factory_id,
-            "reference": unlock["id"],
-        }
-
-    async def test_full_footprint_leaves_nothing_behind(
-        self, world: World, billing: ScriptedBilling
-    ) -> None:
-        billing.footprint = 0
-        factory_id = await ready(world, "partner", "brand-1")
-        reply = await world.unlock("partner", "brand-1", factory_id)
-        assert reply.status_code == 403
-        assert (reply.json()["footprint"], reply.json()["used"]) == (0, 0)
-        assert "0 of 0" in reply.json()["detail"]
-        assert await unlock_rows(world) == []
-
-    async def test_failure_after_a_new_claim_releases_it(
-        self, world: World, billing: ScriptedBilling, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        factory_id = await ready(world, "partner", "brand-1")
-        break_activation(monkeypatch)
-        assert (await world.unlock("partner", "brand-1", factory_id)).status_code == 500
-        assert billing.paths() == ["footprint/claims", "footprint/claims/release"]
-        assert billing.claims == {}
-        assert await unlock_rows(world) == []
-
-    async def test_failure_after_a_free_claim_releases_nothing(
-        self, world: World, billing: ScriptedBilling, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        factory_id = await ready(world, "partner", "brand-1")
-        await world.open_cycle(factory_id, 2)
-        ok(await world.unlock("partner", "brand-1", factory_id, 1), 201)
-        break_activation(monkeypatch)
-        assert (await world.unlock("partner", "brand-1", factory_id, 2)).status_code == 500
-        assert billing.paths() == ["footprint/claims", "footprint/claims"]
-        assert len(billing.claims) == 1
-
-    async def test_claim_failing_is_undone(self, world: World, billing: ScriptedBilling) -> None:
-        billing.fail["/internal/footprint/claims"] = ["lost"]
-        factory_id = await ready(world, "partner", "brand-1")
-        assert (await world.unlock("partner", "brand-1", factory_id)).status_code == 503
-        assert billing.paths() == ["footprint/claims", "footprint/claims/release"]
-        assert billing.claims == {}
-        assert await unlock_rows(world) == []
+async def audit(world: World) -> dict[str, Any]:
+    reply = await world.reports("advisor", "bw").get("/audit/unlock-payments")
+    return dict(ok(reply))
 
 
-class TestWithRealBilling:
-    async def test_failure_after_the_spend_gives_the_credit_back(
-        self, world: World, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        factory_id = await ready(world)
-        await world.buy_credits("buyer-1", 1)
-        break_activation(monkeypatch)
-        assert (await world.unlock("participant", "buyer-1", factory_id)).status_code == 500
-        assert await world.balance("buyer-1") == 1
-        credits = ok(await world.api.client("billing", role="participant", org="buyer-1").get(
-            "/credits"
-        ))  # fmt: skip
-        assert sorted(e["kind"] for e in credits["entries"]) == ["purchase", "refund", "spend"]
-        monkeypatch.undo()
-        ok(await world.unlock("participant", "buyer-1", factory_id), 201)
-        assert await world.balance("buyer-1") == 0
+async def assert_consistent(
+    world: World, role: str, org: str, active: int, *, bought: int = 3
+) -> None:
+    report = await audit(world)
+    assert report["discrepancies"] == [], report
+    assert report["in_flight"] == 0
+    unlocks = ok(await world.reports(role, org).get("/unlocks"))["items"]
+    assert len(unlocks) == active
+    if role == "participant":
+        assert await world.balance(org) == bought - active
+    else:
+        footprint = ok(await world.api.client("billing", role="partner", org=org).get("/footprint"))
+        assert footprint["used"] == (1 if active else 0)
 
-    async def test_refund_failing_then_retry_spends_once(
-        self, world: World, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        factory_id = await ready(world)
-        await world.buy_credits("buyer-1", 2)
-        break_activation(monkeypatch)
-        real = world.api.apps["reports"].state.billing
 
-        async def refund_fails(**kwargs: Any) -> None:
-            raise httpx.ConnectError("billing unreachable")
+def unlock_body(factory_id: str, cycle: int = 1) -> dict[str, Any]:
+    return {"factory_id": factory_id, "cycle": cycle}
 
-        monkeypatch.setattr(real, "refund_credit", refund_fails)
-        assert (await world.unlock("participant", "buyer-1", factory_id)).status_code == 500
-        assert await world.balance("buyer-1") == 1
-        monkeypatch.undo()
-        ok(await world.unlock("participant", "buyer-1", factory_id), 201)
-        assert await world.balance("buyer-1") == 1  # the retry replayed the first spend
+
+@pytest.mark.parametrize("role", ["participant", "partner"])
+@pytest.mark.parametrize("fault", MATRIX, ids=[f.name for f in MATRIX])
+async def test_fault_then_retry_keeps_the_rule(
+    world: World,
+    link: FaultyLink,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: Fault,
+    role: str,
+) -> None:
+    org = f"{role}-org"
+    factory_id = await ready(world, role, org)
+    link.plan = {CHARGE: list(fault.charge), CANCEL: list(fault.cancel)}
+    if fault.break_step:
+        break_step(monkeypatch, fault.break_step)
+    buyer = world.reports(role, org)
+    same_key = {"Idempotency-Key": str(uuid.uuid4())}
+
+    first = await buyer.post("/unlocks", json=unlock_body(factory_id), headers=same_key)
+    assert first.status_code == fault.first_status, first.text
+    assert first.headers["content-type"].startswith(
+        "application/json" if first.status_code < 400 else "application/problem+json"
+    )
+
+    # The normal retries: the same key (replays a 2xx; a 5xx was not stored), a new key.
+    again = await buyer.post("/unlocks", json=unlock_body(factory_id), headers=same_key)
+    if again.status_code == 409:  # a crashed attempt still holds its lease: settle it
+        assert await recover(world) == 1
+        again = await buyer.post("/unlocks", json=unlock_body(factory_id), headers=same_key)
+    assert again.status_code in (200, 201), again.text
+    fresh = ok(
+        await buyer.post(
+            "/unlocks", json=unlock_body(factory_id), headers={"Idempotency-Key": "new"}
+        )
+    )
+    assert fresh["id"] == again.json()["id"]
+    assert fresh["charged_credits"] == (1 if role == "participant" else 0)
+
+    await recover(world)
+    await link.deliver_late()
+    await assert_consistent(world, role, org, active=1)
+
+    # The unlock stays paid once: a second cycle costs one more credit (or nothing more
+    # for a partner: the same factory, already counted).
+    second = await buyer.post(
+        "/unlocks", json=unlock_body(factory_id, 2), headers={"Idempotency-Key": "second"}
+    )
+    assert second.status_code == 201, second.text
+    report = await audit(world)
+    assert report["discrepancies"] == []
+    if role == "participant":
+        assert await world.balance(org) == 1
+
+
+async def test_issue_9_one_credit_never_buys_two_unlocks(world: World, link: FaultyLink) -> None:
+    """The reproduction from issue 9: spend and refund committed with their replies lost,
+    then a retry with a new Idempotency-Key and an unlock of another cycle."""
+    org = "buyer-1"
+    factory_id = await world.factory()
+    await world.open_cycle(factory_id, 1)
+    await world.open_cycle(factory_id, 2)
+    await world.grant_tpa("participant", org, factory_id)
+    await world.buy_credits(org, 1)
+    link.plan = {CHARGE: ["lost", "lost"], CANCEL: ["lost", "lost"]}
+    assert (await world.unlock("participant", org, factory_id, 1)).status_code == 503
+    assert await world.balance(org) == 1  # the cancel got through; only its reply was lost
+    ok(await world.unlock("participant", org, factory_id, 1), 201)
+    assert await world.balance(org) == 0
+    third = await world.unlock("participant", org, factory_id, 2)
+    assert third.status_code == 402
+    await assert_consistent(world, "participant", org, active=1, bought=1)
+
+
+async def test_no_credit_refuses_and_blocks_a_late_duplicate(
+    world: World, link: FaultyLink
+) -> None:
+    """A 402 cancels its reference too, so a duplicate of that charge arriving after credits
+    were bought charges nothing."""
+    org = "buyer-1"
+    factory_id = await world.factory()
+    await world.open_cycle(factory_id, 1)
+    await world.grant_tpa("participant", org, factory_id)
+    link.plan = {CHARGE: ["twice"]}
+    reply = await world.unlock("participant", org, factory_id)
+    assert reply.status_code == 402
+    assert reply.json()["balance"] == 0
+    assert ok(await world.reports("participant", org).get("/unlocks"))["items"] == []
+    await world.buy_credits(org, 1)
+    report = await audit(world)
+    assert (report["discrepancies"], report["charges_checked"]) == ([], 0)
+
+
+async def test_a_slow_attempt_overtaken_gives_its_payment_back(
+    world: World, link: FaultyLink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attempt 1 pays, then stalls past its lease; attempt 2 takes over (cancelling attempt
+    1's charge) and pays; attempt 1 wakes up and cannot activate: one credit, one unlock."""
+    org = "buyer-1"
+    factory_id = await world.factory()
+    await world.open_cycle(factory_id, 1)
+    await world.grant_tpa("participant", org, factory_id)
+    await world.buy_credits(org, 3)
+    reports = world.api.apps["reports"]
+    overtaken: list[int] = []
+    real_activate = unlocking._activate
+
+    async def stall_then_activate(attempt: Any, year: int | None) -> Any:
+        if not overtaken:
+            overtaken.append(attempt.number)
+            async with reports.state.engine.begin() as connection:  # the lease runs out
+                await connection.execute(
+                    sa.update(Unlock).values(attempt_started_at=datetime(2020, 1, 1, tzinfo=UTC))
+                )
+            second = await world.unlock("participant", org, factory_id)
+            assert second.status_code == 201, second.text
+        return await real_activate(attempt, year)
+
+    monkeypatch.setattr(unlocking, "_activate", stall_then_activate)
+    first = await world.unlock("participant", org, factory_id)
+    assert first.status_code == 409
+    monkeypatch.undo()
+    await assert_consistent(world, "participant", org, active=1)
+
+
+async def test_the_audit_is_for_all_programme_advisors(world: World) -> None:
+    reply = await world.reports("advisor", "bw", countries=["BD"]).get("/audit/unlock-payments")
+    assert reply.status_code == 403
+    assert reply.headers["content-type"] == "application/problem+json"
+    for role in ("participant", "partner", "factory"):
+        assert (await world.reports(role, "x").get("/audit/unlock-payments")).status_code == 403
+
+
+async def test_the_audit_names_an_unpaid_unlock(world: World) -> None:
+    org = "buyer-1"
+    factory_id = await world.factory()
+    await world.open_cycle(factory_id, 1)
+    await world.grant_tpa("participant", org, factory_id)
+    await world.buy_credits(org, 1)
+    unlock = ok(await world.unlock("participant", org, factory_id), 201)
+    billing = world.api.client("billing", role="service")
+    body = {
+        "org": org,
+        "kind": "credit",
+        "factory_id": factory_id,
+        "references": [f"{unlock['id']}.1"],
+    }
+    ok(await billing.post("/internal/charges/cancel", json=body))
+    report = await audit(world)
+    assert report["consistent"] is False
+    [found] = report["discrepancies"]
+    assert (found["code"], found["unlock_id"], found["source"]) == (
+        "unlock_without_payment",
+        unlock["id"],
+        "reports",
+    )

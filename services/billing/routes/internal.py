@@ -3,134 +3,117 @@ gateway never routes `/internal`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from datetime import UTC, datetime
+from typing import Annotated
 
-from services.billing import ledger
-from services.billing.routes.common import with_idempotency_note
+from fastapi import APIRouter, Query
+
+from services.billing import charges
 from services.billing.schemas import (
-    ClaimPublic,
-    ClaimRequest,
-    EntryPublic,
-    FootprintUsage,
-    RefundRequest,
-    ReleaseRequest,
-    SpendRequest,
+    CancelledPublic,
+    CancelReply,
+    CancelRequest,
+    ChargePublic,
+    ChargeRequest,
+    ChargeRow,
+    ChargeState,
+    DiscrepancyPublic,
+    LedgerCheck,
 )
 from shared.app import problem_responses
 from shared.auth import ServiceCaller
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyKey, idempotent
+from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix="/internal", tags=["internal"])
 
 
-def _scope(org: str) -> str:
-    # Apart from the keys the buyer itself sends to the public endpoints.
-    return f"internal:{org}"
+@router.post("/charges", status_code=201, responses=problem_responses(402, 403, 409))
+async def create_charge(
+    session: SessionDep, caller: ServiceCaller, body: ChargeRequest
+) -> ChargePublic:
+    """Pay for an unlock: one credit, or the factory's slot in the year's footprint.
 
-
-@router.post(
-    "/credits/spend",
-    status_code=201,
-    response_model=EntryPublic,
-    responses=problem_responses(402, 409),
-)
-@with_idempotency_note
-async def spend_credit(
-    request: Request,
-    session: SessionDep,
-    caller: ServiceCaller,
-    body: SpendRequest,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    """Spend one of a buyer's credits on an unlock.
-
-    The key is the unlock id: a retried unlock never spends twice (a spend whose `reference`
-    was already spent also returns the first entry). A zero balance is 402 and changes
-    nothing.
+    The `reference` names this payment and pays once: repeating the call replays the held
+    charge (no second credit or slot); a reference that was cancelled or released is 409
+    and charges nothing. 402: no credits left; 403: the footprint is full (or 0), with the
+    numbers. A factory already counted in the year's footprint is free (`new_claim: false`).
     """
-
-    async def spend() -> EntryPublic:
-        entry = await ledger.spend_credit(
-            session, org=body.org, reference=body.reference, reason=body.reason, by=caller.user
-        )
-        return EntryPublic.of(entry)
-
-    return await idempotent(
-        request=request,
-        session=session,
-        scope=_scope(body.org),
-        key=idempotency_key,
-        payload=body.model_dump(mode="json"),
-        run=spend,
-    )
-
-
-@router.post(
-    "/credits/refund",
-    status_code=201,
-    response_model=EntryPublic,
-    responses=problem_responses(409),
-)
-@with_idempotency_note
-async def refund_credit(
-    request: Request,
-    session: SessionDep,
-    caller: ServiceCaller,
-    body: RefundRequest,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    """Refund the credit of a spend (saga compensation of a failed unlock).
-
-    Gives back the credit spent with `reference` (404 when nothing was spent with it); a
-    second refund of one spend returns the first refund, never a second credit.
-    """
-
-    async def refund() -> EntryPublic:
-        entry = await ledger.refund_credit(
-            session, org=body.org, reference=body.reference, by=caller.user
-        )
-        return EntryPublic.of(entry)
-
-    return await idempotent(
-        request=request,
-        session=session,
-        scope=_scope(body.org),
-        key=idempotency_key,
-        payload=body.model_dump(mode="json"),
-        run=refund,
-    )
-
-
-@router.post("/footprint/claims")
-async def claim_footprint(
-    session: SessionDep, _caller: ServiceCaller, body: ClaimRequest
-) -> ClaimPublic:
-    """Count a factory in a partner's footprint for a year.
-
-    Claiming a factory already counted that year is free (`new_claim: false`); a full
-    footprint (or none: no paid partnership invoice for the year) is 403 with the numbers.
-    """
-    footprint, used, new_claim = await ledger.claim_footprint(
-        session, org=body.org, year=body.year, factory_id=body.factory_id, reference=body.reference
-    )
-    return ClaimPublic(
+    result = await charges.charge(
+        session,
         org=body.org,
-        year=body.year,
-        footprint=footprint,
-        used=used,
+        reference=body.reference,
+        kind=body.kind,
         factory_id=body.factory_id,
-        new_claim=new_claim,
+        year=body.year,
+        reason=body.reason,
+        by=caller.user,
+    )
+    row = result.charge
+    return ChargePublic(
+        org=row.org,
+        reference=row.reference,
+        kind=body.kind,
+        factory_id=row.factory_id,
+        year=row.year,
+        state="held",
+        balance=result.balance,
+        footprint=result.footprint,
+        used=result.used,
+        new_claim=result.new_claim,
     )
 
 
-@router.post("/footprint/claims/release")
-async def release_footprint_claim(
-    session: SessionDep, _caller: ServiceCaller, body: ReleaseRequest
-) -> FootprintUsage:
-    """Undo the claim made with `reference` (an unknown claim is a no-op)."""
-    footprint, used = await ledger.release_footprint_claim(
-        session, org=body.org, year=body.year, factory_id=body.factory_id, reference=body.reference
+@router.post("/charges/cancel")
+async def cancel_charges(
+    session: SessionDep, caller: ServiceCaller, body: CancelRequest
+) -> CancelReply:
+    """Give up payment attempts: a held charge is given back (`released`), a reference never
+    charged is marked `cancelled` so that a late request with it charges nothing. Repeating
+    the call changes nothing."""
+    done = await charges.cancel(
+        session,
+        org=body.org,
+        kind=body.kind,
+        factory_id=body.factory_id,
+        references=body.references,
+        by=caller.user,
     )
-    return FootprintUsage(org=body.org, year=body.year, footprint=footprint, used=used)
+    return CancelReply(
+        org=body.org,
+        cancelled=[
+            CancelledPublic(reference=c.reference, state=c.state, given_back=c.given_back)
+            for c in done
+        ],
+    )
+
+
+@router.get("/charges")
+async def list_charges(
+    session: SessionDep,
+    _caller: ServiceCaller,
+    page: PageDep,
+    state: Annotated[ChargeState | None, Query(description="Only charges in this state.")] = None,
+) -> Page[ChargeRow]:
+    """Every charge (by organisation, then reference), for the reconciliation audit."""
+    rows, cursor = await charges.list_charges(session, page=page, state=state)
+    return Page[ChargeRow](
+        items=[ChargeRow.model_validate(row, from_attributes=True) for row in rows],
+        next_cursor=cursor,
+    )
+
+
+@router.get("/ledger/check")
+async def check_ledger(session: SessionDep, _caller: ServiceCaller) -> LedgerCheck:
+    """Billing's own invariants (balances against entries, credit charges against the
+    ledger, footprints against their held charges); an empty list when all hold."""
+    found = await charges.check(session)
+    return LedgerCheck(
+        checked_at=datetime.now(UTC),
+        discrepancies=[
+            DiscrepancyPublic(
+                code=d.code, org=d.org, detail=d.detail, reference=d.reference, year=d.year
+            )
+            for d in found
+        ],
+    )

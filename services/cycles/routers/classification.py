@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter
 
 from services.cycles import store
-from services.cycles.access import Advisor, AdvisorOrFactory, ensure_covers, now
+from services.cycles.access import Advisor, AdvisorOrFactory, now
 from services.cycles.clients import ReportsDep
 from services.cycles.differentiation import (
     LEARNING,
@@ -34,6 +34,7 @@ from shared.auth import Principal
 from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound
 from shared.ids import new_id
+from shared.scope import ensure_in_scope
 from shared.types import FactoryId
 
 router = APIRouter(tags=["classification"])
@@ -82,7 +83,7 @@ async def classify_factory(
     """Evaluate the four high-performance criteria over the last two assessments."""
     cycles = await store.cycles_of(session, factory_id=factory_id)
     if cycles:
-        ensure_covers(principal, cycles[0].country)
+        ensure_in_scope(principal, cycles[0].country)
     held = await store.assessed_cycle_numbers(session, factory_id=factory_id)
     first, second = classification_basis(
         [CycleRecord(c.number, c.assessment_skipped, c.number in held) for c in cycles]
@@ -138,7 +139,7 @@ async def get_classification(
     _may_read(principal, factory_id)
     cycles = await store.cycles_of(session, factory_id=factory_id)
     if cycles:
-        ensure_covers(principal, cycles[0].country)
+        ensure_in_scope(principal, cycles[0].country)
     row = await store.latest_classification(session, factory_id=factory_id)
     if row is None:
         raise NotFound(f"Factory {factory_id} has not been classified.")

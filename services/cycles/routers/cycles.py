@@ -13,7 +13,6 @@ from services.cycles.access import (
     Advisor,
     Reader,
     audience_for_factory,
-    ensure_covers,
     now,
     readable_cycle,
     today,
@@ -31,6 +30,7 @@ from shared.db import SessionDep
 from shared.errors import Conflict
 from shared.ids import new_id
 from shared.pagination import Page, PageDep, SortKey, page_list
+from shared.scope import ensure_in_scope
 from shared.types import FactoryId, Id
 
 router = APIRouter(tags=["cycles"])
@@ -50,7 +50,7 @@ async def open_cycle(
 ) -> CyclePublic:
     """Open the factory's next service cycle, with its schedule, and its report cycle."""
     factory = await eligibility.factory(factory_id)
-    ensure_covers(principal, factory.country)
+    ensure_in_scope(principal, factory.country)
     if factory.enrolment_status != "enrolled":
         raise Conflict(
             f"Factory {factory_id} is {factory.enrolment_status!r}, not enrolled: a service "

@@ -12,7 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy.exc import IntegrityError
 
 from services.cycles import store
-from services.cycles.access import Advisor, AdvisorOrFactory, Reader, ensure_covers, now, today
+from services.cycles.access import Advisor, AdvisorOrFactory, Reader, now, today
 from services.cycles.clients import EligibilityDep, ReportsDep
 from services.cycles.domain import RuleBroken
 from services.cycles.models import (
@@ -36,6 +36,7 @@ from shared.db import SessionDep
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.ids import new_id
 from shared.pagination import Page, PageDep, paginate, sort_key
+from shared.scope import ensure_in_scope
 from shared.types import Id
 
 router = APIRouter(tags=["seminars"])
@@ -67,7 +68,7 @@ async def create_seminar(
     body: SeminarCreate, principal: Advisor, session: SessionDep, eligibility: EligibilityDep
 ) -> SeminarPublic:
     """Create an industry seminar in a programme country."""
-    ensure_covers(principal, body.country)
+    ensure_in_scope(principal, body.country)
     if not await eligibility.has_programme(body.country):
         raise RuleBroken(
             "programme_country", f"There is no Better Work programme in {body.country}."
@@ -143,7 +144,7 @@ async def register_for_seminar(
     seminar = await store.get_seminar(session, seminar_id=seminar_id, lock=True)
     if seminar is None:
         raise NotFound(f"There is no seminar {seminar_id!r}.")
-    ensure_covers(principal, seminar.country)
+    ensure_in_scope(principal, seminar.country)
     if seminar.date < today():
         raise Conflict(f"The seminar took place on {seminar.date}; registration is closed.")
     factory = await eligibility.factory(body.factory_id)
@@ -227,7 +228,7 @@ async def record_action_plan(
         or (principal.role == "factory" and principal.org != registration.factory_id)
     ):
         raise NotFound(f"There is no registration {registration_id!r} for this seminar.")
-    ensure_covers(principal, seminar.country)
+    ensure_in_scope(principal, seminar.country)
     if seminar.date > today():
         raise Conflict(f"The action plan is completed at the end of the seminar ({seminar.date}).")
     cycles = await store.cycles_of(session, factory_id=registration.factory_id)

@@ -14,7 +14,6 @@ from services.cycles.access import (
     AdvisorOrBuyer,
     Reader,
     cycle_for,
-    ensure_covers,
     now,
     today,
 )
@@ -40,6 +39,7 @@ from shared.db import SessionDep
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from shared.ids import new_id
 from shared.pagination import Page, PageDep, SortKey, page_list
+from shared.scope import ensure_in_scope
 from shared.types import Id
 
 router = APIRouter(tags=["visits"])
@@ -98,7 +98,7 @@ async def schedule_visit(
     cycle = await store.get_cycle(session, cycle_id=cycle_id)
     if cycle is None:
         raise NotFound(f"There is no cycle {cycle_id!r}.")
-    ensure_covers(principal, cycle.country)
+    ensure_in_scope(principal, cycle.country)
     if principal.is_buyer:
         await _buyer_may_request(principal, cycle, body, reports)
         check_request_date(day=body.date, today=today())
@@ -226,7 +226,7 @@ async def _visit_for_change(
     cycle = await store.get_cycle(session, cycle_id=cycle_id, lock=True)
     visit = None
     if cycle is not None:
-        ensure_covers(principal, cycle.country)
+        ensure_in_scope(principal, cycle.country)
         visit = await store.get_visit(session, cycle_id=cycle.id, visit_id=visit_id, lock=True)
     if cycle is None or visit is None:
         raise NotFound(f"There is no visit {visit_id!r} in cycle {cycle_id!r}.")

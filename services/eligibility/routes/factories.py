@@ -7,11 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.eligibility.access import (
-    advisor_countries,
-    ensure_advisor_covers,
-    ensure_sees_factory,
-)
+from services.eligibility.access import ensure_sees_factory
 from services.eligibility.deps import Advisor, RegistryReader
 from services.eligibility.domain import enrolment_changes
 from services.eligibility.fields import CountryCode
@@ -35,6 +31,7 @@ from services.eligibility.store import (
 from shared.app import problem_responses
 from shared.db import SessionDep
 from shared.pagination import PageDep
+from shared.scope import ensure_in_scope, scope_countries
 from shared.types import FactoryId
 
 router = APIRouter(tags=["factories"])
@@ -51,7 +48,7 @@ async def create_factory_entry(
     A name is unique within a country (compared without case, punctuation and legal form)
     and an OS ID is unique: a second entry for the same factory is a 409 naming the first.
     """
-    ensure_advisor_covers(principal, body.country)
+    ensure_in_scope(principal, body.country)
     factory = await create_factory(
         session=session, values=body.model_dump(), created_by=principal.user
     )
@@ -70,7 +67,7 @@ async def list_factory_entries(
     if principal.role == "factory":
         countries, only_id = None, principal.org
     else:
-        countries, only_id = advisor_countries(principal), None
+        countries, only_id = scope_countries(principal), None
     rows, next_cursor = await list_factories(
         session=session,
         page=page,

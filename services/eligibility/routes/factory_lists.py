@@ -14,7 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
 
-from services.eligibility.access import advisor_countries, ensure_sees_list
+from services.eligibility.access import ensure_sees_list, touches_scope
 from services.eligibility.deps import Buyer, BuyerOrAdvisor, EngineDep, JobsDep, RegistryDep, today
 from services.eligibility.exports import csv_lines
 from services.eligibility.fields import IsoDate, Text
@@ -223,9 +223,8 @@ async def list_factory_lists(
     """Factory lists: a buyer's own; for an advisor, the lists touching its countries."""
     owner = principal.org if principal.is_buyer else None
     rows, next_cursor = await list_lists(session=session, page=page, owner_org=owner)
-    covered = advisor_countries(principal) if principal.role == "advisor" else None
-    if covered is not None:
-        rows = [r for r in rows if set(r.countries) & set(covered)]
+    if principal.role == "advisor":
+        rows = [r for r in rows if touches_scope(principal, r.countries)]
     items = [FactoryListSummary.model_validate(r, from_attributes=True) for r in rows]
     return FactoryListPage(items=items, next_cursor=next_cursor)
 

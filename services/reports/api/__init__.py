@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from services.reports.api import (
     access_requests,
+    audit,
     cycles,
     documents,
     internal,
@@ -26,6 +27,7 @@ ROUTERS: list[APIRouter] = [
     plan.router,
     access_requests.router,
     unlocks.router,
+    audit.router,
     shares.router,
     memberships.router,
     notifications.router,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports import domain, store_access, store_members
-from services.reports.access import Caller
+from services.reports.access import Caller, covers_country, enforce
 from services.reports.api import shapes
 from services.reports.api.deps import (
     AnyMember,
@@ -31,6 +31,7 @@ from services.reports.schemas import (
 from shared.db import SessionDep
 from shared.errors import NotFound
 from shared.pagination import Page, PageDep
+from shared.scope import scope_countries
 from shared.types import Id
 
 router = APIRouter(tags=["third-party access"])
@@ -72,11 +73,16 @@ async def create_access_request(
 ) -> AccessRequestPublic:
     """Ask a factory for third-party access to its reports (asking again after a decline or a
     revocation makes the request pending again)."""
-    if await eligibility.factory(body.factory_id) is None:
+    factory = await eligibility.factory(body.factory_id)
+    if factory is None:
         raise NotFound(f"The registry has no factory {body.factory_id!r}.")
     moment = now()
     row, created = await store_access.request_access(
-        session, factory_id=body.factory_id, buyer=caller.principal, now=moment
+        session,
+        factory_id=body.factory_id,
+        country=factory.country,
+        buyer=caller.principal,
+        now=moment,
     )
     reopened = None if created else domain.reopened_tpa_status(row.status)
     if reopened is not None:
@@ -108,7 +114,8 @@ async def list_access_requests(
     status: Annotated[TpaStatus | None, Query(description="Only requests in this state.")] = None,
     factory_id: Annotated[Id | None, Query(description="Only this factory.")] = None,
 ) -> Page[AccessRequestPublic]:
-    """Factories: the requests they received. Buyers: their own. Advisors: all."""
+    """Factories: the requests they received. Buyers: their own. Advisors: those of the
+    factories in their countries."""
     filters: dict[str, str | None] = {"factory_id": factory_id}
     if caller.role == "factory":
         if factory_id not in (None, caller.org):
@@ -117,7 +124,11 @@ async def list_access_requests(
     elif caller.role != "advisor":
         filters["buyer_org"] = caller.org
     rows, cursor = await store_access.list_access_requests(
-        session, page=page, status=status, **filters
+        session,
+        page=page,
+        status=status,
+        countries=scope_countries(caller.principal),
+        **filters,
     )
     return Page[AccessRequestPublic](
         items=[shapes.access_request(r) for r in rows], next_cursor=cursor
@@ -128,10 +139,11 @@ async def list_access_requests(
 async def get_access_request(
     request_id: Id, caller: AnyMember, session: SessionDep
 ) -> AccessRequestPublic:
-    """One access request (to its factory, its buyer and advisors)."""
+    """One access request (to its factory, its buyer and the advisors of its country)."""
     row = await store_access.access_request(session, request_id=request_id)
     if row is None or not _concerns(caller, row):
         raise NotFound(NO_SUCH_REQUEST)
+    enforce(covers_country(caller.principal, row.country))
     return shapes.access_request(row)
 
 

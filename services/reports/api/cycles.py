@@ -79,6 +79,8 @@ async def list_report_cycles(
     for cycle, facts in await store.list_cycles_with_facts(
         session, factory_id=factory_id, org=caller.org
     ):
+        if not covers_country(caller.principal, cycle.country).allowed:
+            continue  # an advisor lists only the cycles of its programmes' factories
         decision = can_read(
             caller.principal, cycle, facts.tpa, facts.unlock, facts.share, caller.membership
         )

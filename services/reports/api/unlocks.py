@@ -3,6 +3,7 @@ listing the organisation's unlocks."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -54,6 +55,7 @@ async def create_unlock(
             caller=caller,
             target=target,
             factory_id=body.factory_id,
+            lease=timedelta(seconds=request.app.state.settings.unlock_lease_s),
         )
         unlock = result.unlock
         settled.remember_unlock(
