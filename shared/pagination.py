@@ -56,7 +56,8 @@ __all__ = [
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-# Room for a key of two 128-character ids in any script (JSON keeps them as UTF-8).
+# Room for the longest key, a 128-character id in any script (JSON keeps it as UTF-8,
+# up to 4 bytes a character), and the tag, in base64.
 MAX_CURSOR_LENGTH = 1024
 MAX_INT = 2**31 - 1  # PostgreSQL `integer`: a larger value would overflow in the query
 _TAG_BYTES = 16  # 128-bit HMAC tag: forging one is out of reach
@@ -236,7 +237,7 @@ async def paginate(
     """Run `statement` (selecting one entity) ordered by `key`, one page at a time."""
     columns: list[InstrumentedAttribute[Any]] = []
     for part in key:
-        if part.column is None:
+        if not isinstance(part, SortKey) or part.column is None:
             raise TypeError("paginate needs SQL columns in its key: sort_key(Model.attr, type)")
         columns.append(part.column)
     after = page.start(key)

@@ -30,7 +30,7 @@ from services.billing import ledger
 from services.billing.domain import EntryKind
 from services.billing.models import Charge, CreditAccount, CreditEntry, PartnerFootprint
 from shared.errors import Conflict, Forbidden, PaymentRequired
-from shared.pagination import PageParams, paginate
+from shared.pagination import PageParams, paginate, sort_key
 
 __all__ = [
     "CREDIT",
@@ -332,7 +332,8 @@ async def list_charges(
         statement = statement.where(col(Charge.state) == state)
     if org is not None:
         statement = statement.where(col(Charge.org) == org)
-    return await paginate(session, statement, page, key=[Charge.org, Charge.reference])  # type: ignore[list-item]
+    key = [sort_key(Charge.org, str), sort_key(Charge.reference, str)]
+    return await paginate(session, statement, page, key=key)
 
 
 async def check(session: AsyncSession) -> list[Discrepancy]:
