@@ -20,7 +20,6 @@ from gateway.catalogue import Catalogue
 from gateway.openapi import merge
 from gateway.proxy import Proxy
 from gateway.ratelimit import MemoryLimiter, RateLimiter, RedisLimiter
-from gateway.transport import AiohttpTransport
 from shared.auth import TokenVerifier
 from shared.errors import install_problem_handlers
 from shared.health import health_router
@@ -28,6 +27,7 @@ from shared.limits import RequestLimitsMiddleware
 from shared.logs import configure_logging
 from shared.requestid import RequestIdMiddleware
 from shared.settings import SERVICES, Settings, get_settings
+from shared.transport import AiohttpTransport
 
 __all__ = ["create_app"]
 

@@ -160,7 +160,8 @@ async def idempotent(
             "This request moves money or credits, so it needs an 'Idempotency-Key' header "
             "(for example a UUID); send the same key again to retry safely."
         )
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    # Claims and releases are single statements: no transaction around them.
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.autocommit
     request_hash = _request_hash(request, payload)
     existing = await _claim(sessionmaker, scope, key, request_hash)
     if existing is not None:
