@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.app import create_service_app
 from shared.auth import AnyRole, Principal, ServiceCaller, require
@@ -46,6 +47,19 @@ class Seen(BaseModel):
 
 
 CALLS = {"moves": 0}
+# (X-Request-ID, path) of every request that reached the probe: proof of what was forwarded.
+SEEN: list[tuple[str, str]] = []
+
+
+class _RecordRequests:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            ids = [v.decode() for k, v in scope["headers"] if k == b"x-request-id"]
+            SEEN.append((ids[0] if ids else "", scope["path"]))
+        await self.app(scope, receive, send)
 
 
 @router.get("/things/{thing_id}", summary="Partners only.")
@@ -119,10 +133,12 @@ async def get_whoami(caller: ServiceCaller) -> dict[str, str]:
 
 
 def create_probe(settings: Settings) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         service="billing",
         settings=settings,
         routers=[router],
         description="Probe service for platform tests.",
         migrate=False,
     )
+    app.add_middleware(_RecordRequests)
+    return app
