@@ -40,6 +40,21 @@ HOP_BY_HOP = frozenset(
         b"x-request-id",
     }
 )
+# What a client says about where it came from is its claim, not a fact: never passed on. The
+# gateway tells the service the one address it believes (the peer, or the client named by a
+# proxy in BW_TRUSTED_PROXIES) in its own X-Forwarded-For.
+FORWARDING = frozenset(
+    {
+        b"forwarded",
+        b"x-forwarded-for",
+        b"x-forwarded-host",
+        b"x-forwarded-port",
+        b"x-forwarded-prefix",
+        b"x-forwarded-proto",
+        b"x-real-ip",
+    }
+)
+REQUEST_DROPPED = HOP_BY_HOP | FORWARDING
 # The gateway's own server adds these to every reply; the service's copies would duplicate them.
 REPLY_DROPPED = HOP_BY_HOP | {b"date", b"server"}
 # Bodies up to this size are read whole (fast path); larger ones are streamed.
@@ -152,7 +167,7 @@ class Proxy:
         url = self.base_urls[service] + target.raw_path
         url += "?" + query.decode("latin-1") if query else ""
         headers: list[tuple[bytes, bytes]] = [
-            (k, v) for k, v in scope["headers"] if k not in HOP_BY_HOP
+            (k, v) for k, v in scope["headers"] if k not in REQUEST_DROPPED
         ]
         request_id = current_request_id()
         if request_id:

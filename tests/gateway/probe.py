@@ -5,6 +5,7 @@ routes) without depending on any one service's domain."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -47,8 +48,23 @@ class Seen(BaseModel):
 
 
 CALLS = {"moves": 0}
-# (X-Request-ID, path) of every request that reached the probe: proof of what was forwarded.
-SEEN: list[tuple[str, str]] = []
+
+
+@dataclass(frozen=True)
+class Arrival:
+    path: str
+    headers: list[tuple[str, str]]
+
+    def header(self, name: str) -> list[str]:
+        return [value for key, value in self.headers if key == name]
+
+    @property
+    def request_id(self) -> str:
+        return next(iter(self.header("x-request-id")), "")
+
+
+# Every request that reached the probe: proof of what the gateway forwarded, and how.
+ARRIVALS: list[Arrival] = []
 
 
 class _RecordRequests:
@@ -57,8 +73,8 @@ class _RecordRequests:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            ids = [v.decode() for k, v in scope["headers"] if k == b"x-request-id"]
-            SEEN.append((ids[0] if ids else "", scope["path"]))
+            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+            ARRIVALS.append(Arrival(scope["path"], headers))
         await self.app(scope, receive, send)
 
 

@@ -25,7 +25,7 @@ async def _send(
 
 
 def _forwarded(request_id: str) -> list[str]:
-    return [path for seen, path in probe.SEEN if seen == request_id]
+    return [arrival.path for arrival in probe.ARRIVALS if arrival.request_id == request_id]
 
 
 def _assert_problem(reply: RawReply, status: int) -> dict[str, object]:
