@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from gateway.catalogue import Catalogue, Operation
 from gateway.paths import Target, target_of
-from gateway.ratelimit import RateLimiter, retry_after
+from gateway.ratelimit import RateLimiter, limit_field, policy_field, retry_after
 from gateway.upstream import upstream_error
 from shared.auth import Principal, TokenVerifier
 from shared.errors import ApiError, Forbidden, NotFound, TooManyRequests, Unauthorized, problem_body
@@ -55,8 +55,10 @@ FORWARDING = frozenset(
     }
 )
 REQUEST_DROPPED = HOP_BY_HOP | FORWARDING
-# The gateway's own server adds these to every reply; the service's copies would duplicate them.
-REPLY_DROPPED = HOP_BY_HOP | {b"date", b"server"}
+# The gateway's own server adds these to every reply; the service's copies would duplicate
+# them. The rate-limit fields are the gateway's to give.
+REPLY_DROPPED = HOP_BY_HOP | {b"date", b"server", b"ratelimit", b"ratelimit-policy"}
+Headers = list[tuple[bytes, bytes]]
 # Bodies up to this size are read whole (fast path); larger ones are streamed.
 BUFFER_LIMIT = 64 * 1024
 
@@ -78,7 +80,7 @@ def _bearer(scope: Scope) -> str:
     return token.strip()
 
 
-async def _send_problem(send: Send, scope: Scope, error: ApiError) -> None:
+async def _send_problem(send: Send, scope: Scope, error: ApiError, extra: Headers) -> None:
     import json
 
     body = json.dumps(
@@ -89,6 +91,7 @@ async def _send_problem(send: Send, scope: Scope, error: ApiError) -> None:
         (b"content-length", str(len(body)).encode()),
     ]
     headers += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+    headers += extra
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -115,6 +118,12 @@ class Proxy:
         self.verifier = verifier
         self.catalogue = catalogue
         self.limiter = limiter
+        self.policy = (
+            b"ratelimit-policy",
+            policy_field(
+                per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+            ).encode(),
+        )
         self.timeout = {
             "connect": 2.0,
             "read": settings.upstream_timeout_s,
@@ -123,14 +132,15 @@ class Proxy:
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit: Headers = []  # the RateLimit fields, once the request has counted
         try:
             target = target_of(scope)
             operation = await self.catalogue.resolve(target.service, scope["method"], target.path)
             principal = await self._authorise(scope, operation)
-            await self._rate_limit(scope, principal)
-            await self._forward(scope, receive, send, target)
+            limit = await self._rate_limit(scope, principal)
+            await self._forward(scope, receive, send, target, limit)
         except ApiError as error:
-            await _send_problem(send, scope, error)
+            await _send_problem(send, scope, error, limit)
 
     async def _authorise(self, scope: Scope, operation: Operation) -> Principal | None:
         if operation.public:
@@ -143,22 +153,29 @@ class Proxy:
             )
         return principal
 
-    async def _rate_limit(self, scope: Scope, principal: Principal | None) -> None:
+    async def _rate_limit(self, scope: Scope, principal: Principal | None) -> Headers:
         if principal is not None:
             key = f"org:{principal.org}"
         else:
             client = scope.get("client")
             key = f"ip:{client[0] if client else 'unknown'}"
-        wait = await self.limiter.acquire(key)
-        if wait > 0:
+        decision = await self.limiter.acquire(key)
+        limit = [self.policy, (b"ratelimit", limit_field(decision).encode())]
+        if not decision.allowed:
             raise TooManyRequests(
                 f"Too many requests for {key.split(':', 1)[1]!r}: the limit is "
                 f"{self.settings.rate_limit_per_minute} per minute "
                 f"(bursts of {self.settings.rate_limit_burst}); retry after the delay given.",
-                headers={"Retry-After": retry_after(wait)},
+                headers={
+                    "Retry-After": retry_after(decision.wait_s),
+                    **{name.decode(): value.decode() for name, value in limit},
+                },
             )
+        return limit
 
-    async def _forward(self, scope: Scope, receive: Receive, send: Send, target: Target) -> None:
+    async def _forward(
+        self, scope: Scope, receive: Receive, send: Send, target: Target, limit: Headers
+    ) -> None:
         service = target.service
         query = scope.get("query_string", b"")
         # The path goes on as the client encoded it (re-encoding the decoded path would turn
@@ -207,7 +224,8 @@ class Proxy:
                         (k.lower(), v)
                         for k, v in response.headers.raw
                         if k.lower() not in REPLY_DROPPED
-                    ],
+                    ]
+                    + limit,
                 }
             )
             async for chunk in stream:
