@@ -122,6 +122,7 @@ async def _claim(
                     IdempotencyRecord.created_at == existing.created_at,  # type: ignore[arg-type]
                 )
                 .values(created_at=now)
+                .execution_options(synchronize_session=False)
             )
             await claim.commit()
             if taken.rowcount == 1:  # type: ignore[attr-defined]
@@ -137,6 +138,7 @@ async def _release(sessionmaker: async_sessionmaker[AsyncSession], scope: str, k
                 IdempotencyRecord.key == key,  # type: ignore[arg-type]
                 IdempotencyRecord.state == IN_FLIGHT,  # type: ignore[arg-type]
             )
+            .execution_options(synchronize_session=False)
         )
         await release.commit()
 
@@ -190,6 +192,7 @@ async def idempotent(
                 IdempotencyRecord.key == key,  # type: ignore[arg-type]
             )
             .values(state=DONE, status_code=status_code, response_body=json.dumps(result))
+            .execution_options(synchronize_session=False)
         )
         await session.flush()
     except BaseException:
