@@ -5,6 +5,13 @@ renders and that probes, ports and environment match the code. Each component: a
 Deployment (one uvicorn process per container; readiness = /readyz, liveness = /healthz),
 a Service, a HorizontalPodAutoscaler and a PodDisruptionBudget. Secrets (JWT keys, database
 URLs) come from the Secret `betterwork-secrets`, which is created outside this repository.
+
+Client addresses: uvicorn runs with `--no-proxy-headers` and the gateway believes
+`X-Forwarded-For` only from `BW_TRUSTED_PROXIES` (IPs/CIDRs, none by default). Behind an
+ingress controller, set it on the gateway to the controller pods' addresses (for example
+the cluster's pod CIDR, `10.244.0.0/16`) so the per-IP limit of unauthenticated calls
+applies to clients rather than to the controller; never to a range clients can reach
+directly.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from typing import Any
 import yaml
 
 from shared.settings import DEFAULT_PORTS, SERVICES
+from shared.stack import uvicorn_command
 
 OUT = Path(__file__).resolve().parent / "k8s"
 IMAGE = "betterwork/api:latest"
@@ -45,6 +53,7 @@ def _env(name: str) -> list[dict[str, Any]]:
     secrets = ["BW_JWT_SECRET", "BW_SERVICE_TOKEN_SECRET"]
     if name == "gateway":
         secrets.append("BW_REDIS_URL")  # rate limits shared by all gateway replicas
+        env.append({"name": "BW_TRUSTED_PROXIES", "value": ""})  # see the module docstring
     else:
         secrets.append(f"{name.upper()}_DATABASE_URL")
     env += [
@@ -61,16 +70,8 @@ def manifests(name: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
     container = {
         "name": name,
         "image": IMAGE,
-        "command": [
-            "uvicorn",
-            "--factory",
-            spec["module"],
-            "--host",
-            "0.0.0.0",  # noqa: S104 - a container listens on its pod address
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
+        # A container listens on its pod address.
+        "command": uvicorn_command(spec["module"], host="0.0.0.0", port=port),  # noqa: S104
         "ports": [{"containerPort": port, "name": "http"}],
         "env": _env(name),
         "readinessProbe": {"httpGet": {"path": "/readyz", "port": port}, "periodSeconds": 5},

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from fastapi import FastAPI, Request
@@ -15,12 +15,12 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway.catalogue import Catalogue
 from gateway.openapi import merge
 from gateway.proxy import Proxy
 from gateway.ratelimit import MemoryLimiter, RateLimiter, RedisLimiter
-from gateway.transport import AiohttpTransport
 from shared.auth import TokenVerifier
 from shared.errors import install_problem_handlers
 from shared.health import health_router
@@ -28,6 +28,7 @@ from shared.limits import RequestLimitsMiddleware
 from shared.logs import configure_logging
 from shared.requestid import RequestIdMiddleware
 from shared.settings import SERVICES, Settings, get_settings
+from shared.transport import AiohttpTransport
 
 __all__ = ["create_app"]
 
@@ -135,4 +136,12 @@ def create_app(
     entry = RequestLimitsMiddleware(
         entry, max_body_bytes=settings.max_body_bytes, max_header_bytes=settings.max_header_bytes
     )
-    return RequestIdMiddleware(entry)
+    entry = RequestIdMiddleware(entry)
+    if settings.trusted_proxy_list:
+        # The client address (per-IP limits, the X-Forwarded-For sent on) is the peer unless
+        # the peer is a configured proxy; uvicorn runs with --no-proxy-headers so that this
+        # setting, and not uvicorn's default of trusting 127.0.0.1, decides.
+        # (uvicorn types ASGI more narrowly than Starlette; the protocol is the same.)
+        proxied: Any = ProxyHeadersMiddleware(cast(Any, entry), settings.trusted_proxy_list)
+        entry = proxied
+    return entry

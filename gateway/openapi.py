@@ -18,6 +18,23 @@ __all__ = ["merge"]
 
 REF = "#/components/schemas/"
 HIDDEN_PREFIXES = ("/internal", "/healthz", "/readyz")
+# The gateway's rate-limit fields (gateway/ratelimit.py), on every reply that counted.
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": {
+        "description": (
+            'The quota (draft-ietf-httpapi-ratelimit-headers): `"default";q=<requests>;w=60;'
+            "bw-burst=<at once>`, per organisation (per client IP without a token)."
+        ),
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": (
+            'What is left: `"default";r=<requests>;t=<seconds>`; no more than `r` requests '
+            "in the next `t` seconds. On a 429, `t` equals `Retry-After`."
+        ),
+        "schema": {"type": "string"},
+    },
+}
 
 
 def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
@@ -77,6 +94,14 @@ def merge(documents: dict[str, dict[str, Any]], gateway_paths: dict[str, Any]) -
                             },
                         },
                     )
+                for response in responses.values():
+                    if isinstance(response, dict):
+                        response.setdefault("headers", {}).update(
+                            {
+                                name: {"$ref": f"#/components/headers/{name}"}
+                                for name in RATE_LIMIT_HEADERS
+                            }
+                        )
                 merged_methods[method] = operation
             paths[f"/v1/{service}{template}"] = merged_methods
         tags.append(
@@ -94,7 +119,9 @@ def merge(documents: dict[str, dict[str, Any]], gateway_paths: dict[str, Any]) -
                 "participant, factory, advisor); the roles allowed are listed per operation "
                 "(`x-roles`). Errors are RFC 9457 problem details. Every response carries "
                 "`X-Request-ID`. Lists take `limit` (1..500) and `cursor` and return "
-                "`{items, next_cursor}`."
+                "`{items, next_cursor}`. Replies that count against the rate limit carry "
+                "`RateLimit-Policy` and `RateLimit` (IETF draft) so clients can pace "
+                "themselves before a 429."
             ),
         },
         "servers": [{"url": "/"}],
@@ -102,6 +129,7 @@ def merge(documents: dict[str, dict[str, Any]], gateway_paths: dict[str, Any]) -
         "paths": paths,
         "components": {
             "schemas": schemas,
+            "headers": copy.deepcopy(RATE_LIMIT_HEADERS),
             "securitySchemes": {
                 "HTTPBearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },

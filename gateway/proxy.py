@@ -1,7 +1,9 @@
-"""Forwarding `/v1/<service>/<path>` to a service: verify the token, check the role, apply
-the organisation's rate limit, then stream the request and the reply through one pooled
-httpx client. Never retries (a POST might be done twice); a service that cannot be reached
-is a 503, one that is too slow a 504, one that breaks the protocol a 502."""
+"""Forwarding `/v1/<service>/<path>` to a service: refuse paths with more than one reading
+(`gateway.paths`), find the operation (`gateway.catalogue`; none is a 404), verify the
+token, check the role, apply the organisation's rate limit, then stream the request and
+the reply through one pooled httpx client. Never retries (a POST might be done twice); a
+service that cannot be reached is a 503, one that is too slow a 504, one that breaks the
+protocol a 502 (`gateway.upstream`)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ from typing import Any
 import httpx
 from starlette.types import Receive, Scope, Send
 
-from gateway.catalogue import Catalogue
-from gateway.ratelimit import RateLimiter, retry_after
+from gateway.catalogue import Catalogue, Operation
+from gateway.paths import Target, target_of
+from gateway.ratelimit import RateLimiter, limit_field, policy_field, retry_after
+from gateway.upstream import upstream_error
 from shared.auth import Principal, TokenVerifier
 from shared.errors import ApiError, Forbidden, NotFound, TooManyRequests, Unauthorized, problem_body
 from shared.requestid import current_request_id
@@ -36,8 +40,25 @@ HOP_BY_HOP = frozenset(
         b"x-request-id",
     }
 )
-# The gateway's own server adds these to every reply; the service's copies would duplicate them.
-REPLY_DROPPED = HOP_BY_HOP | {b"date", b"server"}
+# What a client says about where it came from is its claim, not a fact: never passed on. The
+# gateway tells the service the one address it believes (the peer, or the client named by a
+# proxy in BW_TRUSTED_PROXIES) in its own X-Forwarded-For.
+FORWARDING = frozenset(
+    {
+        b"forwarded",
+        b"x-forwarded-for",
+        b"x-forwarded-host",
+        b"x-forwarded-port",
+        b"x-forwarded-prefix",
+        b"x-forwarded-proto",
+        b"x-real-ip",
+    }
+)
+REQUEST_DROPPED = HOP_BY_HOP | FORWARDING
+# The gateway's own server adds these to every reply; the service's copies would duplicate
+# them. The rate-limit fields are the gateway's to give.
+REPLY_DROPPED = HOP_BY_HOP | {b"date", b"server", b"ratelimit", b"ratelimit-policy"}
+Headers = list[tuple[bytes, bytes]]
 # Bodies up to this size are read whole (fast path); larger ones are streamed.
 BUFFER_LIMIT = 64 * 1024
 
@@ -59,7 +80,7 @@ def _bearer(scope: Scope) -> str:
     return token.strip()
 
 
-async def _send_problem(send: Send, scope: Scope, error: ApiError) -> None:
+async def _send_problem(send: Send, scope: Scope, error: ApiError, extra: Headers) -> None:
     import json
 
     body = json.dumps(
@@ -70,24 +91,13 @@ async def _send_problem(send: Send, scope: Scope, error: ApiError) -> None:
         (b"content-length", str(len(body)).encode()),
     ]
     headers += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+    headers += extra
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
 class ClientGone(Exception):
     """The client went away (or was refused) while its body was being forwarded."""
-
-
-class BadGateway(ApiError):
-    status = 502
-
-
-class GatewayTimeout(ApiError):
-    status = 504
-
-
-class ServiceDown(ApiError):
-    status = 503
 
 
 class Proxy:
@@ -104,9 +114,16 @@ class Proxy:
         # redirects, URL merging) are work a proxy must not do and cost a third of its time.
         self.transports = transports
         self.base_urls = {service: settings.service_url(service) for service in SERVICES}
+        self.base_paths = {s: httpx.URL(url).path.rstrip("/") for s, url in self.base_urls.items()}
         self.verifier = verifier
         self.catalogue = catalogue
         self.limiter = limiter
+        self.policy = (
+            b"ratelimit-policy",
+            policy_field(
+                per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+            ).encode(),
+        )
         self.timeout = {
             "connect": 2.0,
             "read": settings.upstream_timeout_s,
@@ -115,70 +132,59 @@ class Proxy:
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit: Headers = []  # the RateLimit fields, once the request has counted
         try:
-            service, path = self._split(scope["path"])
-            principal = await self._authorise(scope, service, path)
-            await self._rate_limit(scope, principal)
-            await self._forward(scope, receive, send, service, path)
+            target = target_of(scope)
+            operation = await self.catalogue.resolve(target.service, scope["method"], target.path)
+            principal = await self._authorise(scope, operation)
+            limit = await self._rate_limit(scope, principal)
+            await self._forward(scope, receive, send, target, limit)
         except ApiError as error:
-            await _send_problem(send, scope, error)
+            await _send_problem(send, scope, error, limit)
 
-    @staticmethod
-    def _split(full_path: str) -> tuple[str, str]:
-        _, _, rest = full_path.partition("/v1/")
-        service, slash, path = rest.partition("/")
-        if service not in SERVICES:
-            raise NotFound(f"There is no API at {full_path}; services are {', '.join(SERVICES)}.")
-        path = slash + path if slash else "/"
-        if path.startswith("/internal"):
-            raise NotFound(f"There is no API at {full_path}.")
-        return service, path
-
-    async def _authorise(self, scope: Scope, service: str, path: str) -> Principal | None:
-        operation = await self.catalogue.operation(service, scope["method"], path)
-        if operation is not None and operation.public:
+    async def _authorise(self, scope: Scope, operation: Operation) -> Principal | None:
+        if operation.public:
             return None
         principal = await self.verifier.verify_user(_bearer(scope))
-        if (
-            operation is not None
-            and operation.roles is not None
-            and principal.role not in operation.roles
-        ):
+        if operation.roles is not None and principal.role not in operation.roles:
             raise Forbidden(
                 f"This endpoint is for the role(s) {', '.join(operation.roles)}; "
                 f"your token has role {principal.role!r}."
             )
         return principal
 
-    async def _rate_limit(self, scope: Scope, principal: Principal | None) -> None:
+    async def _rate_limit(self, scope: Scope, principal: Principal | None) -> Headers:
         if principal is not None:
             key = f"org:{principal.org}"
         else:
             client = scope.get("client")
             key = f"ip:{client[0] if client else 'unknown'}"
-        wait = await self.limiter.acquire(key)
-        if wait > 0:
+        decision = await self.limiter.acquire(key)
+        limit = [self.policy, (b"ratelimit", limit_field(decision).encode())]
+        if not decision.allowed:
             raise TooManyRequests(
                 f"Too many requests for {key.split(':', 1)[1]!r}: the limit is "
                 f"{self.settings.rate_limit_per_minute} per minute "
                 f"(bursts of {self.settings.rate_limit_burst}); retry after the delay given.",
-                headers={"Retry-After": retry_after(wait)},
+                headers={
+                    "Retry-After": retry_after(decision.wait_s),
+                    **{name.decode(): value.decode() for name, value in limit},
+                },
             )
+        return limit
 
     async def _forward(
-        self, scope: Scope, receive: Receive, send: Send, service: str, path: str
+        self, scope: Scope, receive: Receive, send: Send, target: Target, limit: Headers
     ) -> None:
+        service = target.service
         query = scope.get("query_string", b"")
-        # Forward the path exactly as the client encoded it (`raw_path`): re-encoding the
-        # decoded path would change `%2F` into `/` and fail on control characters.
-        raw = bytes(scope.get("raw_path") or path.encode()).decode("latin-1")
-        prefix = f"/v1/{service}"
-        if not raw.startswith(prefix):  # the prefix itself was percent-encoded
-            raise NotFound(f"There is no API at {scope['path']!r}; write /v1/<service>/ plainly.")
-        raw_rest = raw[len(prefix) :] or "/"
-        url = self.base_urls[service] + raw_rest + ("?" + query.decode("latin-1") if query else "")
+        # The path goes on as the client encoded it (re-encoding the decoded path would turn
+        # `%2F` into `/` and fail on control characters); `target_of` has made sure that the
+        # service decodes it to exactly the path whose operation was checked.
+        url = self.base_urls[service] + target.raw_path
+        url += "?" + query.decode("latin-1") if query else ""
         headers: list[tuple[bytes, bytes]] = [
-            (k, v) for k, v in scope["headers"] if k not in HOP_BY_HOP
+            (k, v) for k, v in scope["headers"] if k not in REQUEST_DROPPED
         ]
         request_id = current_request_id()
         if request_id:
@@ -187,29 +193,26 @@ class Proxy:
         if client:
             headers.append((b"x-forwarded-for", client[0].encode()))
         try:
-            target = httpx.URL(url)
+            target_url = httpx.URL(url)
         except httpx.InvalidURL as exc:
             raise NotFound(f"There is no API at {scope['path']!r}.") from exc
+        if target_url.path != self.base_paths[service] + target.path:
+            # Never reached: a URL library that rewrote the path would send the request
+            # to a route the gateway has not checked.
+            raise NotFound(f"There is no API at {scope['path']!r}.")
         request = httpx.Request(
             scope["method"],
-            target,
+            target_url,
             headers=headers,
             content=await self._body(scope, receive),
             extensions={"timeout": self.timeout},
         )
         try:
             response = await self.transports[service].handle_async_request(request)
-        except httpx.TimeoutException as exc:
-            raise GatewayTimeout(
-                f"The {service} service did not answer in time; try again."
-            ) from exc
-        except httpx.ConnectError as exc:
-            raise ServiceDown(
-                f"The {service} service is not available right now; try again shortly."
-            ) from exc
         except httpx.TransportError as exc:
-            log.warning("bad reply from %s: %r", service, exc)
-            raise BadGateway(f"The {service} service gave a reply that could not be read.") from exc
+            if not isinstance(exc, httpx.TimeoutException | httpx.ConnectError):
+                log.warning("bad reply from %s: %r", service, exc)
+            raise upstream_error(service, exc) from exc
         stream = response.stream
         assert isinstance(stream, httpx.AsyncByteStream)
         try:
@@ -221,7 +224,8 @@ class Proxy:
                         (k.lower(), v)
                         for k, v in response.headers.raw
                         if k.lower() not in REPLY_DROPPED
-                    ],
+                    ]
+                    + limit,
                 }
             )
             async for chunk in stream:

@@ -1,19 +1,58 @@
 """Per-organisation rate limits: a token bucket of `burst` requests refilled at
 `per_minute`. In memory for one replica (`make run`), in Redis when `BW_REDIS_URL` is set
-so that all gateway replicas share one budget per organisation."""
+so that all gateway replicas share one budget per organisation.
+
+Every decision is announced with the IETF fields (draft-ietf-httpapi-ratelimit-headers):
+`RateLimit-Policy: "default";q=<per_minute>;w=60;bw-burst=<burst>` (the sustained quota
+per minute; `bw-burst`, a vendor parameter the draft allows, is how many may come at once)
+and `RateLimit: "default";r=<remaining>;t=<seconds>`, where `t` is the time until the next
+unit comes back: within it the client can use no more than `r`. On a 429 `t` equals
+`Retry-After`, as the draft asks (Retry-After not before the end of the window).
+"""
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["MemoryLimiter", "RateLimiter", "RedisLimiter"]
+__all__ = [
+    "Decision",
+    "MemoryLimiter",
+    "RateLimiter",
+    "RedisLimiter",
+    "limit_field",
+    "policy_field",
+    "retry_after",
+]
+
+POLICY = '"default"'
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    remaining: int  # whole requests that may be made now
+    wait_s: float  # 0 when allowed, else the seconds until a retry can pass
+    reset_s: int  # whole seconds until one more unit is back (the draft's `t`), at least 1
+
+    @classmethod
+    def of(cls, *, allowed: bool, tokens: float, rate: float) -> Decision:
+        # The bucket holds `tokens` after this request; the next unit arrives when it
+        # reaches the next whole number (for a refused request, that is exactly the wait).
+        until_next = (math.floor(tokens) + 1 - tokens) / rate
+        return cls(
+            allowed=allowed,
+            remaining=max(0, math.floor(tokens)),
+            wait_s=0.0 if allowed else (1.0 - tokens) / rate,
+            reset_s=max(1, math.ceil(until_next)),
+        )
 
 
 class RateLimiter(Protocol):
-    async def acquire(self, key: str) -> float:
-        """0 when the request may pass, else the seconds to wait before retrying."""
+    async def acquire(self, key: str) -> Decision:
+        """Spend one unit of `key`'s bucket if there is one."""
         ...
 
     async def close(self) -> None: ...
@@ -26,23 +65,25 @@ class MemoryLimiter:
         self.max_keys = max_keys
         self._buckets: dict[str, tuple[float, float]] = {}
 
-    async def acquire(self, key: str) -> float:
+    async def acquire(self, key: str) -> Decision:
         now = time.monotonic()
         tokens, stamp = self._buckets.get(key, (self.burst, now))
         tokens = min(self.burst, tokens + (now - stamp) * self.rate)
-        if tokens >= 1.0:
+        allowed = tokens >= 1.0
+        if allowed:
             if len(self._buckets) >= self.max_keys and key not in self._buckets:
                 self._buckets.clear()  # crude bound on memory; buckets refill anyway
-            self._buckets[key] = (tokens - 1.0, now)
-            return 0.0
+            tokens -= 1.0
         self._buckets[key] = (tokens, now)
-        return (1.0 - tokens) / self.rate
+        return Decision.of(allowed=allowed, tokens=tokens, rate=self.rate)
 
     async def close(self) -> None:
         return None
 
 
 # Atomic token bucket: KEYS[1] = bucket, ARGV = rate per second, burst, now (seconds).
+# Returns {1 if allowed else 0, tokens left} (tokens as a string: Lua numbers become
+# integers on the way out).
 _LUA = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -51,11 +92,14 @@ local state = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
 local tokens = tonumber(state[1]) or burst
 local stamp = tonumber(state[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
-local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+local allowed = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+end
 redis.call('HSET', KEYS[1], 'tokens', tokens, 'stamp', now)
 redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
-return tostring(wait)
+return {allowed, tostring(tokens)}
 """
 
 
@@ -68,9 +112,11 @@ class RedisLimiter:
         self.burst = burst
         self._script = self.client.register_script(_LUA)
 
-    async def acquire(self, key: str) -> float:
-        wait = await self._script(keys=[f"bw:rl:{key}"], args=[self.rate, self.burst, time.time()])
-        return float(wait)
+    async def acquire(self, key: str) -> Decision:
+        allowed, tokens = await self._script(
+            keys=[f"bw:rl:{key}"], args=[self.rate, self.burst, time.time()]
+        )
+        return Decision.of(allowed=bool(allowed), tokens=float(tokens), rate=self.rate)
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -78,3 +124,11 @@ class RedisLimiter:
 
 def retry_after(wait_s: float) -> str:
     return str(max(1, math.ceil(wait_s)))
+
+
+def policy_field(*, per_minute: int, burst: int) -> str:
+    return f"{POLICY};q={per_minute};w=60;bw-burst={burst}"
+
+
+def limit_field(decision: Decision) -> str:
+    return f"{POLICY};r={decision.remaining};t={decision.reset_s}"

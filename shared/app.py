@@ -219,6 +219,7 @@ def create_service_app(
         engine = make_engine(database_url)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.autocommit = make_sessionmaker(engine, autocommit=True)
         app.state.http = make_http_client(settings, http_mounts)
         for hook in on_startup:
             await hook(app)

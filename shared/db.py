@@ -42,12 +42,22 @@ def make_engine(url: str, **overrides: Any) -> AsyncEngine:
         engine = create_async_engine(url, **overrides)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    options: dict[str, Any] = {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": False}
+    # Most of the 30 connections stay pooled: an overflow connection is closed when it comes
+    # back, and opening one (TLS probe, start-up, type introspection) costs far more than
+    # the queries a request makes on it.
+    options: dict[str, Any] = {"pool_size": 20, "max_overflow": 10, "pool_pre_ping": False}
     options.update(overrides)
     return create_async_engine(url, **options)
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def make_sessionmaker(
+    engine: AsyncEngine, *, autocommit: bool = False
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on `engine`. `autocommit`: every statement commits on its own, with no
+    BEGIN/COMMIT round trips, for steps that are one atomic statement each (the saga steps
+    of an unlock, an idempotency claim); `commit()` is then a no-op."""
+    if autocommit:
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     # expire_on_commit=False: the reply is shaped from objects after the commit.
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 

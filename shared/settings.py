@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("eligibility", "billing", "reports", "cycles")
@@ -70,6 +71,9 @@ class Settings(BaseSettings):
     # Bodies above this are refused with 413 (a 50,000-row CSV is about 6 MB).
     max_body_bytes: int = Field(20 * 1024 * 1024, ge=1024, validation_alias="BW_MAX_BODY_BYTES")
     max_header_bytes: int = Field(16 * 1024, ge=1024, validation_alias="BW_MAX_HEADER_BYTES")
+    # Peers whose X-Forwarded-For the gateway believes (comma-separated IPs or CIDRs): the
+    # load balancer or ingress in front of it. None by default: the client is the peer.
+    trusted_proxies: str = Field("", validation_alias="BW_TRUSTED_PROXIES")
 
     # Service-to-service HTTP.
     http_timeout_s: float = Field(5.0, gt=0, validation_alias="BW_HTTP_TIMEOUT")
@@ -94,6 +98,27 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError(f"BW_ENV=production needs real secrets: set {', '.join(problems)}")
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies_are_addresses(cls, value: str) -> str:
+        # uvicorn would take a mistyped entry as a host name and silently trust nothing
+        # (or, with "*", everyone); refuse both at start instead.
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"BW_TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR network "
+                    "(write 0.0.0.0/0,::/0 to trust every peer, which is never safe on a "
+                    "public address)"
+                ) from None
+        return ",".join(entries)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return self.trusted_proxies.split(",") if self.trusted_proxies else []
 
     @property
     def uses_hs256(self) -> bool:

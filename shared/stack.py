@@ -21,13 +21,32 @@ import httpx
 
 from shared.settings import DEFAULT_PORTS, SERVICES
 
-__all__ = ["Stack", "free_port"]
+__all__ = ["Stack", "free_port", "uvicorn_command"]
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = {
     **{service: f"services.{service}.app:create_app" for service in SERVICES},
     "gateway": "gateway.app:create_app",
 }
+
+
+def uvicorn_command(app: str, *, host: str, port: int) -> list[str]:
+    """How every component is started, here and in deploy/ (Procfile, compose, Kubernetes,
+    Dockerfile; tests/unit/test_deploy.py holds them to it)."""
+    return [
+        "uvicorn",
+        "--factory",
+        app,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--no-access-log",
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 by default (FORWARDED_ALLOW_IPS),
+        # so anything on the host could choose its client address. The gateway believes it
+        # only from BW_TRUSTED_PROXIES, applied in the app where the setting is validated.
+        "--no-proxy-headers",
+    ]
 
 
 def free_port() -> int:
@@ -60,23 +79,14 @@ class Stack:
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 
+    def command(self, name: str) -> list[str]:
+        command = uvicorn_command(APPS[name], host="127.0.0.1", port=self.ports[name])
+        return [sys.executable, "-m", *command, "--timeout-graceful-shutdown", "5"]
+
     def start(self, names: list[str] | None = None) -> None:
         env = self.environment()
         for name in names or list(APPS):
-            command = [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                APPS[name],
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.ports[name]),
-                "--no-access-log",
-                "--timeout-graceful-shutdown",
-                "5",
-            ]
+            command = self.command(name)
             output = None
             if self.log_dir is not None:
                 self.log_dir.mkdir(parents=True, exist_ok=True)

@@ -333,7 +333,7 @@ async def start_recovery(app: FastAPI) -> None:
             await asyncio.sleep(lease.total_seconds() / 3)
             try:
                 await recover(
-                    sessionmaker=app.state.sessionmaker, billing=app.state.billing, lease=lease
+                    sessionmaker=app.state.autocommit, billing=app.state.billing, lease=lease
                 )
             except Exception:  # the next round tries again; the rows are the durable state
                 log.exception("recovery sweep failed")

@@ -24,7 +24,11 @@ from tests.gateway.probe import create_probe
 
 
 async def serve(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    # As production starts it (shared.stack.uvicorn_command): no trust in X-Forwarded-For
+    # from uvicorn itself; the gateway applies BW_TRUSTED_PROXIES.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -5,11 +5,13 @@ routes) without depending on any one service's domain."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.app import create_service_app
 from shared.auth import AnyRole, Principal, ServiceCaller, require
@@ -46,6 +48,34 @@ class Seen(BaseModel):
 
 
 CALLS = {"moves": 0}
+
+
+@dataclass(frozen=True)
+class Arrival:
+    path: str
+    headers: list[tuple[str, str]]
+
+    def header(self, name: str) -> list[str]:
+        return [value for key, value in self.headers if key == name]
+
+    @property
+    def request_id(self) -> str:
+        return next(iter(self.header("x-request-id")), "")
+
+
+# Every request that reached the probe: proof of what the gateway forwarded, and how.
+ARRIVALS: list[Arrival] = []
+
+
+class _RecordRequests:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+            ARRIVALS.append(Arrival(scope["path"], headers))
+        await self.app(scope, receive, send)
 
 
 @router.get("/things/{thing_id}", summary="Partners only.")
@@ -119,10 +149,12 @@ async def get_whoami(caller: ServiceCaller) -> dict[str, str]:
 
 
 def create_probe(settings: Settings) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         service="billing",
         settings=settings,
         routers=[router],
         description="Probe service for platform tests.",
         migrate=False,
     )
+    app.add_middleware(_RecordRequests)
+    return app

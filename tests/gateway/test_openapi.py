@@ -27,6 +27,11 @@ async def test_merged_document_is_valid(gateway_api: Api) -> None:
         for operation in methods.values():
             if path.startswith("/v1/"):
                 assert "application/problem+json" in operation["responses"]["422"]["content"]
+                for code in ("429", next(c for c in operation["responses"] if c < "300")):
+                    headers = operation["responses"][code]["headers"]
+                    assert headers["RateLimit"] == {"$ref": "#/components/headers/RateLimit"}
+                    assert "RateLimit-Policy" in headers
+    assert set(document["components"]["headers"]) == {"RateLimit", "RateLimit-Policy"}
     assert {"eligibility", "billing", "reports", "cycles"} <= {t["name"] for t in document["tags"]}
 
 

@@ -183,7 +183,7 @@ async def ready(world: World, role: str, org: str) -> str:
 async def recover(world: World) -> int:
     reports = world.api.apps["reports"]
     return await unlocking.recover(
-        sessionmaker=reports.state.sessionmaker,
+        sessionmaker=reports.state.autocommit,
         billing=reports.state.billing,
         lease=timedelta(0),
     )

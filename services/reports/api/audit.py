@@ -36,7 +36,7 @@ async def audit_unlock_payments(
             'programmes (countries ["*"]).'
         )
     report = await audit.audit(
-        sessionmaker=request.app.state.sessionmaker,
+        sessionmaker=request.app.state.autocommit,
         billing=billing,
         lease=timedelta(seconds=request.app.state.settings.unlock_lease_s),
     )

@@ -35,7 +35,6 @@ async def create_unlock(
     body: UnlockCreate,
     caller: UnlockingBuyer,
     request: Request,
-    session: SessionDep,
     billing: BillingDep,
     settled: SettledDep,
     idempotency_key: IdempotencyKey = None,
@@ -43,7 +42,9 @@ async def create_unlock(
     """Unlock a report cycle: participants spend one credit (402 when none are left),
     partners use their footprint (403 when full); both need the factory's approved TPA.
     Unlocking an unlocked cycle is free and returns the same unlock."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    # Every step of the saga is one statement committed on its own (no BEGIN/COMMIT round
+    # trips): each step's effect stands alone, so there is nothing to hold together.
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.autocommit
     target = await unlocking.look_up(
         sessionmaker, org=caller.org, factory_id=body.factory_id, cycle=body.cycle
     )
@@ -63,15 +64,16 @@ async def create_unlock(
         )
         return shapes.unlock(unlock)
 
-    return await idempotent(
-        request=request,
-        session=session,
-        scope=f"unlocks:{caller.org}",
-        key=idempotency_key,
-        payload=body.model_dump(),
-        run=run,
-        status_code=200 if target.active_unlock is not None else 201,
-    )
+    async with sessionmaker() as session:
+        return await idempotent(
+            request=request,
+            session=session,
+            scope=f"unlocks:{caller.org}",
+            key=idempotency_key,
+            payload=body.model_dump(),
+            run=run,
+            status_code=200 if target.active_unlock is not None else 201,
+        )
 
 
 @router.get("/unlocks")

@@ -1,6 +1,8 @@
-"""An httpx transport that sends through aiohttp's connection pool.
+"""An httpx transport that sends through aiohttp's connection pool: the wire under the
+gateway's proxy and under every service-to-service client (`shared.http`).
 
-The gateway forwards every call, so its client's cost is added to every request. httpcore's
+The gateway forwards every call, so its client's cost is added to every request (and a
+service's calls to another, e.g. an unlock's charge in billing, likewise). httpcore's
 pool checks each pooled socket on every request and goes through anyio; under 16
 concurrent streams that cost the gateway over 1 ms per call on this machine, while aiohttp's
 pool (C-accelerated parser, asyncio-native) costs a fraction. The proxy keeps httpx's API (so
