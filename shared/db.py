@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,7 +22,14 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
-__all__ = ["SessionDep", "is_sqlite", "make_engine", "make_sessionmaker", "ping"]
+__all__ = [
+    "SessionDep",
+    "insert_for",
+    "is_sqlite",
+    "make_engine",
+    "make_sessionmaker",
+    "ping",
+]
 
 
 def is_sqlite(url: str) -> bool:
@@ -35,6 +43,12 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def insert_for(session: AsyncSession) -> Any:
+    """`insert` of the session's dialect, for INSERT … ON CONFLICT (PostgreSQL and SQLite
+    share that API; the generic `sa.insert` has none)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def make_engine(url: str, **overrides: Any) -> AsyncEngine:
