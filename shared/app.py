@@ -217,7 +217,9 @@ def create_service_app(
         settings.warn_if_insecure()
         if migrate:
             await asyncio.to_thread(upgrade, service, database_url)
-        engine = make_engine(database_url)
+        engine = make_engine(
+            database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        )
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.autocommit = make_sessionmaker(engine, autocommit=True)

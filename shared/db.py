@@ -56,10 +56,7 @@ def make_engine(url: str, **overrides: Any) -> AsyncEngine:
         engine = create_async_engine(url, **overrides)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    # Most of the 30 connections stay pooled: an overflow connection is closed when it comes
-    # back, and opening one (TLS probe, start-up, type introspection) costs far more than
-    # the queries a request makes on it.
-    options: dict[str, Any] = {"pool_size": 20, "max_overflow": 10, "pool_pre_ping": False}
+    options: dict[str, Any] = {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": False}
     options.update(overrides)
     return create_async_engine(url, **options)
 

@@ -56,7 +56,9 @@ COUNTER = "events"
 class OutboxEvent(SQLModel, table=True):
     __tablename__ = "outbox_event"
 
-    sequence: int = SqlField(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    sequence: int = SqlField(
+        primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
     id: str = SqlField(max_length=40, unique=True)
     type: str = SqlField(max_length=80)
     occurred_at: datetime = SqlField(sa_type=UtcDateTime)
@@ -71,7 +73,7 @@ class OutboxCounter(SQLModel, table=True):
     __tablename__ = "outbox_counter"
 
     name: str = SqlField(primary_key=True, max_length=16)
-    last: int = 0
+    last: int = SqlField(default=0, sa_type=sa.BigInteger)
 
 
 def create_tables() -> None:

@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     # Service-to-service HTTP.
     http_timeout_s: float = Field(5.0, gt=0, validation_alias="BW_HTTP_TIMEOUT")
     http_retries: int = Field(2, ge=0, validation_alias="BW_HTTP_RETRIES")
+    # Database connections each process keeps (pool) and may open beyond them (overflow,
+    # closed again when returned). Under a steady load above the pool, the overflow churns:
+    # opening a connection costs far more than the queries a request makes on it, so size
+    # the pool for the load (and the server's max_connections, or PgBouncer, for the sum).
+    db_pool_size: int = Field(10, ge=1, validation_alias="BW_DB_POOL_SIZE")
+    db_max_overflow: int = Field(20, ge=0, validation_alias="BW_DB_MAX_OVERFLOW")
     # How long an unlock attempt holds its pending unlock before another attempt (or the
     # recovery sweep) may take it over: longer than an attempt's billing calls can take.
     unlock_lease_s: float = Field(30.0, gt=0, validation_alias="BW_UNLOCK_LEASE_SECONDS")
