@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.billing import ledger
+from services.billing import events, ledger
 from services.billing.domain import EntryKind
 from services.billing.models import Charge, CreditAccount, CreditEntry, PartnerFootprint
 from shared.errors import Conflict, Forbidden, PaymentRequired
@@ -176,6 +176,8 @@ async def _spend_credit(
         reason=reason,
         by=by,
     )
+    if balance == 0:
+        await events.credits_exhausted(session, org=row.org)
     return ChargeResult(row, balance=balance)
 
 

@@ -8,6 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from services.billing.sqltypes import Money, UtcDateTime
 from shared.idempotency import IdempotencyRecord
+from shared.outbox import OutboxCounter, OutboxEvent
 
 __all__ = [
     "TABLES",
@@ -200,4 +201,6 @@ TABLES: list[type[SQLModel]] = [
     CreditEntry,
     PartnerFootprint,
     Charge,
+    OutboxEvent,
+    OutboxCounter,
 ]

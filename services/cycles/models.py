@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from services.cycles.domain import MilestoneStatus, VisitStatus, VisitType
 from shared.idempotency import IdempotencyRecord
+from shared.outbox import OutboxCounter, OutboxEvent
 from shared.types import Id, text
 
 
@@ -176,6 +177,8 @@ TABLES: list[type[SQLModel]] = [
     SeminarActionPlan,
     Classification,
     IdempotencyRecord,
+    OutboxEvent,
+    OutboxCounter,
 ]
 
 

@@ -9,6 +9,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from shared.outbox import OutboxCounter, OutboxEvent
+
 __all__ = [
     "TABLES",
     "Factory",
@@ -166,4 +168,6 @@ TABLES: list[type[SQLModel]] = [
     FactoryList,
     FactoryListChunk,
     PartnershipApplication,
+    OutboxEvent,
+    OutboxCounter,
 ]
