@@ -39,6 +39,7 @@ from shared.sqltypes import UtcDateTime
 
 __all__ = [
     "ALL_ADVISORS",
+    "EventBatch",
     "EventOut",
     "OutboxCounter",
     "OutboxEvent",

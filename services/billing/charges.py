@@ -95,23 +95,6 @@ async def charge(
     by: str,
 ) -> ChargeResult:
     moment = _now()
-    statement = (
-        ledger.upsert(session, Charge)
-        .values(
-            org=org,
-            reference=reference,
-            kind=kind,
-            factory_id=factory_id,
-            year=year if kind == FOOTPRINT else None,
-            state=HELD,
-            created_at=moment,
-            updated_at=moment,
-        )
-        .on_conflict_do_nothing(index_elements=[col(Charge.org), col(Charge.reference)])
-        .returning(col(Charge.reference))
-    )
-    if (await session.execute(statement)).first() is None:
-        return await _replay(session, org=org, reference=reference, kind=kind)
     row = Charge(
         org=org,
         reference=reference,
@@ -122,6 +105,14 @@ async def charge(
         created_at=moment,
         updated_at=moment,
     )
+    statement = (
+        ledger.upsert(session, Charge)
+        .values(**row.model_dump())
+        .on_conflict_do_nothing(index_elements=[col(Charge.org), col(Charge.reference)])
+        .returning(col(Charge.reference))
+    )
+    if (await session.execute(statement)).first() is None:
+        return await _replay(session, org=org, reference=reference, kind=kind)
     if kind == CREDIT:
         return await _spend_credit(session, row=row, reason=reason, by=by)
     assert year is not None  # the request schema requires it for footprint charges

@@ -28,8 +28,10 @@ def _invoice(invoice: Invoice) -> Subject:
     return Subject("invoice", invoice.id)
 
 
-async def invoice_issued(session: AsyncSession, invoice: Invoice) -> None:
-    payload = events.InvoiceIssued(
+async def _invoice_event(
+    session: AsyncSession, model: type[events.InvoiceIssued | events.InvoicePaid], invoice: Invoice
+) -> None:
+    payload = model(
         invoice_id=invoice.id,
         org=invoice.org,
         kind=invoice.kind,
@@ -38,18 +40,14 @@ async def invoice_issued(session: AsyncSession, invoice: Invoice) -> None:
         currency=invoice.currency,
     )
     await _emit(session, payload, org=invoice.org, subject=_invoice(invoice))
+
+
+async def invoice_issued(session: AsyncSession, invoice: Invoice) -> None:
+    await _invoice_event(session, events.InvoiceIssued, invoice)
 
 
 async def invoice_paid(session: AsyncSession, invoice: Invoice) -> None:
-    payload = events.InvoicePaid(
-        invoice_id=invoice.id,
-        org=invoice.org,
-        kind=invoice.kind,
-        year=invoice.year,
-        total=f"{invoice.total:.2f}",
-        currency=invoice.currency,
-    )
-    await _emit(session, payload, org=invoice.org, subject=_invoice(invoice))
+    await _invoice_event(session, events.InvoicePaid, invoice)
 
 
 async def invoice_voided(session: AsyncSession, invoice: Invoice) -> None:

@@ -2,50 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 import httpx
 from fastapi import FastAPI
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from shared.errors import Unavailable
 from shared.http import ServiceClient
+from shared.outbox import EventBatch, EventOut
 from shared.settings import Settings
 
-__all__ = ["SOURCES", "SourceClient", "SourceEvent", "install_clients"]
+__all__ = ["SOURCES", "SourceClient", "install_clients"]
 
 SOURCES = ("eligibility", "billing", "reports", "cycles")
-
-
-class SourceEvent(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    sequence: int
-    id: str
-    type: str
-    occurred_at: datetime
-    subject: dict[str, str]
-    data: dict[str, Any]
-    orgs: list[str]
-    countries: list[str]
-
-
-class _Batch(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    events: list[SourceEvent]
-    last_sequence: int
 
 
 class SourceClient(ServiceClient):
     def __init__(self, http: httpx.AsyncClient, settings: Settings, source: str) -> None:
         super().__init__(http, settings, caller="integrations", target=source)
 
-    async def events(self, *, after: int, limit: int) -> list[SourceEvent]:
+    async def events(self, *, after: int, limit: int) -> list[EventOut]:
         reply = await self.call("GET", "/internal/events", params={"after": after, "limit": limit})
         try:
-            return _Batch.model_validate_json(reply.content).events
+            return EventBatch.model_validate_json(reply.content).events
         except ValidationError as exc:
             raise Unavailable(
                 f"The {self.target} service sent events this one cannot read."

@@ -22,11 +22,11 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from services.integrations.clients import SourceClient, SourceEvent
+from services.integrations.clients import SourceClient
 from services.integrations.models import FeedAudience, FeedCounter, FeedEvent, SourceCursor
 from shared.db import insert_for
 from shared.errors import ApiError
-from shared.outbox import next_number
+from shared.outbox import EventOut, next_number
 
 __all__ = ["audiences_of", "pull_all", "pull_source", "start_pulling", "stop_pulling"]
 
@@ -36,11 +36,11 @@ LEASE = timedelta(seconds=15)
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
-def audiences_of(event: SourceEvent) -> list[str]:
+def audiences_of(event: EventOut) -> list[str]:
     return [f"org:{org}" for org in event.orgs] + [f"country:{c}" for c in event.countries]
 
 
-def _body(source: str, event: SourceEvent) -> str:
+def _body(source: str, event: EventOut) -> str:
     """The event as the feed and webhook bodies show it (API.md)."""
     return json.dumps(
         {
@@ -79,7 +79,7 @@ async def _lease(session: AsyncSession, source: str, now: datetime) -> int | Non
 
 
 async def _store(
-    session: AsyncSession, source: str, after: int, events: list[SourceEvent], now: datetime
+    session: AsyncSession, source: str, after: int, events: list[EventOut], now: datetime
 ) -> bool:
     """Store one batch and move the cursor from `after`, if this process still holds the
     source at `after` (else nothing: another process took it over)."""

@@ -11,24 +11,23 @@ from shared.events import EventData, event
 MONEY = Field(description='Decimal string with two places, e.g. "13200.00".')
 
 
-@event("invoice.issued", "billing", "An invoice was issued to the organisation.")
-class InvoiceIssued(EventData):
+class _Invoice(EventData):
     invoice_id: str
     org: str
     kind: Literal["partnership", "credits"]
     year: int
     total: str = MONEY
     currency: str
+
+
+@event("invoice.issued", "billing", "An invoice was issued to the organisation.")
+class InvoiceIssued(_Invoice):
+    pass
 
 
 @event("invoice.paid", "billing", "An invoice was paid (credits are posted, or the footprint set).")
-class InvoicePaid(EventData):
-    invoice_id: str
-    org: str
-    kind: Literal["partnership", "credits"]
-    year: int
-    total: str = MONEY
-    currency: str
+class InvoicePaid(_Invoice):
+    pass
 
 
 @event("invoice.voided", "billing", "An invoice was voided before payment.")
