@@ -236,6 +236,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(500, "internal error", instance=request.url.path)
 
+    # Handlers for these classes run inside the app's middleware (a catch-all for
+    # `Exception` would only run outside it, after the request-id middleware answered).
+    from sqlalchemy import exc as sa_exc
+
+    for database_error in (sa_exc.DBAPIError, sa_exc.TimeoutError, ConnectionError):
+        app.add_exception_handler(database_error, on_unexpected)
+
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
