@@ -31,7 +31,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, WithJsonSchema
+from pydantic import AwareDatetime, BaseModel, WithJsonSchema
 from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -47,6 +47,7 @@ __all__ = [
     "PageDep",
     "PageParams",
     "SortKey",
+    "UpdatedSince",
     "page_list",
     "page_params",
     "paginate",
@@ -270,3 +271,13 @@ def page_list(
     if len(ordered) <= page.limit:
         return chosen, None
     return chosen, page.cursor_for(value(chosen[-1]), key)
+
+
+UpdatedSince = Annotated[
+    AwareDatetime | None,
+    Query(
+        description="Only items created or changed at or after this moment (RFC 3339 with a "
+        "zone, e.g. 2026-01-31T00:00:00Z): for a first full sync, then catching up before "
+        "the event feed (/v1/integrations/events) takes over."
+    ),
+]

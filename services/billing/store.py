@@ -161,6 +161,7 @@ async def list_invoices(
     status: domain.InvoiceStatus | None,
     kind: domain.InvoiceKind | None,
     year: int | None,
+    updated_since: datetime | None = None,
 ) -> tuple[list[Invoice], str | None]:
     """Oldest first (ids sort by creation time); `org=None` lists every organisation's."""
     statement = sa.select(Invoice)
@@ -172,6 +173,12 @@ async def list_invoices(
         statement = statement.where(col(Invoice.kind) == kind.value)
     if year is not None:
         statement = statement.where(col(Invoice.year) == year)
+    if updated_since is not None:
+        # An invoice changes when issued, then once more when paid or voided.
+        changed = sa.func.coalesce(
+            col(Invoice.voided_at), col(Invoice.paid_at), col(Invoice.created_at)
+        )
+        statement = statement.where(changed >= updated_since)
     rows, cursor = await paginate(session, statement, page, key=[sort_key(Invoice.id, str)])
     return rows, cursor
 

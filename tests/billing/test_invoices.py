@@ -397,3 +397,31 @@ class TestVoidInvoice:
         invoice = await create_invoice(api.client("billing", role="participant"), CREDITS)
         reply = await api.client("billing", role=role).post(f"/invoices/{invoice['id']}/void")
         assert reply.status_code == 403
+
+
+class TestUpdatedSince:
+    async def test_lists_what_changed_since(self, api: Api) -> None:
+        from datetime import UTC, datetime
+
+        participant = api.client("billing", role="participant", org="buyer-1")
+        older = await create_invoice(
+            participant, {"kind": "credits", "year": 2025, "report_cycles": 1}
+        )
+        newer = await create_invoice(
+            participant, {"kind": "credits", "year": 2025, "report_cycles": 2}
+        )
+        mark = datetime.now(UTC)
+        await pay(api, older)  # paid after the mark: changed since
+        changed = await participant.get("/invoices", params={"updated_since": mark.isoformat()})
+        assert changed.status_code == 200, changed.text
+        assert [i["id"] for i in changed.json()["items"]] == [older["id"]]
+        everything = await participant.get(
+            "/invoices", params={"updated_since": "2000-01-01T00:00:00Z"}
+        )
+        assert [i["id"] for i in everything.json()["items"]] == [older["id"], newer["id"]]
+
+    async def test_a_moment_needs_its_zone(self, api: Api) -> None:
+        participant = api.client("billing", role="participant", org="buyer-1")
+        reply = await participant.get("/invoices", params={"updated_since": "2026-01-01T00:00:00"})
+        assert reply.status_code == 422
+        assert reply.headers["content-type"] == "application/problem+json"

@@ -33,7 +33,7 @@ from shared.auth import Principal
 from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound
 from shared.idempotency import IdempotencyKey, idempotent
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, UpdatedSince
 from shared.types import Id
 
 router = APIRouter(tags=["invoices"])
@@ -127,17 +127,25 @@ async def list_invoices(
     kind: domain.InvoiceKind | None = None,
     year: Annotated[int | None, Query(ge=FIRST_YEAR, le=LAST_YEAR)] = None,
     org: OrgQuery = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[InvoicePublic]:
     """Invoices, oldest first: a buyer's own; advisors see every organisation's (`?org=`).
 
-    Filters: `status`, `kind`, `year`, and for advisors `org`.
+    Filters: `status`, `kind`, `year`, `updated_since` (issued, paid or voided since), and
+    for advisors `org`.
     """
     if principal.role != "advisor":
         if org is not None and org != principal.org:
             raise Forbidden("You can list only your own organisation's invoices.")
         org = principal.org
     rows, next_cursor = await store.list_invoices(
-        session, page=page, org=org, status=status, kind=kind, year=year
+        session,
+        page=page,
+        org=org,
+        status=status,
+        kind=kind,
+        year=year,
+        updated_since=updated_since,
     )
     lines = await store.lines_of(session, invoice_ids=[row.id for row in rows])
     return Page(
