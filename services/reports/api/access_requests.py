@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports import domain, store_access, store_members
+from services.reports import domain, events, store_access, store_members
 from services.reports.access import Caller, covers_country, enforce
 from services.reports.api import shapes
 from services.reports.api.deps import (
@@ -17,6 +17,7 @@ from services.reports.api.deps import (
     Buyer,
     FactoryMember,
     ObjectId,
+    UpdatedSince,
     existing,
     problems,
 )
@@ -92,6 +93,7 @@ async def create_access_request(
         row.decided_at = None
         await session.flush()
     if created or reopened is not None:
+        await events.access_request_changed(session, row)
         await store_members.notify(
             session,
             orgs=[row.factory_id],
@@ -112,6 +114,7 @@ async def list_access_requests(
     caller: AnyMember,
     session: SessionDep,
     page: PageDep,
+    updated_since: UpdatedSince,
     status: Annotated[TpaStatus | None, Query(description="Only requests in this state.")] = None,
     factory_id: Annotated[
         str | None,
@@ -132,6 +135,7 @@ async def list_access_requests(
         page=page,
         status=status,
         countries=scope_countries(caller.principal),
+        updated_since=updated_since,
         **filters,
     )
     return Page[AccessRequestPublic](
@@ -163,6 +167,7 @@ async def _decide(
     moment = now()
     row.status, row.decided_at, row.updated_at = target, moment, moment
     await session.flush()
+    await events.access_request_changed(session, row)
     await store_members.notify(
         session,
         orgs=[row.buyer_org],

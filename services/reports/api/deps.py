@@ -5,10 +5,11 @@ documented in OpenAPI."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Path, Request
-from pydantic import BaseModel
+from fastapi import Depends, Path, Query, Request
+from pydantic import AwareDatetime, BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reports import store_members
@@ -34,6 +35,7 @@ __all__ = [
     "ObjectId",
     "OrgMember",
     "UnlockingBuyer",
+    "UpdatedSince",
     "existing",
     "page_of",
     "problems",
@@ -49,6 +51,28 @@ FactoryId = Annotated[
 ]
 CycleNumber = Annotated[int, Path(ge=1, le=MAX_CYCLE, description="The cycle number (1, 2, …).")]
 ObjectId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
+
+
+def _updated_since(
+    updated_since: Annotated[
+        AwareDatetime | None,
+        Query(
+            description="RFC 3339 date-time with its offset (e.g. 2026-11-29T06:00:00Z): only "
+            "rows changed at or after it, for a first full sync before the event feed "
+            "(`/v1/integrations/events`) takes over.",
+        ),
+    ] = None,
+) -> datetime | None:
+    if updated_since is None:
+        return None
+    try:
+        # Stored moments are UTC; an offset at the edge of the calendar cannot be one.
+        return updated_since.astimezone(UTC)
+    except OverflowError as exc:
+        raise Unprocessable("updated_since is out of range once converted to UTC.") from exc
+
+
+UpdatedSince = Annotated[datetime | None, Depends(_updated_since)]
 
 
 async def _membership(

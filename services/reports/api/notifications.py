@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.reports import store_access, store_members, store_portal
+from services.reports import events, store_access, store_members, store_portal
 from services.reports.access import covers_country, enforce
 from services.reports.api import shapes
 from services.reports.api.deps import Advisor, AnyMember, FactoryId
@@ -32,7 +32,11 @@ async def list_notifications(
     page: PageDep,
     kind: Annotated[NotificationKind | None, Query(description="Only this kind.")] = None,
 ) -> Page[NotificationPublic]:
-    """Your organisation's notifications, oldest first (keep `next_cursor` to read on)."""
+    """Your organisation's notifications, oldest first (keep `next_cursor` to read on).
+
+    Superseded by the event feed, `GET /v1/integrations/events` (and its webhooks): every
+    change notified here is an event there, typed, for the same audience. This list keeps
+    working for now; new integrations should read the feed."""
     rows, cursor = await store_members.list_notifications(
         session, org=caller.org, page=page, kind=kind
     )
@@ -63,6 +67,9 @@ async def raise_zero_tolerance_alert(
         raised_by=caller.principal,
         notified_partners=len(partners),
         now=moment,
+    )
+    await events.zero_tolerance_alert_raised(
+        session, alert, partners=partners, country=factory.country
     )
     await store_members.notify(
         session,

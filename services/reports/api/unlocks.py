@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reports import store_access, unlocking
 from services.reports.api import shapes
-from services.reports.api.deps import Buyer, UnlockingBuyer, existing, problems
+from services.reports.api.deps import Buyer, UnlockingBuyer, UpdatedSince, existing, problems
 from services.reports.clients import BillingDep
 from services.reports.schemas import NO_CONTROL, UnlockCreate, UnlockPublic
 from services.reports.settled import SettledDep
@@ -41,9 +41,11 @@ async def create_unlock(
     """Unlock a report cycle: participants spend one credit (402 when none are left),
     partners use their footprint (403 when full); both need the factory's approved TPA.
     Unlocking an unlocked cycle is free and returns the same unlock."""
-    # Every step of the saga is one statement committed on its own (no BEGIN/COMMIT round
-    # trips): each step's effect stands alone, so there is nothing to hold together.
+    # Every step of the saga but the activation is one statement committed on its own (no
+    # BEGIN/COMMIT round trips): its effect stands alone. The activation commits with its
+    # event, so it runs in a transaction (services/reports/unlocking.py).
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.autocommit
+    transactional: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     target = await unlocking.look_up(
         sessionmaker, org=caller.org, factory_id=body.factory_id, cycle=body.cycle
     )
@@ -51,6 +53,7 @@ async def create_unlock(
     async def run() -> UnlockPublic:
         result = await unlocking.unlock_cycle(
             sessionmaker=sessionmaker,
+            transactional=transactional,
             billing=billing,
             caller=caller,
             target=target,
@@ -80,6 +83,7 @@ async def list_unlocks(
     caller: Buyer,
     session: SessionDep,
     page: PageDep,
+    updated_since: UpdatedSince,
     factory_id: Annotated[
         str | None,
         Query(min_length=1, max_length=128, pattern=NO_CONTROL, description="Only this factory."),
@@ -87,6 +91,6 @@ async def list_unlocks(
 ) -> Page[UnlockPublic]:
     """The report cycles your organisation unlocked."""
     rows, cursor = await store_access.list_unlocks(
-        session, org=caller.org, page=page, factory_id=factory_id
+        session, org=caller.org, page=page, factory_id=factory_id, updated_since=updated_since
     )
     return Page[UnlockPublic](items=[shapes.unlock(r) for r in rows], next_cursor=cursor)
