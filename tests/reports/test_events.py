@@ -318,7 +318,14 @@ class TestUpdatedSince:
 
     @pytest.mark.parametrize(
         "value",
-        ["2026-11-29T06:00:00", "yesterday", "2026-13-01T00:00:00Z", "0001-01-01T00:00:00+14:00"],
+        [
+            "2026-11-29T06:00:00",
+            "yesterday",
+            "0.5",
+            "1764396000",
+            "2026-13-01T00:00:00Z",
+            "0001-01-01T00:00:00+14:00",
+        ],
     )
     async def test_needs_an_rfc3339_datetime(self, world: World, value: str) -> None:
         for path in ("/access-requests", "/unlocks"):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Query, Request
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reports import store_members
@@ -53,10 +53,18 @@ CycleNumber = Annotated[int, Path(ge=1, le=MAX_CYCLE, description="The cycle num
 ObjectId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
 
 
+# RFC 3339 `date-time`: a full date and time with its offset (a bare number or a local time
+# is refused: pydantic's own datetime would take "0.5" as a Unix timestamp).
+RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+
+
 def _updated_since(
     updated_since: Annotated[
-        AwareDatetime | None,
+        str | None,
         Query(
+            pattern=RFC3339,
+            max_length=40,
+            json_schema_extra={"format": "date-time"},
             description="RFC 3339 date-time with its offset (e.g. 2026-11-29T06:00:00Z): only "
             "rows changed at or after it, for a first full sync before the event feed "
             "(`/v1/integrations/events`) takes over.",
@@ -66,10 +74,13 @@ def _updated_since(
     if updated_since is None:
         return None
     try:
+        moment = datetime.fromisoformat(updated_since.upper())
         # Stored moments are UTC; an offset at the edge of the calendar cannot be one.
-        return updated_since.astimezone(UTC)
-    except OverflowError as exc:
-        raise Unprocessable("updated_since is out of range once converted to UTC.") from exc
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise Unprocessable(
+            f"updated_since {updated_since!r} is not a valid RFC 3339 date-time in range."
+        ) from exc
 
 
 UpdatedSince = Annotated[datetime | None, Depends(_updated_since)]

@@ -34,9 +34,11 @@ async def list_notifications(
 ) -> Page[NotificationPublic]:
     """Your organisation's notifications, oldest first (keep `next_cursor` to read on).
 
-    Superseded by the event feed, `GET /v1/integrations/events` (and its webhooks): every
-    change notified here is an event there, typed, for the same audience. This list keeps
-    working for now; new integrations should read the feed."""
+    Superseded by the event feed, `GET /v1/integrations/events` (and its webhooks): access
+    requests, decisions, releases, shares and zero-tolerance alerts are typed events there
+    (`access_request.*`, `report.released`, `share.created`, `zero_tolerance_alert.raised`),
+    for every organisation entitled to them. This list keeps working for now (membership
+    requests are only here); new integrations should read the feed."""
     rows, cursor = await store_members.list_notifications(
         session, org=caller.org, page=page, kind=kind
     )
