@@ -50,7 +50,13 @@ __all__ = [
     "zero_tolerance_alert_raised",
 ]
 
-_ACCESS_EVENTS: dict[str, type[events._AccessRequest]] = {
+_AccessEvent = (
+    events.AccessRequestCreated
+    | events.AccessRequestApproved
+    | events.AccessRequestDeclined
+    | events.AccessRequestRevoked
+)
+_ACCESS_EVENTS: dict[str, type[_AccessEvent]] = {
     "pending": events.AccessRequestCreated,
     "approved": events.AccessRequestApproved,
     "declined": events.AccessRequestDeclined,
@@ -85,8 +91,8 @@ async def access_request_changed(session: AsyncSession, row: AccessRequest) -> N
 @dataclass(frozen=True, slots=True)
 class _Organisation:
     """An organisation as a whole, as `can_read` sees one of its approved members: the
-    portal membership gate is a per-user rule and does not narrow an organisation's
-    audience (a pending user still cannot read the feed's link target)."""
+    portal membership gate is a per-user rule, checked when a user reads the document,
+    and does not narrow an organisation's audience."""
 
     org: str
     user_id: str = ""
