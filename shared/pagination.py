@@ -27,16 +27,17 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.routing import APIRoute
-from pydantic import AwareDatetime, BaseModel, WithJsonSchema
+from pydantic import BaseModel, WithJsonSchema
 from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from shared.errors import BadRequest
+from shared.errors import BadRequest, Unprocessable
 
 __all__ = [
     "MAX_CURSOR_LENGTH",
@@ -273,11 +274,34 @@ def page_list(
     return chosen, page.cursor_for(value(chosen[-1]), key)
 
 
-UpdatedSince = Annotated[
-    AwareDatetime | None,
-    Query(
-        description="Only items created or changed at or after this moment (RFC 3339 with a "
-        "zone, e.g. 2026-01-31T00:00:00Z): for a first full sync, then catching up before "
-        "the event feed (/v1/integrations/events) takes over."
-    ),
-]
+# RFC 3339 `date-time`: a full date and time with its offset (a bare number or a local time
+# is refused: pydantic's own datetime would take "0.5" as a Unix timestamp).
+RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+
+
+def _updated_since(
+    updated_since: Annotated[
+        str | None,
+        Query(
+            pattern=RFC3339,
+            max_length=40,
+            json_schema_extra={"format": "date-time"},
+            description="RFC 3339 date-time with its offset (e.g. 2026-11-29T06:00:00Z): only "
+            "rows changed at or after it, for a first full sync before the event feed "
+            "(`/v1/integrations/events`) takes over.",
+        ),
+    ] = None,
+) -> datetime | None:
+    if updated_since is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(updated_since.upper())
+        # Stored moments are UTC; an offset at the edge of the calendar cannot be one.
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise Unprocessable(
+            f"updated_since {updated_since!r} is not a valid RFC 3339 date-time in range."
+        ) from exc
+
+
+UpdatedSince = Annotated[datetime | None, Depends(_updated_since)]

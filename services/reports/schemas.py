@@ -234,6 +234,11 @@ class UnlockPublic(BaseModel):
     charged_credits: int = Field(description="Credits spent: 1 for participants, 0 for partners.")
     footprint_year: int | None = Field(description="Partners: the footprint year it counts in.")
     created_at: datetime
+    completed_at: datetime | None = Field(
+        default=None,
+        description="When it became active (paid for): its last change, what `updated_since` "
+        "compares with.",
+    )
 
 
 class AuditDiscrepancy(BaseModel):

@@ -121,9 +121,13 @@ async def list_access_requests(
     buyer_org: str | None = None,
     status: str | None = None,
     countries: Sequence[str] | None = None,
+    updated_since: datetime | None = None,
 ) -> Listing:
-    """A page of requests by id; `countries` (shared.scope) None means every country."""
+    """A page of requests by id; `countries` (shared.scope) None means every country;
+    `updated_since`: only those changed (asked, asked again, decided) at or after it."""
     statement = select(AccessRequest).where(country_clause(col(AccessRequest.country), countries))
+    if updated_since is not None:
+        statement = statement.where(col(AccessRequest.updated_at) >= updated_since)
     if factory_id is not None:
         statement = statement.where(col(AccessRequest.factory_id) == factory_id)
     if buyer_org is not None:
@@ -309,11 +313,22 @@ async def unlocks_for_audit(session: AsyncSession) -> list[Unlock]:
 
 
 async def list_unlocks(
-    session: AsyncSession, *, org: str, page: PageParams, factory_id: str | None = None
+    session: AsyncSession,
+    *,
+    org: str,
+    page: PageParams,
+    factory_id: str | None = None,
+    updated_since: datetime | None = None,
 ) -> Listing:
+    """The organisation's active unlocks by id; `updated_since`: only those activated at or
+    after it (an active unlock never changes again, so its activation is its last change;
+    unlocks made before activations were timed count from their creation)."""
     statement = select(Unlock).where(col(Unlock.buyer_org) == org, col(Unlock.status) == ACTIVE)
     if factory_id is not None:
         statement = statement.where(col(Unlock.factory_id) == factory_id)
+    if updated_since is not None:
+        changed = sa.func.coalesce(col(Unlock.completed_at), col(Unlock.created_at))
+        statement = statement.where(changed >= updated_since)
     return await paginate(session, statement, page, key=[sort_key(Unlock.id, str)])
 
 

@@ -32,7 +32,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.reports import domain, store, store_access
+from services.reports import domain, events, store, store_access
 from services.reports.access import Caller, can_unlock, enforce
 from services.reports.clients import BillingClient, ChargeCancelled, FootprintFull, NoCredits
 from services.reports.clock import now
@@ -72,11 +72,19 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """Attempt `unlock.attempt_no` of a pending unlock, holding its row."""
+    """Attempt `unlock.attempt_no` of a pending unlock, holding its row.
+
+    `sessionmaker` is the autocommit one: every step of the saga but the activation is one
+    statement that stands alone. `transactional` runs the activation, which must commit
+    together with its `unlock.created` event (no active unlock without its event, no event
+    for an activation that did not happen); None for the recovery sweep, which never
+    activates. `country` is the cycle's, for the event's advisor audience."""
 
     unlock: Unlock
     sessionmaker: async_sessionmaker[AsyncSession]
     billing: BillingClient
+    transactional: async_sessionmaker[AsyncSession] | None = None
+    country: str | None = None
 
     @property
     def number(self) -> int:
@@ -111,6 +119,7 @@ async def look_up(
 async def unlock_cycle(
     *,
     sessionmaker: async_sessionmaker[AsyncSession],
+    transactional: async_sessionmaker[AsyncSession],
     billing: BillingClient,
     caller: Caller,
     target: Target,
@@ -126,7 +135,7 @@ async def unlock_cycle(
     unlock = await _reserve(sessionmaker, caller, target.cycle, lease)
     if unlock.status == ACTIVE:
         return UnlockResult(unlock, created=False)
-    attempt = Attempt(unlock, sessionmaker, billing)
+    attempt = Attempt(unlock, sessionmaker, billing, transactional, target.cycle.country)
     await _cancel_earlier(attempt)
     year = await _pay(attempt)
     return UnlockResult(await _activate(attempt, year), created=True)
@@ -198,9 +207,13 @@ async def _pay(attempt: Attempt) -> int | None:
 
 
 async def _activate(attempt: Attempt, year: int | None) -> Unlock:
+    """Pending → active and its `unlock.created` event, in one transaction: three
+    statements (the UPDATE, the outbox counter, the event) committed together."""
     unlock = attempt.unlock
+    if attempt.transactional is None:
+        raise RuntimeError("an unlock is activated only in a transactional session")
     try:
-        async with attempt.sessionmaker() as session:
+        async with attempt.transactional() as session:
             active = await store_access.activate_unlock(
                 session,
                 unlock_id=unlock.id,
@@ -210,6 +223,8 @@ async def _activate(attempt: Attempt, year: int | None) -> Unlock:
                 year=year,
                 now=now(),
             )
+            if active is not None:
+                await events.unlock_created(session, active, country=attempt.country)
             await session.commit()
     except BaseException:
         # The commit may have happened even so: settle by what the row says, not by guess.

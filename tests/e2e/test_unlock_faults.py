@@ -172,9 +172,28 @@ def assert_consistent(faulty: Faulty, org: str, *, active: int) -> None:
     assert report["discrepancies"] == [], report
     assert report["in_flight"] == 0
     with faulty.client("participant", org) as buyer:
-        assert len(_ok(buyer.get("/unlocks"))["items"]) == active
+        unlocks = _ok(buyer.get("/unlocks"))["items"]
+        assert len(unlocks) == active
     with faulty.client("participant", org, "billing") as billing:
         assert _ok(billing.get("/credits"))["balance"] == 3 - active
+    # Each active unlock has exactly one `unlock.created` event; an attempt given up or
+    # cancelled has none (the activation commits with its event, or neither happens).
+    assert sorted(unlock_events(faulty, org)) == sorted(u["id"] for u in unlocks)
+
+
+def unlock_events(faulty: Faulty, org: str) -> list[str]:
+    """The unlocks named by `unlock.created` events of `org` in reports' outbox."""
+    found: list[str] = []
+    after = 0
+    with faulty.client("service", "tests") as service:
+        while batch := _ok(service.get("/internal/events", params={"after": after}))["events"]:
+            found += [
+                e["subject"]["id"]
+                for e in batch
+                if e["type"] == "unlock.created" and e["data"]["buyer_org"] == org
+            ]
+            after = batch[-1]["sequence"]
+    return found
 
 
 def fault_case(faulty: Faulty, name: str) -> tuple[str, str]:

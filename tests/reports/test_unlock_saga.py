@@ -25,8 +25,9 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from sqlmodel import col
 
-from services.reports import store_access, unlocking
+from services.reports import events, store_access, unlocking
 from services.reports.clients import BillingClient
 from services.reports.models import Unlock
 from tests.reports.conftest import World, ok
@@ -116,6 +117,7 @@ MATRIX = [
     Fault("charge late, cancel late", charge=("late", "late"), cancel=("late", "late")),
     Fault("activation fails", break_step="activate", first_status=500),
     Fault("activation commits, then fails", break_step="activate_after", first_status=500),
+    Fault("its event fails: no activation", break_step="event", first_status=500),
     Fault(
         "activation fails, cancel down",
         break_step="activate",
@@ -146,18 +148,21 @@ def break_step(monkeypatch: pytest.MonkeyPatch, step: str) -> None:
     if step == "activate":
         monkeypatch.setattr(store_access, "activate_unlock", once(store_access.activate_unlock))
     elif step == "activate_after":
-        # The UPDATE runs; the commit then fails only as far as the caller can tell.
-        real_activate = store_access.activate_unlock
+        # The UPDATE and its event run and commit; the commit then fails only as far as
+        # the caller can tell.
+        real_event = events.unlock_created
 
-        async def activate_then_fail(session: Any, **kwargs: Any) -> Any:
-            row = await real_activate(session, **kwargs)
+        async def activate_then_fail(session: Any, *args: Any, **kwargs: Any) -> None:
+            await real_event(session, *args, **kwargs)
             if not fired:
                 fired.append(True)
                 await session.commit()
                 raise RuntimeError("connection lost after the commit")
-            return row
 
-        monkeypatch.setattr(store_access, "activate_unlock", activate_then_fail)
+        monkeypatch.setattr(events, "unlock_created", activate_then_fail)
+    elif step == "event":
+        # Recording the event fails: the activation it belongs to is rolled back with it.
+        monkeypatch.setattr(events, "unlock_created", once(events.unlock_created))
     elif step == "forget":
         monkeypatch.setattr(store_access, "forget_unlock", once(store_access.forget_unlock))
     elif step == "crash_pay":
@@ -189,6 +194,23 @@ async def recover(world: World) -> int:
     )
 
 
+async def assert_one_event_per_unlock(world: World) -> None:
+    """Each active unlock has exactly one `unlock.created` event, and no other unlock (a
+    pending one, one given up and dropped) has any."""
+    async with world.api.apps["reports"].state.engine.connect() as connection:
+        active = (
+            await connection.execute(
+                sa.select(col(Unlock.id)).where(col(Unlock.status) == "active")
+            )
+        ).scalars()
+        evented = (
+            await connection.execute(
+                sa.text("SELECT subject_id FROM outbox_event WHERE type = 'unlock.created'")
+            )
+        ).scalars()
+        assert sorted(evented) == sorted(active)
+
+
 async def audit(world: World) -> dict[str, Any]:
     reply = await world.reports("advisor", "bw").get("/audit/unlock-payments")
     return dict(ok(reply))
@@ -200,6 +222,7 @@ async def assert_consistent(
     report = await audit(world)
     assert report["discrepancies"] == [], report
     assert report["in_flight"] == 0
+    await assert_one_event_per_unlock(world)
     unlocks = ok(await world.reports(role, org).get("/unlocks"))["items"]
     assert len(unlocks) == active
     if role == "participant":
@@ -262,6 +285,7 @@ async def test_fault_then_retry_keeps_the_rule(
     assert second.status_code == 201, second.text
     report = await audit(world)
     assert report["discrepancies"] == []
+    await assert_one_event_per_unlock(world)
     if role == "participant":
         assert await world.balance(org) == 1
 
@@ -299,6 +323,7 @@ async def test_no_credit_refuses_and_blocks_a_late_duplicate(
     assert reply.status_code == 402
     assert reply.json()["balance"] == 0
     assert ok(await world.reports("participant", org).get("/unlocks"))["items"] == []
+    await assert_one_event_per_unlock(world)  # none: a refused unlock records nothing
     await world.buy_credits(org, 1)
     report = await audit(world)
     assert (report["discrepancies"], report["charges_checked"]) == ([], 0)

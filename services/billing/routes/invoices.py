@@ -123,11 +123,11 @@ async def list_invoices(
     session: SessionDep,
     principal: BuyerOrAdvisor,
     page: PageDep,
+    updated_since: UpdatedSince,
     status: domain.InvoiceStatus | None = None,
     kind: domain.InvoiceKind | None = None,
     year: Annotated[int | None, Query(ge=FIRST_YEAR, le=LAST_YEAR)] = None,
     org: OrgQuery = None,
-    updated_since: UpdatedSince = None,
 ) -> Page[InvoicePublic]:
     """Invoices, oldest first: a buyer's own; advisors see every organisation's (`?org=`).
 

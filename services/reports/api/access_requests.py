@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports import domain, store_access, store_members
+from services.reports import domain, events, store_access, store_members
 from services.reports.access import Caller, covers_country, enforce
 from services.reports.api import shapes
 from services.reports.api.deps import (
@@ -30,7 +30,7 @@ from services.reports.schemas import (
 )
 from shared.db import SessionDep
 from shared.errors import NotFound
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, UpdatedSince
 from shared.scope import scope_countries
 from shared.types import Id
 
@@ -91,6 +91,7 @@ async def create_access_request(
         row.decided_at = None
         await session.flush()
     if created or reopened is not None:
+        await events.access_request_changed(session, row)
         await store_members.notify(
             session,
             orgs=[row.factory_id],
@@ -111,6 +112,7 @@ async def list_access_requests(
     caller: AnyMember,
     session: SessionDep,
     page: PageDep,
+    updated_since: UpdatedSince,
     status: Annotated[TpaStatus | None, Query(description="Only requests in this state.")] = None,
     factory_id: Annotated[Id | None, Query(description="Only this factory.")] = None,
 ) -> Page[AccessRequestPublic]:
@@ -128,6 +130,7 @@ async def list_access_requests(
         page=page,
         status=status,
         countries=scope_countries(caller.principal),
+        updated_since=updated_since,
         **filters,
     )
     return Page[AccessRequestPublic](
@@ -159,6 +162,7 @@ async def _decide(
     moment = now()
     row.status, row.decided_at, row.updated_at = target, moment, moment
     await session.flush()
+    await events.access_request_changed(session, row)
     await store_members.notify(
         session,
         orgs=[row.buyer_org],

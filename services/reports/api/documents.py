@@ -6,7 +6,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports import domain, store, store_access, store_members, store_plan, store_portal
+from services.reports import (
+    domain,
+    events,
+    store,
+    store_access,
+    store_members,
+    store_plan,
+    store_portal,
+)
 from services.reports.access import Caller, can_draft, can_read, document_visible, enforce
 from services.reports.api import shapes
 from services.reports.api.deps import (
@@ -185,6 +193,7 @@ async def release_report(
     await session.flush()
     if document.kind == DocumentKind.ASSESSMENT:
         await _on_assessment_released(session, caller, document, cycle, eligibility)
+    await events.report_released(session, document, cycle)
     await store_members.notify(
         session,
         orgs=await store_access.readers_of_cycle(session, cycle=cycle),

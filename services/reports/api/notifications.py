@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.reports import store_access, store_members, store_portal
+from services.reports import events, store_access, store_members, store_portal
 from services.reports.access import covers_country, enforce
 from services.reports.api import shapes
 from services.reports.api.deps import Advisor, AnyMember
@@ -33,7 +33,13 @@ async def list_notifications(
     page: PageDep,
     kind: Annotated[NotificationKind | None, Query(description="Only this kind.")] = None,
 ) -> Page[NotificationPublic]:
-    """Your organisation's notifications, oldest first (keep `next_cursor` to read on)."""
+    """Your organisation's notifications, oldest first (keep `next_cursor` to read on).
+
+    Superseded by the event feed, `GET /v1/integrations/events` (and its webhooks): access
+    requests, decisions, releases, shares and zero-tolerance alerts are typed events there
+    (`access_request.*`, `report.released`, `share.created`, `zero_tolerance_alert.raised`),
+    for every organisation entitled to them. This list keeps working for now (membership
+    requests are only here); new integrations should read the feed."""
     rows, cursor = await store_members.list_notifications(
         session, org=caller.org, page=page, kind=kind
     )
@@ -64,6 +70,9 @@ async def raise_zero_tolerance_alert(
         raised_by=caller.principal,
         notified_partners=len(partners),
         now=moment,
+    )
+    await events.zero_tolerance_alert_raised(
+        session, alert, partners=partners, country=factory.country
     )
     await store_members.notify(
         session,

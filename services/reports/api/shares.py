@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from services.reports import store, store_access, store_members
+from services.reports import events, store, store_access, store_members
 from services.reports.access import can_share, enforce
 from services.reports.api import shapes
 from services.reports.api.deps import Buyer, existing, problems
@@ -54,7 +54,9 @@ async def create_share(
     recipient_tpa = await store_access.get_tpa(
         session, factory_id=cycle.factory_id, org=body.with_org
     )
-    if recipient_tpa is not None and recipient_tpa.status == "approved":
+    recipient_reads = recipient_tpa is not None and recipient_tpa.status == "approved"
+    await events.share_created(session, share, cycle, recipient_reads=recipient_reads)
+    if recipient_reads:
         await store_members.notify(
             session,
             orgs=[body.with_org],

@@ -18,7 +18,7 @@ from services.reports.schemas import UnlockCreate, UnlockPublic
 from services.reports.settled import SettledDep
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyKey, idempotent
-from shared.pagination import Page, PageDep
+from shared.pagination import Page, PageDep, UpdatedSince
 from shared.types import Id
 
 router = APIRouter(tags=["unlocks"])
@@ -42,9 +42,11 @@ async def create_unlock(
     """Unlock a report cycle: participants spend one credit (402 when none are left),
     partners use their footprint (403 when full); both need the factory's approved TPA.
     Unlocking an unlocked cycle is free and returns the same unlock."""
-    # Every step of the saga is one statement committed on its own (no BEGIN/COMMIT round
-    # trips): each step's effect stands alone, so there is nothing to hold together.
+    # Every step of the saga but the activation is one statement committed on its own (no
+    # BEGIN/COMMIT round trips): its effect stands alone. The activation commits with its
+    # event, so it runs in a transaction (services/reports/unlocking.py).
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.autocommit
+    transactional: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     target = await unlocking.look_up(
         sessionmaker, org=caller.org, factory_id=body.factory_id, cycle=body.cycle
     )
@@ -52,6 +54,7 @@ async def create_unlock(
     async def run() -> UnlockPublic:
         result = await unlocking.unlock_cycle(
             sessionmaker=sessionmaker,
+            transactional=transactional,
             billing=billing,
             caller=caller,
             target=target,
@@ -81,10 +84,11 @@ async def list_unlocks(
     caller: Buyer,
     session: SessionDep,
     page: PageDep,
+    updated_since: UpdatedSince,
     factory_id: Annotated[Id | None, Query(description="Only this factory.")] = None,
 ) -> Page[UnlockPublic]:
     """The report cycles your organisation unlocked."""
     rows, cursor = await store_access.list_unlocks(
-        session, org=caller.org, page=page, factory_id=factory_id
+        session, org=caller.org, page=page, factory_id=factory_id, updated_since=updated_since
     )
     return Page[UnlockPublic](items=[shapes.unlock(r) for r in rows], next_cursor=cursor)

@@ -1,0 +1,179 @@
+"""The events reports records, in the transaction of the change (shared.outbox).
+
+Who sees each one follows the rule reports applies to the rows behind it, at the moment of
+the change, with the access functions its reads use:
+
+- access requests: the factory and the buyer organisation (the two parties of a TPA, who
+  both read the request), and the advisors of the factory's country;
+- a released document: exactly the organisations that may read the cycle now (the
+  factory, `can_read`; buyers that unlocked it or hold a share with an approved TPA,
+  `readers_of_cycle`), and the advisors of the country;
+- an unlock: the buyer organisation and the advisors of the country, not the factory (no
+  endpoint tells a factory which buyers unlocked its cycles or what they paid; a buyer's
+  unlocks are its own, `GET /unlocks`);
+- a share: the sharer, the recipient while it may read the cycle (an approved TPA, as the
+  notification of today), and the advisors of the country; the payload never names the
+  sharer (a buyer never learns which other buyers hold access);
+- a zero-tolerance alert: the partners with an approved TPA (who are notified of it
+  today) and the advisors of the country.
+
+No payload carries a date of the cycle's schedule: the unannounced assessment date is not
+reports' to know, and its events stay free of any schedule field so it never can be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reports import store_access
+from services.reports.access import ACTIVE, can_read
+from services.reports.models import (
+    AccessRequest,
+    ReportCycle,
+    ReportDocument,
+    ReportShare,
+    Unlock,
+    ZeroToleranceAlert,
+)
+from shared.auth import Principal
+from shared.events import reports as events
+from shared.outbox import Subject, record
+
+__all__ = [
+    "access_request_changed",
+    "report_released",
+    "share_created",
+    "unlock_created",
+    "zero_tolerance_alert_raised",
+]
+
+_AccessEvent = (
+    events.AccessRequestCreated
+    | events.AccessRequestApproved
+    | events.AccessRequestDeclined
+    | events.AccessRequestRevoked
+)
+_ACCESS_EVENTS: dict[str, type[_AccessEvent]] = {
+    "pending": events.AccessRequestCreated,
+    "approved": events.AccessRequestApproved,
+    "declined": events.AccessRequestDeclined,
+    "revoked": events.AccessRequestRevoked,
+}
+
+
+def _advisors(country: str | None) -> list[str]:
+    # A row without a country (made before it was kept) is for advisors of every programme
+    # only, as its reads are (shared.scope.in_scope): no country key, and "*" sees all.
+    return [country] if country else []
+
+
+async def access_request_changed(session: AsyncSession, row: AccessRequest) -> None:
+    """The request was created (or asked again: pending), approved, declined or revoked."""
+    model = _ACCESS_EVENTS[row.status]
+    payload = model(
+        access_request_id=row.id,
+        factory_id=row.factory_id,
+        buyer_org=row.buyer_org,
+        status=row.status,
+    )
+    await record(
+        session,
+        payload,
+        subject=Subject("access_request", row.id),
+        orgs=[row.factory_id, row.buyer_org],
+        countries=_advisors(row.country),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Organisation:
+    """An organisation as a whole, as `can_read` sees one of its approved members: the
+    portal membership gate is a per-user rule, checked when a user reads the document,
+    and does not narrow an organisation's audience."""
+
+    org: str
+    user_id: str = ""
+    status: str = ACTIVE
+    super_user: bool = False
+
+
+def _factory_reads(cycle: ReportCycle) -> bool:
+    """The factory reads its own released documents: decided by `can_read`, as its reads."""
+    factory = _Organisation(cycle.factory_id)
+    principal = Principal(user=factory.user_id, org=factory.org, role="factory")
+    return can_read(principal, cycle, None, None, None, factory).allowed
+
+
+async def report_released(
+    session: AsyncSession, document: ReportDocument, cycle: ReportCycle
+) -> None:
+    orgs = await store_access.readers_of_cycle(session, cycle=cycle)
+    if _factory_reads(cycle):
+        orgs.append(cycle.factory_id)
+    payload = events.ReportReleased(
+        report_id=document.id,
+        factory_id=cycle.factory_id,
+        cycle=cycle.cycle,
+        kind=document.kind,
+        title=document.title,
+    )
+    await record(
+        session,
+        payload,
+        subject=Subject("report", document.id),
+        orgs=orgs,
+        countries=_advisors(cycle.country),
+    )
+
+
+async def unlock_created(session: AsyncSession, unlock: Unlock, *, country: str | None) -> None:
+    payload = events.UnlockCreated(
+        unlock_id=unlock.id,
+        factory_id=unlock.factory_id,
+        cycle=unlock.cycle,
+        buyer_org=unlock.buyer_org,
+        charged_credits=unlock.charged_credits,
+        footprint_year=unlock.footprint_year,
+    )
+    await record(
+        session,
+        payload,
+        subject=Subject("unlock", unlock.id),
+        orgs=[unlock.buyer_org],
+        countries=_advisors(country),
+    )
+
+
+async def share_created(
+    session: AsyncSession, share: ReportShare, cycle: ReportCycle, *, recipient_reads: bool
+) -> None:
+    """`recipient_reads`: the recipient holds an approved TPA, so it may read the cycle."""
+    orgs = [share.from_org, *([share.with_org] if recipient_reads else [])]
+    payload = events.ShareCreated(
+        share_id=share.id, factory_id=share.factory_id, cycle=share.cycle, with_org=share.with_org
+    )
+    await record(
+        session,
+        payload,
+        subject=Subject("share", share.id),
+        orgs=orgs,
+        countries=_advisors(cycle.country),
+    )
+
+
+async def zero_tolerance_alert_raised(
+    session: AsyncSession, alert: ZeroToleranceAlert, *, partners: Sequence[str], country: str
+) -> None:
+    payload = events.ZeroToleranceAlertRaised(
+        alert_id=alert.id, factory_id=alert.factory_id, issue=alert.summary
+    )
+    await record(
+        session,
+        payload,
+        subject=Subject("zero_tolerance_alert", alert.id),
+        orgs=partners,
+        countries=_advisors(country),
+    )
