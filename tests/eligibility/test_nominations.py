@@ -171,7 +171,10 @@ class TestListAndRead:
         after = {"updated_since": withdrawn["withdrawn_at"]}
         found = (await client.get("/nominations", params=after)).json()["items"]
         assert [n["status"] for n in found] == ["withdrawn"]
-        problem(await client.get("/nominations", params={"updated_since": "yesterday"}), 422)
+        for bad in ("yesterday", "0.5", "1700000000", "2026-11-29", "2026-11-29T08:00:00"):
+            problem(await client.get("/nominations", params={"updated_since": bad}), 422)
+        offset = {"updated_since": "2999-01-01T08:00:00+08:00"}
+        assert (await client.get("/nominations", params=offset)).json()["items"] == []
 
     @pytest.mark.parametrize(
         ("role", "org", "list_status", "read_status"),

@@ -4,14 +4,13 @@ nominations and withdraws them. Decisions without `nominated_by_partner` read th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from services.eligibility.access import ensure_sees_nomination
 from services.eligibility.deps import EngineDep, NominatingPartner, PartnerOrAdvisor, today
-from services.eligibility.fields import CountryCode, Text40
+from services.eligibility.fields import CountryCode, Moment, Text40
 from services.eligibility.models import Nomination
 from services.eligibility.nominations import (
     ensure_programme_asks_for_nomination,
@@ -90,16 +89,14 @@ async def list_nomination_records(
     country: Annotated[CountryCode | None, Query(description="Only this country.")] = None,
     status: Annotated[NominationStatus | None, Query()] = None,
     updated_since: Annotated[
-        datetime | None,
+        Moment | None,
         Query(
-            description="Only those created or withdrawn at or after this time (RFC 3339; "
-            "without an offset, UTC): poll with the time of your last poll."
+            description="Only those created or withdrawn at or after this time (RFC 3339 "
+            "with an offset): poll with the time of your last poll."
         ),
     ] = None,
 ) -> NominationPage:
     """Nominations, oldest first: a partner's own; an advisor's, its programmes'."""
-    if updated_since is not None and updated_since.tzinfo is None:
-        updated_since = updated_since.replace(tzinfo=UTC)
     rows, next_cursor = await list_nominations(
         session=session,
         page=page,
