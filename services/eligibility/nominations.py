@@ -18,6 +18,7 @@ from services.eligibility.decision import RecordedNomination
 from services.eligibility.ruleset import Programme, RuleBook
 from shared.auth import Principal
 from shared.errors import Forbidden, Unprocessable
+from shared.scope import in_scope
 
 __all__ = [
     "NOMINATING_ROLE",
@@ -38,6 +39,8 @@ class NominationRow(Protocol):
     def id(self) -> str: ...
     @property
     def partner_org(self) -> str: ...
+    @property
+    def country(self) -> str: ...
     @property
     def created_at(self) -> datetime: ...
 
@@ -76,7 +79,8 @@ def counted_nomination(
 ) -> RecordedNomination:
     """The nomination a decision names: the viewer's own organisation's when it has one,
     else the earliest. Another buyer's name is not the viewer's business (supply chains are
-    confidential): only the nominating organisation and advisors are told who it was."""
+    confidential): only the nominating organisation and the advisors of the factory's
+    programme are told who it was."""
     if not active:
         return RecordedNomination(factory_id, None)
     own = [n for n in active if viewer is not None and n.partner_org == viewer.org]
@@ -84,6 +88,6 @@ def counted_nomination(
     by: str | None = None
     if viewer is not None and chosen.partner_org == viewer.org:
         by = f"your organisation ({chosen.partner_org})"
-    elif viewer is not None and viewer.role == "advisor":
+    elif viewer is not None and viewer.role == "advisor" and in_scope(viewer, chosen.country):
         by = f"partner {chosen.partner_org}"
     return RecordedNomination(factory_id, chosen.id, chosen.created_at.date(), by)

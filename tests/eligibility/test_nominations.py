@@ -266,22 +266,24 @@ class TestDecisions:
         assert withdrawn["status"] == "needs_nomination"
 
     @pytest.mark.parametrize(
-        ("role", "org", "named"),
+        ("role", "org", "countries", "named"),
         [
-            ("partner", "brand-1", "your organisation (brand-1)"),
-            ("partner", "brand-2", None),
-            ("participant", "buyer-1", None),
-            ("factory", "fac_x", None),
-            ("advisor", "bw", "partner brand-1"),
+            ("partner", "brand-1", None, "your organisation (brand-1)"),
+            ("partner", "brand-2", None, None),
+            ("participant", "buyer-1", None, None),
+            ("factory", "fac_x", None, None),
+            ("advisor", "bw", ["BD"], "partner brand-1"),
+            ("advisor", "bw", ["KH"], None),  # not its programme
         ],
     )
-    async def test_who_is_named(self, api: Api, role: str, org: str, named: str | None) -> None:
+    async def test_who_is_named(
+        self, api: Api, role: str, org: str, countries: list[str] | None, named: str | None
+    ) -> None:
         factory = await registry_factory(api)
         nomination = await nominate(partner(api), factory["id"])
-        client = api.client("eligibility", role=role, org=org)
-        decision = (
-            await client.post("/checks", json={**CHECK, "factory_id": factory["id"]})
-        ).json()
+        client = api.client("eligibility", role=role, org=org, countries=countries)
+        body = {**CHECK, "factory_id": factory["id"]}
+        decision = (await client.post("/checks", json=body)).json()
         message = nomination_reason(decision)["message"]
         assert nomination["id"] in message
         if named is None:

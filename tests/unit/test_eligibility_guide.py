@@ -269,6 +269,7 @@ class _Row(NamedTuple):
     id: str
     partner_org: str
     created_at: datetime
+    country: str = "BD"
 
 
 PARTNER = Principal(user="u", org="brand-1", role="partner")
@@ -285,6 +286,7 @@ class TestCountedNomination:
             (PARTNER, "nom_2", "your organisation (brand-1)"),  # its own first
             (OTHER, "nom_1", "your organisation (brand-2)"),
             (ADVISOR, "nom_1", "partner brand-2"),  # the earliest, named to staff
+            (Principal(user="a", org="bw", role="advisor", countries=("KH",)), "nom_1", None),
             (Principal(user="p", org="buyer-9", role="participant"), "nom_1", None),
             (None, "nom_1", None),
         ],

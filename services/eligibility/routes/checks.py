@@ -45,8 +45,10 @@ async def create_check(
 
     Nomination (BD, KH, PK, VN): `nominated_by_partner` is your assumption, a what-if, and
     the reason says "assumed by the caller". Without it, the nominations partners recorded
-    (POST /nominations) for the matched registry factory decide, and the reason names the
-    nomination that counted; none recorded is `needs_nomination` (when all else is met). A
+    (POST /nominations) for the matched registry factory decide, as they stand now (like the
+    registry's facts), and the reason names the nomination that counted (who nominated only
+    to that partner and to the programme's advisors); none recorded is `needs_nomination`
+    (when all else is met). A
     factory that matches no registry factory stays `insufficient_data` with
     `nominated_by_partner` in `missing_fields`.
 
