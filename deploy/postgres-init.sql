@@ -3,3 +3,4 @@ CREATE DATABASE eligibility;
 CREATE DATABASE billing;
 CREATE DATABASE reports;
 CREATE DATABASE cycles;
+CREATE DATABASE integrations;

@@ -29,6 +29,7 @@ from shared.http import make_http_client
 from shared.limits import RequestLimitsMiddleware
 from shared.logs import configure_logging
 from shared.migrations import upgrade
+from shared.outbox import events_router
 from shared.requestid import RequestIdMiddleware
 from shared.settings import Settings
 
@@ -204,6 +205,7 @@ def create_service_app(
     http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
     on_startup: Sequence[StartupHook] = (),
     on_shutdown: Sequence[StartupHook] = (),
+    outbox: bool = True,
     readiness: dict[str, ReadinessCheck] | None = None,
     migrate: bool = True,
 ) -> FastAPI:
@@ -215,7 +217,9 @@ def create_service_app(
         settings.warn_if_insecure()
         if migrate:
             await asyncio.to_thread(upgrade, service, database_url)
-        engine = make_engine(database_url)
+        engine = make_engine(
+            database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        )
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.autocommit = make_sessionmaker(engine, autocommit=True)
@@ -250,6 +254,8 @@ def create_service_app(
     app.include_router(health_router(service, {"database": database, **(readiness or {})}))
     for router in routers:
         app.include_router(router)
+    if outbox:
+        app.include_router(events_router())
     app.openapi = _openapi(app, service, description)  # type: ignore[method-assign]
     app.add_middleware(
         RequestLimitsMiddleware,

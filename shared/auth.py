@@ -150,6 +150,9 @@ class _JwksKeys:
         self._fetched_at = time.monotonic()
 
 
+SERVICE_CACHE_PREFIX = "service "  # a space never occurs in a JWT
+
+
 class TokenVerifier:
     """Verifies user tokens (HS256 by default, or RS256/ES256 when a public key or JWKS URL
     is configured, in which case HS256 is refused) and service tokens (HS256, own audience).
@@ -189,6 +192,11 @@ class TokenVerifier:
         return principal
 
     def verify_service(self, token: str) -> Principal:
+        # Cached like user tokens, under a key no user token can take: a service reuses
+        # its token for minutes, and every internal call would otherwise check it again.
+        cached = self._cached(SERVICE_CACHE_PREFIX + token)
+        if cached is not None:
+            return cached
         try:
             claims = jwt.decode(
                 token,
@@ -202,7 +210,9 @@ class TokenVerifier:
             raise Unauthorized(f"The service token is not valid: {exc}.") from exc
         if claims.get("role") != SERVICE_ROLE:
             raise Forbidden("Only other Better Work services may call internal endpoints.")
-        return self._principal(claims)
+        principal = self._principal(claims)
+        self._remember(SERVICE_CACHE_PREFIX + token, float(claims["exp"]), principal)
+        return principal
 
     async def _decode_user(self, token: str) -> dict[str, Any]:
         try:

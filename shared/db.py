@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,7 +22,14 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
-__all__ = ["SessionDep", "is_sqlite", "make_engine", "make_sessionmaker", "ping"]
+__all__ = [
+    "SessionDep",
+    "insert_for",
+    "is_sqlite",
+    "make_engine",
+    "make_sessionmaker",
+    "ping",
+]
 
 
 def is_sqlite(url: str) -> bool:
@@ -37,15 +45,18 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor.close()
 
 
+def insert_for(session: AsyncSession) -> Any:
+    """`insert` of the session's dialect, for INSERT … ON CONFLICT (PostgreSQL and SQLite
+    share that API; the generic `sa.insert` has none)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def make_engine(url: str, **overrides: Any) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url, **overrides)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    # Most of the 30 connections stay pooled: an overflow connection is closed when it comes
-    # back, and opening one (TLS probe, start-up, type introspection) costs far more than
-    # the queries a request makes on it.
-    options: dict[str, Any] = {"pool_size": 20, "max_overflow": 10, "pool_pre_ping": False}
+    options: dict[str, Any] = {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": False}
     options.update(overrides)
     return create_async_engine(url, **options)
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel
 
@@ -96,16 +96,20 @@ async def _claim(
     """Claim the key in a transaction of its own; return the existing record if taken."""
     now = datetime.now(UTC)
     async with sessionmaker() as claim:
-        claim.add(
-            IdempotencyRecord(
+        dialect = claim.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        # One statement: a concurrent claim of the same key waits for ours, then finds it.
+        claimed: sa.Result[Any] = await claim.execute(
+            insert(IdempotencyRecord)
+            .values(
                 scope=scope, key=key, request_hash=request_hash, state=IN_FLIGHT, created_at=now
             )
+            .on_conflict_do_nothing(index_elements=["scope", "key"])
+            .returning(sa.literal_column("1"))
         )
-        try:
+        if claimed.first() is not None:
             await claim.commit()
             return None
-        except IntegrityError:
-            await claim.rollback()
         existing = await claim.get(IdempotencyRecord, (scope, key))
         if existing is None:  # released between our insert and our read: try once more
             return await _claim(sessionmaker, scope, key, request_hash)
@@ -122,6 +126,7 @@ async def _claim(
                     IdempotencyRecord.created_at == existing.created_at,  # type: ignore[arg-type]
                 )
                 .values(created_at=now)
+                .execution_options(synchronize_session=False)
             )
             await claim.commit()
             if taken.rowcount == 1:  # type: ignore[attr-defined]
@@ -132,11 +137,13 @@ async def _claim(
 async def _release(sessionmaker: async_sessionmaker[AsyncSession], scope: str, key: str) -> None:
     async with sessionmaker() as release:
         await release.execute(
-            sa.delete(IdempotencyRecord).where(
+            sa.delete(IdempotencyRecord)
+            .where(
                 IdempotencyRecord.scope == scope,  # type: ignore[arg-type]
                 IdempotencyRecord.key == key,  # type: ignore[arg-type]
                 IdempotencyRecord.state == IN_FLIGHT,  # type: ignore[arg-type]
             )
+            .execution_options(synchronize_session=False)
         )
         await release.commit()
 
@@ -190,6 +197,7 @@ async def idempotent(
                 IdempotencyRecord.key == key,  # type: ignore[arg-type]
             )
             .values(state=DONE, status_code=status_code, response_body=json.dumps(result))
+            .execution_options(synchronize_session=False)
         )
         await session.flush()
     except BaseException:

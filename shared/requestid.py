@@ -48,11 +48,13 @@ class RequestIdMiddleware:
             return
         request_id = _incoming_id(scope)
         token = _request_id.set(request_id)
-        started = False
+        started = answered = False
         header = (b"x-request-id", request_id.encode())
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal started, answered
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                answered = True
             if message["type"] == "http.response.start":
                 started = True
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
@@ -63,6 +65,10 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
+            if answered:
+                # Starlette re-raises after the problem handler has answered (and logged):
+                # the client has its problem+json, and a second traceback would only cost.
+                return
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise

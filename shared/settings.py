@@ -10,13 +10,14 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SERVICES = ("eligibility", "billing", "reports", "cycles")
-ServiceName = Literal["eligibility", "billing", "reports", "cycles"]
+SERVICES = ("eligibility", "billing", "reports", "cycles", "integrations")
+ServiceName = Literal["eligibility", "billing", "reports", "cycles", "integrations"]
 DEFAULT_PORTS: dict[str, int] = {
     "eligibility": 8001,
     "billing": 8002,
     "reports": 8003,
     "cycles": 8004,
+    "integrations": 8005,
 }
 
 # Known only so that `make run` works out of the box; refused outside development.
@@ -51,11 +52,15 @@ class Settings(BaseSettings):
     cycles_database_url: str = Field(
         "sqlite+aiosqlite:///var/cycles.db", validation_alias="CYCLES_DATABASE_URL"
     )
+    integrations_database_url: str = Field(
+        "sqlite+aiosqlite:///var/integrations.db", validation_alias="INTEGRATIONS_DATABASE_URL"
+    )
 
     eligibility_url: str = Field("http://127.0.0.1:8001", validation_alias="ELIGIBILITY_URL")
     billing_url: str = Field("http://127.0.0.1:8002", validation_alias="BILLING_URL")
     reports_url: str = Field("http://127.0.0.1:8003", validation_alias="REPORTS_URL")
     cycles_url: str = Field("http://127.0.0.1:8004", validation_alias="CYCLES_URL")
+    integrations_url: str = Field("http://127.0.0.1:8005", validation_alias="INTEGRATIONS_URL")
     gateway_port: int = Field(8000, validation_alias="BW_GATEWAY_PORT")
 
     # Gateway limits.
@@ -73,9 +78,18 @@ class Settings(BaseSettings):
     # Service-to-service HTTP.
     http_timeout_s: float = Field(5.0, gt=0, validation_alias="BW_HTTP_TIMEOUT")
     http_retries: int = Field(2, ge=0, validation_alias="BW_HTTP_RETRIES")
+    # Database connections each process keeps (pool) and may open beyond them (overflow,
+    # closed again when returned). Under a steady load above the pool, the overflow churns:
+    # opening a connection costs far more than the queries a request makes on it, so size
+    # the pool for the load (and the server's max_connections, or PgBouncer, for the sum).
+    db_pool_size: int = Field(10, ge=1, validation_alias="BW_DB_POOL_SIZE")
+    db_max_overflow: int = Field(20, ge=0, validation_alias="BW_DB_MAX_OVERFLOW")
     # How long an unlock attempt holds its pending unlock before another attempt (or the
     # recovery sweep) may take it over: longer than an attempt's billing calls can take.
     unlock_lease_s: float = Field(30.0, gt=0, validation_alias="BW_UNLOCK_LEASE_SECONDS")
+    # How often integrations looks for new events when the last look found none; 0 turns
+    # the background puller off (tests take events in themselves).
+    events_poll_s: float = Field(0.2, ge=0, validation_alias="BW_EVENTS_POLL_SECONDS")
 
     log_level: str = Field("INFO", validation_alias="BW_LOG_LEVEL")
 

@@ -71,6 +71,8 @@ def test_settings(database_urls: dict[str, str], **overrides: Any) -> Settings:
         "BW_RATE_LIMIT_BURST": 100_000,
         "BW_HTTP_RETRIES": 1,
         "BW_LOG_LEVEL": "WARNING",
+        # Tests take events in when they say so (`tests.helpers`), not on a timer.
+        "BW_EVENTS_POLL_SECONDS": 0,
         **{f"{s.upper()}_URL": f"http://{s}.test" for s in SERVICES},
         **{f"{s.upper()}_DATABASE_URL": url for s, url in database_urls.items()},
     }
@@ -98,6 +100,7 @@ def build_apps(
     from services.billing.app import create_app as billing
     from services.cycles.app import create_app as cycles
     from services.eligibility.app import create_app as eligibility
+    from services.integrations.app import create_app as integrations
     from services.reports.app import create_app as reports
 
     factories = {
@@ -105,6 +108,7 @@ def build_apps(
         "billing": billing,
         "reports": reports,
         "cycles": cycles,
+        "integrations": integrations,
     }
     apps = {name: factory(settings, http_mounts=mounts) for name, factory in factories.items()}
     for name, app in apps.items():

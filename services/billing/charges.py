@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.billing import ledger
+from services.billing import events, ledger
 from services.billing.domain import EntryKind
 from services.billing.models import Charge, CreditAccount, CreditEntry, PartnerFootprint
 from shared.errors import Conflict, Forbidden, PaymentRequired
@@ -95,23 +95,6 @@ async def charge(
     by: str,
 ) -> ChargeResult:
     moment = _now()
-    statement = (
-        ledger.upsert(session, Charge)
-        .values(
-            org=org,
-            reference=reference,
-            kind=kind,
-            factory_id=factory_id,
-            year=year if kind == FOOTPRINT else None,
-            state=HELD,
-            created_at=moment,
-            updated_at=moment,
-        )
-        .on_conflict_do_nothing(index_elements=[col(Charge.org), col(Charge.reference)])
-        .returning(col(Charge.reference))
-    )
-    if (await session.execute(statement)).first() is None:
-        return await _replay(session, org=org, reference=reference, kind=kind)
     row = Charge(
         org=org,
         reference=reference,
@@ -122,6 +105,14 @@ async def charge(
         created_at=moment,
         updated_at=moment,
     )
+    statement = (
+        ledger.upsert(session, Charge)
+        .values(**row.model_dump())
+        .on_conflict_do_nothing(index_elements=[col(Charge.org), col(Charge.reference)])
+        .returning(col(Charge.reference))
+    )
+    if (await session.execute(statement)).first() is None:
+        return await _replay(session, org=org, reference=reference, kind=kind)
     if kind == CREDIT:
         return await _spend_credit(session, row=row, reason=reason, by=by)
     assert year is not None  # the request schema requires it for footprint charges
@@ -176,6 +167,8 @@ async def _spend_credit(
         reason=reason,
         by=by,
     )
+    if balance == 0:
+        await events.credits_exhausted(session, org=row.org)
     return ChargeResult(row, balance=balance)
 
 

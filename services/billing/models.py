@@ -6,8 +6,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from services.billing.sqltypes import Money, UtcDateTime
+from services.billing.sqltypes import Money
 from shared.idempotency import IdempotencyRecord
+from shared.outbox import OutboxCounter, OutboxEvent
+from shared.sqltypes import UtcDateTime
 
 __all__ = [
     "TABLES",
@@ -200,4 +202,6 @@ TABLES: list[type[SQLModel]] = [
     CreditEntry,
     PartnerFootprint,
     Charge,
+    OutboxEvent,
+    OutboxCounter,
 ]

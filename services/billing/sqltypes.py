@@ -1,8 +1,8 @@
-"""Column types that keep money exact and times in UTC on PostgreSQL and on SQLite alike."""
+"""Column types that keep money exact on PostgreSQL and on SQLite alike (times in UTC:
+`shared.sqltypes`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-__all__ = ["Money", "UtcDateTime", "money_column_type"]
+__all__ = ["Money", "money_column_type"]
 
 
 def money_column_type(precision: int, scale: int = 2) -> TypeEngine[Any]:
@@ -46,24 +46,3 @@ class Money(TypeDecorator[Decimal]):
         if value is None:
             return None
         return Decimal(str(value)).quantize(self._quantum)
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """`TIMESTAMP WITH TIME ZONE`; values read back are always timezone-aware UTC (SQLite
-    stores them without a zone)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, datetime) or value.tzinfo is None:
-            raise ValueError("timestamps must be timezone-aware")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        moment: datetime = value
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

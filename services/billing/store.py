@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import col
 
-from services.billing import domain, ledger, pricing
+from services.billing import domain, events, ledger, pricing
 from services.billing.models import Invoice, InvoiceLine
 from shared.errors import Conflict
 from shared.ids import new_id
@@ -106,6 +106,7 @@ async def issue_partnership_invoice(
         await _add(session, invoice, domain.partnership_lines(quote))
     except IntegrityError as exc:  # a concurrent request issued one first
         raise _already_invoiced(org, None, quote.year) from exc
+    await events.invoice_issued(session, invoice)
     return invoice
 
 
@@ -127,6 +128,7 @@ async def issue_credits_invoice(
         created_at=_now(),
     )
     await _add(session, invoice, domain.credits_lines(quote))
+    await events.invoice_issued(session, invoice)
     return invoice
 
 
@@ -201,9 +203,17 @@ async def pay_invoice(
     invoice.paid_by = by
     invoice.payment_reference = reference
     await session.flush()
+    await events.invoice_paid(session, invoice)
     if invoice.kind == domain.InvoiceKind.CREDITS and invoice.report_cycles:
-        await ledger.post_purchase(
+        entry = await ledger.post_purchase(
             session, org=invoice.org, credits=invoice.report_cycles, invoice_id=invoice.id, by=by
+        )
+        await events.credits_purchased(
+            session,
+            org=invoice.org,
+            invoice_id=invoice.id,
+            credits=invoice.report_cycles,
+            balance=entry.balance_after,
         )
     elif invoice.kind == domain.InvoiceKind.PARTNERSHIP and invoice.factory_count:
         await ledger.set_footprint(
@@ -228,3 +238,4 @@ async def void_invoice(
     invoice.voided_by = by
     invoice.void_reason = reason
     await session.flush()
+    await events.invoice_voided(session, invoice)

@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from services.cycles.domain import MilestoneStatus, VisitStatus, VisitType
 from shared.idempotency import IdempotencyRecord
+from shared.outbox import OutboxCounter, OutboxEvent
 
 
 def _iso_date_only(value: Any) -> Any:
@@ -185,6 +186,8 @@ TABLES: list[type[SQLModel]] = [
     SeminarActionPlan,
     Classification,
     IdempotencyRecord,
+    OutboxEvent,
+    OutboxCounter,
 ]
 
 

@@ -9,6 +9,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from shared.outbox import OutboxCounter, OutboxEvent
+
 __all__ = [
     "TABLES",
     "Factory",
@@ -199,4 +201,6 @@ TABLES: list[type[SQLModel]] = [
     FactoryListChunk,
     Nomination,
     PartnershipApplication,
+    OutboxEvent,
+    OutboxCounter,
 ]

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
 from shared.idempotency import IdempotencyRecord
+from shared.outbox import OutboxCounter, OutboxEvent
 
 __all__ = [
     "TABLES",
@@ -351,4 +352,6 @@ TABLES: list[type[SQLModel]] = [
     ZeroToleranceAlert,
     PublicFactory,
     ProgressDocument,
+    OutboxEvent,
+    OutboxCounter,
 ]

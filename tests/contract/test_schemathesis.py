@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.settings import SERVICES
 from tests.e2e.conftest import RunningStack
 
 pytestmark = pytest.mark.e2e
@@ -68,7 +69,7 @@ def run_schemathesis(stack: RunningStack, target: str, role: str, tmp_path: Path
     assert result.returncode == 0, f"schemathesis found problems in {target} as {role}:\n{output}"
 
 
-@pytest.mark.parametrize("target", ["eligibility", "billing", "reports", "cycles", "gateway"])
+@pytest.mark.parametrize("target", [*SERVICES, "gateway"])
 def test_openapi_conformance_as_advisor(stack: RunningStack, target: str, tmp_path: Path) -> None:
     run_schemathesis(stack, target, "advisor", tmp_path)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.settings import Settings
+from shared.settings import SERVICES, Settings
 from shared.stack import Stack
 from tests.conftest import TEST_SECRET, test_settings, token_for
 from tests.databases import TestDatabases
@@ -47,7 +47,7 @@ def stack(
     }
     log_dir = Path(tmp_path_factory.mktemp("stack-logs"))
     running = Stack.on_free_ports(env, log_dir=log_dir)
-    running.start(["eligibility", "billing", "reports", "cycles"])
+    running.start(list(SERVICES))
     try:
         running.wait_healthy(timeout_s=120)
         running.start(["gateway"])

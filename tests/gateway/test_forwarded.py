@@ -29,7 +29,7 @@ async def gateway_process(probe_database: str, **env: str) -> AsyncIterator[str]
     server = await serve(create_probe_app(probe_database, probe_port), probe_port)
     dead = free_port()
     ports = {"gateway": free_port(), "billing": probe_port}
-    ports |= dict.fromkeys(("eligibility", "reports", "cycles"), dead)
+    ports |= dict.fromkeys(("eligibility", "reports", "cycles", "integrations"), dead)
     stack = Stack(
         ports,
         {

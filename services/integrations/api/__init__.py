@@ -1,0 +1,11 @@
+"""Routes of the integrations service, one module per resource."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.integrations.api import events
+
+__all__ = ["ROUTERS"]
+
+ROUTERS: list[APIRouter] = [events.router]

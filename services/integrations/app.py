@@ -1,0 +1,41 @@
+"""The integrations service (see DESCRIPTION)."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+
+from services.integrations import ingest
+from services.integrations.api import ROUTERS
+from services.integrations.clients import install_clients
+from shared.app import create_service_app
+from shared.settings import Settings, get_settings
+
+DESCRIPTION = """The event feed of everything that changes for you across the services, for
+systems that react instead of poll.
+
+Each service records its events in the same transaction as the change; this service takes
+them in, in order, and serves each organisation the events it may see (advisors: their
+programmes), oldest first, for 30 days. Event types and their payloads are typed in this
+document (the feed's `items` are a union discriminated by `type`).
+
+Errors are RFC 9457 problem details (`application/problem+json`). Every endpoint but the
+health checks needs a bearer JWT; the roles allowed are listed per operation (`x-roles`).
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
+) -> FastAPI:
+    return create_service_app(
+        service="integrations",
+        settings=settings or get_settings(),
+        routers=ROUTERS,
+        description=DESCRIPTION,
+        http_mounts=http_mounts,
+        on_startup=[install_clients, ingest.start_pulling],
+        on_shutdown=[ingest.stop_pulling],
+        outbox=False,
+    )

@@ -1,0 +1,64 @@
+"""Events of the cycles service. None of them carries the planned date of an unannounced
+assessment to a factory or a buyer: milestone events for the assessment name no date."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from shared.events import EventData, event
+
+
+@event("cycle.opened", "cycles", "A factory's service cycle started, with its schedule.")
+class CycleOpened(EventData):
+    cycle_id: str
+    factory_id: str
+    number: int
+    start_date: dt.date
+    end_date: dt.date
+
+
+@event("milestone.due_soon", "cycles", "A cycle milestone is due within 7 days.")
+class MilestoneDueSoon(EventData):
+    cycle_id: str
+    factory_id: str
+    milestone: str
+    due: dt.date | None = None
+
+
+@event("milestone.overdue", "cycles", "A cycle milestone passed its due date undone.")
+class MilestoneOverdue(EventData):
+    cycle_id: str
+    factory_id: str
+    milestone: str
+    due: dt.date | None = None
+
+
+@event("visit.scheduled", "cycles", "A visit was scheduled (or a buyer's request accepted).")
+class VisitScheduled(EventData):
+    visit_id: str
+    cycle_id: str
+    factory_id: str
+    type: str
+    date: dt.date | None = None
+
+
+@event("visit.completed", "cycles", "A visit was recorded as done.")
+class VisitCompleted(EventData):
+    visit_id: str
+    cycle_id: str
+    factory_id: str
+    type: str
+
+
+@event("visit.cancelled", "cycles", "A visit was cancelled.")
+class VisitCancelled(EventData):
+    visit_id: str
+    cycle_id: str
+    factory_id: str
+    type: str
+
+
+@event("classification.changed", "cycles", "A factory's differentiation changed.")
+class ClassificationChanged(EventData):
+    factory_id: str
+    high_performing: bool

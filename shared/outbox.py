@@ -1,0 +1,209 @@
+"""The transactional outbox: every service records the events of its state changes in its
+own database, in the same transaction as the change (ARCHITECTURE.md, "Events"), and serves
+them in order on `GET /internal/events` to the integrations service.
+
+- **In the same transaction**: `record()` adds the event to the caller's session, so there
+  is no change without its event and no event without its change.
+- **Gap-free, in commit order**: each event takes the next number of the service's one
+  counter row with a conditional UPDATE, whose row lock is held until commit. A second
+  transaction that records an event waits for the first to commit (or roll back, giving the
+  number back), so numbers are dense and become visible in order: a reader that has seen
+  number n never later finds an n' < n committed. Event-writing transactions of one
+  service queue on that row for the moment between their event and their commit; on SQLite
+  writers are serialised anyway.
+- **Audience decided here**: the organisations that may see the event (buyers, factories)
+  and the programme countries whose advisors may (`"*"`: every advisor), decided by the
+  owning service with the same access functions its reads use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field as SqlField
+from sqlmodel import SQLModel, col
+
+from shared.auth import ServiceCaller
+from shared.db import SessionDep, insert_for
+from shared.events import CATALOGUE, EventData
+from shared.ids import new_id
+from shared.sqltypes import UtcDateTime
+
+__all__ = [
+    "ALL_ADVISORS",
+    "EventBatch",
+    "EventOut",
+    "OutboxCounter",
+    "OutboxEvent",
+    "Subject",
+    "create_tables",
+    "events_router",
+    "next_number",
+    "record",
+]
+
+ALL_ADVISORS = "*"
+COUNTER = "events"
+
+
+class OutboxEvent(SQLModel, table=True):
+    __tablename__ = "outbox_event"
+
+    sequence: int = SqlField(
+        primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    id: str = SqlField(max_length=40, unique=True)
+    type: str = SqlField(max_length=80)
+    occurred_at: datetime = SqlField(sa_type=UtcDateTime)
+    subject_type: str = SqlField(max_length=40)
+    subject_id: str = SqlField(max_length=128)
+    data: str = SqlField(sa_type=sa.Text)  # JSON
+    orgs: str = SqlField(sa_type=sa.Text)  # JSON list of organisation ids
+    countries: str = SqlField(sa_type=sa.Text)  # JSON list of ISO codes, or ["*"]
+
+
+class OutboxCounter(SQLModel, table=True):
+    __tablename__ = "outbox_counter"
+
+    name: str = SqlField(primary_key=True, max_length=16)
+    last: int = SqlField(default=0, sa_type=sa.BigInteger)
+
+
+def create_tables() -> None:
+    """For a service's migration: the outbox and its counter."""
+    from alembic import op
+
+    op.create_table(
+        "outbox_event",
+        sa.Column("sequence", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("id", sa.String(40), nullable=False, unique=True),
+        sa.Column("type", sa.String(80), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("subject_type", sa.String(40), nullable=False),
+        sa.Column("subject_id", sa.String(128), nullable=False),
+        sa.Column("data", sa.Text, nullable=False),
+        sa.Column("orgs", sa.Text, nullable=False),
+        sa.Column("countries", sa.Text, nullable=False),
+    )
+    op.create_table(
+        "outbox_counter",
+        sa.Column("name", sa.String(16), primary_key=True),
+        sa.Column("last", sa.BigInteger, nullable=False),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What the event is about: `Subject("invoice", "inv_…")`."""
+
+    type: str
+    id: str
+
+
+async def next_number(
+    session: AsyncSession, table: type[SQLModel], name: str, count: int = 1
+) -> int:
+    """Take the next `count` numbers of a counter row (created at its first use), holding
+    its row lock until the caller's commit; the last number taken."""
+    statement = insert_for(session)(table).values(name=name, last=count)
+    statement = statement.on_conflict_do_update(
+        index_elements=["name"],
+        set_={"last": table.last + count},  # type: ignore[attr-defined]
+    ).returning(table.last)  # type: ignore[attr-defined]
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def record(
+    session: AsyncSession,
+    payload: EventData,
+    *,
+    subject: Subject,
+    orgs: Sequence[str] = (),
+    countries: Sequence[str] = (),
+    occurred_at: datetime | None = None,
+) -> OutboxEvent:
+    """Record the event of `payload`'s type (`shared.events`) in the caller's transaction
+    (the caller commits). `orgs` and `countries` are its audience."""
+    if payload.event_type not in CATALOGUE:
+        raise ValueError(f"{type(payload).__name__} is not an event of the catalogue")
+    sequence = await next_number(session, OutboxCounter, COUNTER)
+    event = OutboxEvent(
+        sequence=sequence,
+        id=new_id("evt"),
+        type=payload.event_type,
+        occurred_at=occurred_at or datetime.now(UTC),
+        subject_type=subject.type,
+        subject_id=subject.id,
+        data=payload.model_dump_json(),
+        orgs=json.dumps(sorted(set(orgs))),
+        countries=json.dumps(sorted({c.upper() if c != ALL_ADVISORS else c for c in countries})),
+    )
+    await session.execute(sa.insert(OutboxEvent).values(**event.model_dump()))
+    return event
+
+
+# --- the internal feed -------------------------------------------------------------------
+
+
+class EventOut(BaseModel):
+    sequence: int
+    id: str
+    type: str
+    occurred_at: datetime
+    subject: dict[str, str]
+    data: dict[str, Any]
+    orgs: list[str]
+    countries: list[str]
+
+    @classmethod
+    def of(cls, row: OutboxEvent) -> EventOut:
+        return cls(
+            sequence=row.sequence,
+            id=row.id,
+            type=row.type,
+            occurred_at=row.occurred_at,
+            subject={"type": row.subject_type, "id": row.subject_id},
+            data=json.loads(row.data),
+            orgs=json.loads(row.orgs),
+            countries=json.loads(row.countries),
+        )
+
+
+class EventBatch(BaseModel):
+    events: list[EventOut]
+    last_sequence: int = Field(description="The highest sequence recorded so far.")
+
+
+def events_router() -> APIRouter:
+    router = APIRouter(prefix="/internal", tags=["internal"])
+
+    @router.get("/events")
+    async def list_outbox_events(
+        session: SessionDep,
+        _caller: ServiceCaller,
+        after: int = Query(0, ge=0, le=2**62, description="The last sequence already read."),
+        limit: int = Query(500, ge=1, le=1000),
+    ) -> EventBatch:
+        """This service's events after `after`, in order (integrations pulls them)."""
+        rows = (
+            await session.execute(
+                sa.select(OutboxEvent)
+                .where(col(OutboxEvent.sequence) > after)
+                .order_by(col(OutboxEvent.sequence))
+                .limit(limit)
+            )
+        ).scalars()
+        last = await session.scalar(
+            sa.select(col(OutboxCounter.last)).where(col(OutboxCounter.name) == COUNTER)
+        )
+        return EventBatch(events=[EventOut.of(r) for r in rows], last_sequence=int(last or 0))
+
+    return router
