@@ -98,7 +98,7 @@ async def scratch_database() -> AsyncIterator[str]:
 async def test_the_migration_keeps_existing_cycles_on_their_schedule(
     scratch_database: str,
 ) -> None:
-    await asyncio.to_thread(upgrade, "cycles", scratch_database, "c7c1e5a0b001")
+    await asyncio.to_thread(upgrade, "cycles", scratch_database, "cycles_outbox")
     dsn = scratch_database.replace("postgresql+asyncpg", "postgresql")
     connection = await asyncpg.connect(dsn)
     try:

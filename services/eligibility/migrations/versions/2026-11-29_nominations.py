@@ -6,7 +6,7 @@ records (none yet, so a matched registry factory starts as `needs_nomination` un
 partner nominates it). Stored factory-list results keep the decisions made at upload.
 
 Revision ID: eligibility_0002
-Revises: eligibility_0001
+Revises: eligibility_outbox
 Create Date: 2026-11-29 05:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "eligibility_0002"
-down_revision: str | None = "eligibility_0001"
+down_revision: str | None = "eligibility_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
