@@ -60,6 +60,9 @@ class Cycle(SQLModel, table=True):
     end_date: dt.date
     assessment_skipped: bool = False
     training_participant_days: int
+    # The version of the cycle rule data (rules/cycle_<version>.json) the cycle was opened
+    # with: its plan is recomputed from it, so newer rules never move its windows.
+    schedule_rules: str = Field(max_length=10)
     # Document kinds seen released in reports: a release is never undone, so once seen
     # the service stops asking.
     released_documents: list[str] = _json_list()
@@ -226,6 +229,11 @@ class CyclePublic(BaseModel):
     end_date: dt.date
     assessment_skipped: bool
     training_participant_days: int
+    schedule_rules: str = pydantic.Field(
+        description="The version of the Table 2 rule data this cycle was scheduled with; a "
+        "cycle keeps it (cycles opened before 2026-11-29: '2024-01-01', assessment by the end "
+        "of month 5; later: the assessment by the end of month 4)."
+    )
     milestones: list[MilestonePublic]
     notice: str | None = pydantic.Field(
         None, description="'unannounced assessment in this cycle' for factories and buyers."

@@ -36,8 +36,12 @@ __all__ = [
 
 
 def plan_of(cycle: Cycle) -> CyclePlan:
-    """The cycle's schedule, with the training allowance captured when it was opened."""
-    rules = country_rules(cycle.country, training_participant_days=cycle.training_participant_days)
+    """The cycle's schedule, by the rules and training allowance it was opened with."""
+    rules = country_rules(
+        cycle.country,
+        training_participant_days=cycle.training_participant_days,
+        version=cycle.schedule_rules,
+    )
     return plan_cycle(
         start=cycle.start_date,
         number=cycle.number,
@@ -146,6 +150,7 @@ def cycle_view(
         end_date=cycle.end_date,
         assessment_skipped=cycle.assessment_skipped,
         training_participant_days=cycle.training_participant_days,
+        schedule_rules=cycle.schedule_rules,
         milestones=shape_milestones(audience, states),
         notice=cycle_notice(audience, states),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from services.eligibility.models import Factory, FactoryList, PartnershipApplication
+from services.eligibility.models import Factory, FactoryList, Nomination, PartnershipApplication
 from shared.auth import Principal
 from shared.errors import NotFound
 from shared.scope import in_scope, scope_countries
@@ -18,6 +18,7 @@ __all__ = [
     "ensure_sees_application",
     "ensure_sees_factory",
     "ensure_sees_list",
+    "ensure_sees_nomination",
     "touches_scope",
 ]
 
@@ -48,3 +49,12 @@ def ensure_sees_application(principal: Principal, application: PartnershipApplic
     if principal.role == "advisor" or (principal.is_buyer and principal.org == application.org):
         return
     raise NotFound(f"There is no partnership application {application.id!r}.")
+
+
+def ensure_sees_nomination(principal: Principal, nomination: Nomination) -> None:
+    """The nominating partner, and advisors of the factory's programme."""
+    if principal.role == "partner" and principal.org == nomination.partner_org:
+        return
+    if principal.role == "advisor" and in_scope(principal, nomination.country):
+        return
+    raise NotFound(f"There is no nomination {nomination.id!r}.")

@@ -11,9 +11,10 @@ from services.eligibility.routes import (
     factories,
     factory_lists,
     internal,
+    nominations,
     programmes,
 )
 
 router = APIRouter()
-for area in (programmes, checks, factory_lists, factories, applications, internal):
+for area in (programmes, checks, factory_lists, factories, nominations, applications, internal):
     router.include_router(area.router)

@@ -19,7 +19,9 @@ __all__ = [
     "Outcome",
     "Participation",
     "Reason",
+    "RecordedNomination",
     "ServiceOffer",
+    "Waitlist",
 ]
 
 DecisionStatus = Literal[
@@ -34,6 +36,17 @@ DecisionStatus = Literal[
 DECISION_STATUSES: tuple[str, ...] = DecisionStatus.__args__  # type: ignore[attr-defined]
 Outcome = Literal["passed", "failed", "missing", "unverified", "info"]
 Participation = ParticipationLevel | dict[ServiceName, ParticipationLevel] | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedNomination:
+    """What the nominations partners recorded say about a registry factory, when a
+    decision uses them (the caller did not send `nominated_by_partner`)."""
+
+    factory_id: str
+    nomination_id: str | None  # the nomination that counted; None: none is recorded
+    recorded_on: date | None = None
+    nominated_by: str | None = None  # who, as far as the caller may be told
 
 
 class Facts(Protocol):
@@ -65,6 +78,10 @@ class Facts(Protocol):
     def in_industrial_park(self) -> bool | None: ...
     @property
     def wants_advisory(self) -> bool | None: ...
+    @property
+    def recorded_nomination(self) -> RecordedNomination | None:
+        """Set when the nomination rule reads the registry's records, not the caller's
+        `nominated_by_partner` (then `nominated_by_partner` says what they found)."""
 
 
 @dataclass(slots=True)
@@ -92,6 +109,16 @@ class DecisionNote:
 
 
 @dataclass(slots=True)
+class Waitlist:
+    """The programme's capacity is fully booked on the decision's date: a factory that can
+    join waits for a place (Bangladesh: "Capacity currently fully booked to 2024")."""
+
+    status: Literal["waitlisted"]
+    until: date
+    message: str
+
+
+@dataclass(slots=True)
 class Decision:
     """Whether a factory can join its country's Better Work programme, and why."""
 
@@ -106,6 +133,7 @@ class Decision:
     as_of: date
     rules_effective_from: date | None = None
     programme: str | None = None
+    waitlist: Waitlist | None = None
 
 
 DecisionT = TypeVar("DecisionT", bound=Decision)

@@ -10,8 +10,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.eligibility.domain import Engine
 from services.eligibility.jobs import ScopingJobs
+from services.eligibility.nominations import NOMINATING_ROLE, ensure_may_nominate
 from services.eligibility.registry import RegistryCache
-from shared.auth import ROLES, Principal, TokenVerifier, require
+from shared.auth import ROLES, Principal, TokenVerifier, current_principal, require
 from shared.errors import ApiError, Unauthorized
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "BuyerOrAdvisor",
     "EngineDep",
     "JobsDep",
+    "NominatingPartner",
+    "PartnerOrAdvisor",
     "ProgrammeReader",
     "RegistryDep",
     "RegistryReader",
@@ -30,6 +33,19 @@ Advisor = Annotated[Principal, require("advisor")]
 Buyer = Annotated[Principal, require("partner", "participant")]
 BuyerOrAdvisor = Annotated[Principal, require("partner", "participant", "advisor")]
 RegistryReader = Annotated[Principal, require("advisor", "factory")]
+PartnerOrAdvisor = Annotated[Principal, require("partner", "advisor")]
+
+
+async def _nominating_partner(
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> Principal:
+    """A partner brand: the 403 for anyone else says why (the guide's partner rule)."""
+    ensure_may_nominate(principal)
+    return principal
+
+
+_nominating_partner.__roles__ = (NOMINATING_ROLE,)  # type: ignore[attr-defined]  # x-roles
+NominatingPartner = Annotated[Principal, Depends(_nominating_partner)]
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT from the identity provider.")
 

@@ -11,7 +11,6 @@ microseconds per factory (the bulk endpoints decide tens of thousands at a time)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
@@ -25,8 +24,11 @@ from services.eligibility.decision import (
     Facts,
     Participation,
     Reason,
+    RecordedNomination,
     ServiceOffer,
+    Waitlist,
 )
+from services.eligibility.products import Coverage, ProductCoverage
 from services.eligibility.rule_checks import (
     CACHE_LIMIT,
     Check,
@@ -36,6 +38,7 @@ from services.eligibility.rule_checks import (
     build_check,
     participation_rule,
     priority_rule,
+    products_check,
 )
 from services.eligibility.ruleset import (
     SERVICE_NAMES,
@@ -43,6 +46,7 @@ from services.eligibility.ruleset import (
     ParticipationLevel,
     ProductGroup,
     ProductGroupParticipation,
+    ProductsRequirement,
     Programme,
     RuleBook,
     ServiceName,
@@ -58,7 +62,9 @@ __all__ = [
     "EnrolmentStatus",
     "Facts",
     "Reason",
+    "RecordedNomination",
     "ServiceOffer",
+    "Waitlist",
     "add_months",
     "enrolment_changes",
     "mark_enrolled",
@@ -73,25 +79,43 @@ class _Compiled:
     groups: list[ProductGroup]
     country_reason: Reason
     priority: PriorityRule
-    notes_on: dict[date, list[DecisionNote]] = field(default_factory=dict)
+    coverage: ProductCoverage
+    notes_on: dict[date, tuple[list[DecisionNote], Waitlist | None]] = field(default_factory=dict)
 
-    def notes(self, as_of: date) -> list[DecisionNote]:
+    def notes(self, as_of: date) -> tuple[list[DecisionNote], Waitlist | None]:
+        """The notes shown on `as_of`, and the waitlist one of them puts in force."""
         found = self.notes_on.get(as_of)
         if found is None:
             if len(self.notes_on) >= CACHE_LIMIT:
                 self.notes_on.clear()
-            notes = self.programme.notes
-            found = self.notes_on[as_of] = [
-                DecisionNote(n.code, n.message) for n in notes if n.applies(as_of)
-            ]
+            shown = [n for n in self.programme.notes if n.applies(as_of)]
+            waitlist = next(
+                (
+                    Waitlist("waitlisted", n.valid_until, n.message)
+                    for n in shown
+                    if n.participation_status == "waitlisted" and n.valid_until is not None
+                ),
+                None,
+            )
+            notes = [DecisionNote(n.code, n.message) for n in shown]
+            found = self.notes_on[as_of] = (notes, waitlist)
         return found
 
 
 def _compile(programme: Programme) -> _Compiled:
+    products_req = next(
+        (r for r in programme.requirements if isinstance(r, ProductsRequirement)), None
+    )
+    coverage = ProductCoverage(
+        programme,
+        code=products_req.code if products_req else "products",
+        rule=products_req.text if products_req else "Products covered by the programme.",
+    )
     checks = []
     for req in programme.requirements:
         gated = frozenset(req.services or SERVICE_NAMES)
-        checks.append((gated, isinstance(req, NominationRequirement), build_check(req, programme)))
+        check = products_check(coverage) if req is products_req else build_check(req, programme)
+        checks.append((gated, isinstance(req, NominationRequirement), check))
     groups = (
         list(programme.participation.groups)
         if isinstance(programme.participation, ProductGroupParticipation)
@@ -111,6 +135,7 @@ def _compile(programme: Programme) -> _Compiled:
         groups,
         country_reason,
         priority_rule(programme),
+        coverage,
     )
 
 
@@ -132,6 +157,9 @@ _SERVICES: dict[
 }
 _COUNTRY_RULE = "Better Work runs a programme in the country."
 _ALL_SERVICES: frozenset[ServiceName] = frozenset(SERVICE_NAMES)
+# A full programme waitlists the factories that could join: not those that cannot, and not
+# those already enrolled (mark_enrolled clears it).
+_WAITLISTED_STATUSES = frozenset(("eligible", "needs_nomination", "insufficient_data"))
 _ASSESSMENT_ONLY: frozenset[ServiceName] = frozenset(("assessment",))
 
 
@@ -179,7 +207,11 @@ class Engine:
         self, compiled: _Compiled, facts: Facts, as_of: date, result_type: type[DecisionT]
     ) -> DecisionT:
         programme = compiled.programme
-        group = _product_group(compiled.groups, facts.products) if compiled.groups else None
+        products = facts.products
+        coverage = compiled.coverage.of(products, facts) if products else None
+        group, group_lacks = (
+            _product_group(compiled.groups, coverage) if compiled.groups else (None, ())
+        )
         requested = (
             _requested_services(group, facts.wants_advisory)
             if programme.services_sold_separately
@@ -218,6 +250,8 @@ class Engine:
             assessment_level = group.services.get("assessment")
             advisory_level = group.services.get("advisory")
         else:
+            # Cambodia: the group (mandatory or voluntary assessment) may hang on a fact.
+            missing.extend(f for f in group_lacks if f not in missing)
             participation = assessment_level = advisory_level = None
 
         if hard_failure:
@@ -240,9 +274,11 @@ class Engine:
         priority, priority_reason = compiled.priority(facts)
         if priority_reason is not None:
             reasons.append(priority_reason)
-        notes = compiled.notes(as_of)
+        notes, waitlist = compiled.notes(as_of)
         if group is not None and group.note is not None and group.note.applies(as_of):
             notes = [*notes, DecisionNote(group.note.code, group.note.message)]
+        if coverage is not None and coverage.assumptions:
+            notes = [*notes, *(DecisionNote("product_assumption", a) for a in coverage.assumptions)]
         return result_type(
             programme.country,
             status,
@@ -255,6 +291,7 @@ class Engine:
             as_of,
             programme.effective_from,
             programme.name,
+            waitlist if status in _WAITLISTED_STATUSES else None,
         )
 
     def _out_of_scope(self, country: str, as_of: date, result_type: type[DecisionT]) -> DecisionT:
@@ -291,15 +328,19 @@ class Engine:
 
 
 def _product_group(
-    groups: list[ProductGroup], products: Sequence[str] | None
-) -> ProductGroup | None:
-    """The first group (in rule order, mandatory first) holding one of the products."""
-    if not products:
-        return None
+    groups: list[ProductGroup], coverage: Coverage | None
+) -> tuple[ProductGroup | None, tuple[str, ...]]:
+    """The first group (in rule order, mandatory first) holding a covered product of the
+    factory; when a product that would decide it waits on a missing fact (Cambodia: is a
+    garment factory exporting?), no group and that fact."""
+    if coverage is None:
+        return None, ()
     for group in groups:
-        if any(p in group.products for p in products):
-            return group
-    return None
+        if any(p in group.products for p in coverage.products):
+            return group, ()
+        if any(p in group.products for p in coverage.pending):
+            return None, coverage.missing_facts
+    return None, ()
 
 
 def _requested_services(
@@ -321,7 +362,7 @@ def mark_enrolled(decision: DecisionT, *, factory_id: str) -> DecisionT:
         f"Matches registry factory {factory_id}, already enrolled.",
         "A factory enrolled in the programme (registered and paid) is reported as enrolled.",
     )
-    return replace(decision, status="enrolled", reasons=[*decision.reasons, reason])
+    return replace(decision, status="enrolled", reasons=[*decision.reasons, reason], waitlist=None)
 
 
 EnrolmentStatus = Literal["registered", "enrolled", "withdrawn"]

@@ -32,6 +32,7 @@ CSV_COLUMNS = (
     "candidates",
     "facts_from_registry",
     "error",
+    "waitlisted_until",  # last: columns added later go at the end, for readers by position
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -79,6 +80,7 @@ def _row(result: dict[str, Any]) -> list[str]:
         "candidates": "; ".join(c["factory_id"] for c in match.get("candidates", ())),
         "facts_from_registry": "; ".join(result.get("facts_from_registry", ())),
         "error": error.get("message"),
+        "waitlisted_until": (result.get("waitlist") or {}).get("until"),
     }
     return [_cell(values[column]) for column in CSV_COLUMNS]
 

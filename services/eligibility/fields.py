@@ -7,7 +7,7 @@ text is stored safely (no control characters), and codes are checked against ISO
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
@@ -22,6 +22,7 @@ __all__ = [
     "IsoDate",
     "LongText",
     "MarketCode",
+    "Moment",
     "ShareOfOne",
     "StrictBool",
     "Text",
@@ -32,6 +33,9 @@ __all__ = [
 ]
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[Zz]|[+-]\d{2}:\d{2})$"
+)
 
 
 def _iso_date_only(value: Any) -> Any:
@@ -39,6 +43,14 @@ def _iso_date_only(value: Any) -> Any:
         raise ValueError("must be a date as YYYY-MM-DD")
     if not isinstance(value, str | date):
         raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+def _rfc3339(value: Any) -> Any:
+    """A timestamp as RFC 3339 text with its offset (pydantic alone would also take a
+    number of seconds, or a time without a zone)."""
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError("must be an RFC 3339 timestamp with an offset, e.g. 2026-11-29T08:00:00Z")
     return value
 
 
@@ -57,6 +69,7 @@ def _market(value: str) -> str:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+Moment = Annotated[datetime, BeforeValidator(_rfc3339)]
 CountryCode = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z]{2}$"),

@@ -110,6 +110,7 @@ class ScopingJobs:
                     registry=self.registry,
                     rows=rows,
                     as_of=as_of,
+                    viewer=principal,
                 )
                 await complete_list(
                     session=session, factory_list=factory_list, outcome=outcome, principal=principal

@@ -17,6 +17,7 @@ __all__ = [
     "FactoryList",
     "FactoryListChunk",
     "FactoryLookup",
+    "Nomination",
     "PartnershipApplication",
 ]
 
@@ -161,12 +162,44 @@ class PartnershipApplication(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=_TZ)
 
 
+class Nomination(SQLModel, table=True):
+    """A partner brand's nomination of a registry factory for its programme (SPEC §3):
+    `active` until the partner withdraws it. One active nomination per partner and factory;
+    a withdrawn one stays on record."""
+
+    __tablename__ = "nomination"
+    __table_args__ = (
+        sa.Index("ix_nomination_factory_id", "factory_id", "id"),
+        sa.Index("ix_nomination_partner_org", "partner_org", "id"),
+        sa.Index(
+            "uq_nomination_active",
+            "factory_id",
+            "partner_org",
+            unique=True,
+            postgresql_where=sa.text("status = 'active'"),
+            sqlite_where=sa.text("status = 'active'"),
+        ),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    factory_id: str = Field(foreign_key="factory.id", ondelete="CASCADE", max_length=40)
+    country: str = Field(max_length=2)
+    partner_org: str = Field(max_length=300)
+    status: str = Field(max_length=16)
+    nominated_by: str = Field(max_length=300)
+    withdrawn_by: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(sa_type=_TZ)
+    updated_at: datetime = Field(sa_type=_TZ)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=_TZ)
+
+
 # Every table class of this service, for its Alembic environment.
 TABLES: list[type[SQLModel]] = [
     Factory,
     FactoryLookup,
     FactoryList,
     FactoryListChunk,
+    Nomination,
     PartnershipApplication,
     OutboxEvent,
     OutboxCounter,

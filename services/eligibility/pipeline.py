@@ -11,7 +11,9 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.eligibility.domain import Engine
+from services.eligibility.domain import Engine, RecordedNomination
+from services.eligibility.matching import Match
+from services.eligibility.nominations import counted_nomination
 from services.eligibility.registry import RegistryCache
 from services.eligibility.scoping import (
     InvalidRow,
@@ -24,6 +26,8 @@ from services.eligibility.scoping import (
     summarise,
 )
 from services.eligibility.store import registry_facts
+from services.eligibility.store_nominations import active_nominations
+from shared.auth import Principal
 
 __all__ = ["ScopeOutcome", "scope"]
 
@@ -46,7 +50,10 @@ async def scope(
     registry: RegistryCache,
     rows: Sequence[Query | InvalidRow],
     as_of: date,
+    viewer: Principal | None,
 ) -> ScopeOutcome:
+    """`viewer`: whom the decisions are for (a list's owner), which decides how a recorded
+    nomination is named."""
     engine.require_rules_on(as_of)
     positions = [i + 1 for i, row in enumerate(rows) if not isinstance(row, InvalidRow)]
     queries = [row for row in rows if not isinstance(row, InvalidRow)]
@@ -55,11 +62,47 @@ async def scope(
     matches = await asyncio.to_thread(match_rows, queries, indexes)
     matched_ids = [m.factory_id for m in matches if m is not None and m.factory_id is not None]
     facts = await registry_facts(session=session, ids=matched_ids) if matched_ids else {}
+    nominations = await _recorded_nominations(
+        session=session, queries=queries, matches=matches, viewer=viewer
+    )
     decided = await asyncio.to_thread(
-        decide_rows, engine, queries, matches, facts, as_of=as_of, positions=positions
+        decide_rows,
+        engine,
+        queries,
+        matches,
+        facts,
+        as_of=as_of,
+        positions=positions,
+        nominations=nominations,
     )
     results: list[RowResult] = []
     next_decision = iter(decided)
     for row in rows:
         results.append(row if isinstance(row, InvalidRow) else next(next_decision))
     return ScopeOutcome(results, summarise(results), sorted(set(matched_ids)))
+
+
+async def _recorded_nominations(
+    *,
+    session: AsyncSession,
+    queries: Sequence[Query],
+    matches: Sequence[Match | None],
+    viewer: Principal | None,
+) -> dict[str, RecordedNomination]:
+    """What the records say for the matched factories of rows that did not send
+    `nominated_by_partner` (the others are the caller's what-if)."""
+    wanted = {
+        m.factory_id
+        for q, m in zip(queries, matches, strict=True)
+        if m is not None
+        and m.status == "matched"
+        and m.factory_id is not None
+        and q.nominated_by_partner is None
+    }
+    if not wanted:
+        return {}
+    active = await active_nominations(session=session, factory_ids=wanted)
+    return {
+        factory_id: counted_nomination(factory_id, active.get(factory_id, []), viewer=viewer)
+        for factory_id in wanted
+    }

@@ -11,6 +11,7 @@ from typing import Any
 
 from services.eligibility.decision import Facts, Reason
 from services.eligibility.normalise import region_key
+from services.eligibility.products import ProductCoverage
 from services.eligibility.ruleset import (
     ExportLicenseRequirement,
     ExportMarketParticipation,
@@ -39,6 +40,7 @@ __all__ = [
     "build_check",
     "participation_rule",
     "priority_rule",
+    "products_check",
 ]
 
 
@@ -99,29 +101,22 @@ def _cached(compute: Callable[[Any], CheckResult]) -> Callable[[Any], CheckResul
     return lookup
 
 
-def _products_check(req: ProductsRequirement, programme: Programme) -> Check:
-    covered = frozenset(programme.products)
-    listing = ", ".join(programme.products)
-    code, rule = req.code, req.text
-    missing = _missing(code, rule, "products")
-
-    def compute(products: tuple[str, ...]) -> CheckResult:
-        inside = [p for p in products if p in covered]
-        if not inside:
-            return _failed(
-                code, rule, f"{', '.join(products)}: not covered here (covered: {listing})."
-            )
-        outside = [p for p in products if p not in covered]
-        extra = f"; not covered: {', '.join(outside)}" if outside else ""
-        return _passed(code, rule, f"Covered: {', '.join(inside)}{extra}.")
-
-    result_for = _cached(compute)
+def products_check(coverage: ProductCoverage) -> Check:
+    """The products rule: what `coverage` makes of the factory's products."""
+    missing = _missing(coverage.code, coverage.rule, "products")
 
     def check(facts: Facts, as_of: date) -> CheckResult:
         products = facts.products
-        return result_for(tuple(products)) if products else missing
+        if not products:
+            return missing
+        found = coverage.of(products, facts)
+        return found.reason, found.missing_facts
 
     return check
+
+
+def _products_check(req: ProductsRequirement, programme: Programme) -> Check:
+    return products_check(ProductCoverage(programme, code=req.code, rule=req.text))
 
 
 def _region_check(req: RegionRequirement, programme: Programme) -> Check:
@@ -198,14 +193,48 @@ def _export_license_check(req: ExportLicenseRequirement, programme: Programme) -
 
 
 def _nomination_check(req: NominationRequirement, programme: Programme) -> Check:
-    return _yes_no_check(
-        req.code,
-        req.text,
-        "nominated_by_partner",
-        passes_when=True,
-        yes="Nominated by a partner brand.",
-        no="Not nominated by a partner brand yet.",
-    )
+    """The caller's `nominated_by_partner` is a what-if and the reason says so; without it,
+    the nominations recorded for the matched registry factory decide (scoping looks them up)
+    and the reason names the one that counted."""
+    code, rule = req.code, req.text
+    assumed = "assumed by the caller (nominated_by_partner was sent)"
+    answers: dict[bool | None, CheckResult] = {
+        None: (
+            Reason(
+                code,
+                None,
+                "missing",
+                "nominated_by_partner is not given and the factory does not match a registry "
+                "factory, so no recorded nomination can count; identify it (factory_id, os_id "
+                "or name) or send nominated_by_partner as an assumption.",
+                rule,
+            ),
+            ("nominated_by_partner",),
+        ),
+        True: _passed(code, rule, f"Nominated by a partner brand: {assumed}."),
+        False: _failed(code, rule, f"Not nominated by a partner brand: {assumed}."),
+    }
+
+    def check(facts: Facts, as_of: date) -> CheckResult:
+        record = facts.recorded_nomination
+        if record is None:
+            return answers[facts.nominated_by_partner]
+        if record.nomination_id is None:
+            return _failed(
+                code,
+                rule,
+                f"No partner brand has recorded a nomination of registry factory "
+                f"{record.factory_id} (a partner records one with POST /nominations).",
+            )
+        by = f" by {record.nominated_by}" if record.nominated_by else ""
+        return _passed(
+            code,
+            rule,
+            f"Nominated: nomination {record.nomination_id}{by}, recorded {record.recorded_on}, "
+            f"of registry factory {record.factory_id}.",
+        )
+
+    return check
 
 
 def _min_workers_check(req: MinWorkersRequirement, programme: Programme) -> Check:

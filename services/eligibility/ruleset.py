@@ -21,8 +21,11 @@ __all__ = [
     "PRODUCT_CODES",
     "RULES_DIR",
     "SERVICE_NAMES",
+    "NominationRequirement",
     "ParticipationLevel",
     "ProductCode",
+    "ProductCondition",
+    "ProductSynonym",
     "Programme",
     "RuleBook",
     "RuleBookError",
@@ -131,11 +134,48 @@ class Note(_Data):
     message: str
     valid_from: date | None = Field(None, description="Shown for `as_of` on or after this date.")
     valid_until: date | None = Field(None, description="Shown for `as_of` on or before this date.")
+    participation_status: Literal["waitlisted"] | None = Field(
+        None,
+        description="What the note does to a factory's participation while it applies: "
+        "`waitlisted` (capacity fully booked) puts a `waitlist` on the decisions of factories "
+        "that could join, with the note's `valid_until` as the date it applies to.",
+    )
 
     def applies(self, as_of: date) -> bool:
         return (self.valid_from is None or self.valid_from <= as_of) and (
             self.valid_until is None or as_of <= self.valid_until
         )
+
+    @model_validator(mode="after")
+    def _dated_waitlist(self) -> Note:
+        if self.participation_status == "waitlisted" and self.valid_until is None:
+            raise ValueError("a waitlist note needs valid_until: the date it applies to")
+        return self
+
+
+class ProductSynonym(_Data):
+    """A product code that counts as one of the programme's covered products, because the
+    guide's product words include it (Bangladesh: "supporting processing (printing,
+    washing, textile, knit, woven, embroidery)" includes textiles)."""
+
+    code: ProductCode = Field(description="The product code a factory sends.")
+    counts_as: ProductCode = Field(description="The covered product it counts as here.")
+    guide: str = Field(description="The guide's words that make it count.")
+    assumption: str | None = Field(
+        None,
+        description="What the factory is taken to make when its product counts this way (the "
+        "code says less than the guide: Ethiopia's footwear counts as leather footwear). "
+        "Shown on the decision as a `product_assumption` note.",
+    )
+
+
+class ProductCondition(_Data):
+    """Covered products that count only when a yes/no fact is true (Cambodia covers
+    *exporting* garment, travel-goods and bag factories: an export licence)."""
+
+    products: list[ProductCode] = Field(min_length=1)
+    fact: Literal["has_export_license"]
+    text: str = Field(description="The condition as a person reads it.")
 
 
 class FixedParticipation(_Data):
@@ -204,6 +244,15 @@ class Programme(_Data):
     )
     contact: str | None = Field(None, description="Where to ask when coverage is unpublished.")
     products: list[ProductCode] = Field(default_factory=list)
+    product_synonyms: list[ProductSynonym] = Field(
+        default_factory=list,
+        description="Other product codes that count as a covered product here (the guide's "
+        "own product words).",
+    )
+    product_conditions: list[ProductCondition] = Field(
+        default_factory=list,
+        description="Covered products that count only when a fact is true (exporting).",
+    )
     product_notes: str | None = None
     geography: str | None = Field(None, description="The programme's geography in words.")
     requirements: list[Requirement] = Field(default_factory=list)
@@ -227,6 +276,7 @@ class Programme(_Data):
         codes = [r.code for r in self.requirements]
         if len(codes) != len(set(codes)):
             raise ValueError("requirement codes must be unique")
+        self._check_products()
         if isinstance(self.participation, ProductGroupParticipation):
             for group in self.participation.groups:
                 if not set(group.products) <= set(self.products):
@@ -241,6 +291,30 @@ class Programme(_Data):
             if unknown:
                 raise ValueError(f"unknown market codes: {sorted(unknown)}")
         return self
+
+    def _check_products(self) -> None:
+        covered = set(self.products)
+        synonyms = [s.code for s in self.product_synonyms]
+        if len(synonyms) != len(set(synonyms)):
+            raise ValueError("a product code has at most one synonym entry")
+        for synonym in self.product_synonyms:
+            if synonym.counts_as not in covered:
+                raise ValueError(f"{synonym.code} counts as {synonym.counts_as}, not covered here")
+            if synonym.code in covered:
+                raise ValueError(f"{synonym.code} is covered in its own right: no synonym needed")
+        conditioned = [p for c in self.product_conditions for p in c.products]
+        if len(conditioned) != len(set(conditioned)):
+            raise ValueError("a product has at most one condition")
+        if not set(conditioned) <= covered:
+            raise ValueError("a product condition names a product the programme does not cover")
+        waitlists = [n for n in self.notes if n.participation_status == "waitlisted"]
+        if len(waitlists) > 1:
+            raise ValueError("at most one waitlist note per programme version")
+
+    @property
+    def asks_for_nomination(self) -> bool:
+        """Whether a factory needs a partner brand's nomination here (BD, KH, PK, VN)."""
+        return any(isinstance(r, NominationRequirement) for r in self.requirements)
 
 
 class RuleBookError(RuntimeError):

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from services.eligibility.decision import RecordedNomination
 from services.eligibility.domain import EnrolmentStatus
 from services.eligibility.fields import (
     Address,
@@ -67,6 +68,10 @@ __all__ = [
     "FactoryPublic",
     "FactoryQuery",
     "FactoryUpdate",
+    "NominationCreate",
+    "NominationPage",
+    "NominationPublic",
+    "NominationStatus",
     "ProgrammeList",
     "ProgrammePublic",
     "RegistrationForm",
@@ -86,7 +91,16 @@ class FactFields(_Body):
     missing makes the decision `insufficient_data`, naming the field."""
 
     country: CountryCode
-    products: list[ProductCode] | None = Field(None, max_length=11)
+    products: list[ProductCode] | None = Field(
+        None,
+        max_length=11,
+        description="What the factory makes. A programme also counts the codes its guide "
+        "words include (`product_synonyms` in GET /programmes): in Bangladesh `textiles` "
+        "counts as supporting processing (textile, knit, woven); in Ethiopia `footwear` and "
+        "`bags` count as leathers (leather footwear, leather goods), taken to be leather, "
+        "which a `product_assumption` note says. Cambodia covers garments, travel goods and "
+        "bags of exporting factories only (`has_export_license`).",
+    )
     region: Text120 | None = Field(None, description="Province or district, e.g. 'Gazipur'.")
     in_export_processing_zone: StrictBool | None = None
     worker_count: WorkerCount | None = None
@@ -101,10 +115,22 @@ class FactFields(_Body):
 
 
 class FactoryFacts(FactFields):
-    nominated_by_partner: StrictBool | None = None
+    nominated_by_partner: StrictBool | None = Field(
+        None,
+        description="Your assumption (a what-if) that a partner brand nominated the factory "
+        "(BD, KH, PK, VN require it); the reason then says 'assumed by the caller'. Leave it "
+        "out to use the nominations partners recorded (POST /nominations) for the matched "
+        "registry factory: none recorded is `needs_nomination`; a factory that matches no "
+        "registry factory stays `insufficient_data` with this field in `missing_fields`.",
+    )
     wants_advisory: StrictBool | None = Field(
         None, description="Cambodia sells advisory separately: true checks its rules too."
     )
+
+    @property
+    def recorded_nomination(self) -> RecordedNomination | None:
+        """The caller's own facts never carry a recorded nomination (scoping adds it)."""
+        return None
 
 
 class FactoryQuery(FactoryFacts):
@@ -277,6 +303,40 @@ class ProgrammePublic(Programme):
     effective_until: date | None = Field(
         None, description="Last day these rules apply; null until newer rules are published."
     )
+    requires_nomination: bool = Field(
+        False,
+        description="Whether a factory needs a partner brand's nomination here (a "
+        "`nomination` requirement): partners record one with POST /nominations.",
+    )
+
+
+NominationStatus = Literal["active", "withdrawn"]
+
+
+class NominationCreate(_Body):
+    factory_id: Text40 = Field(
+        description="The registry factory nominated (the `match.factory_id` of a check)."
+    )
+
+
+class NominationPublic(BaseModel):
+    """A partner brand's nomination of a registry factory for its programme."""
+
+    id: str
+    factory_id: str
+    country: str
+    partner_org: str = Field(description="The nominating partner brand.")
+    status: NominationStatus = Field(description="active, or withdrawn by the partner.")
+    nominated_by: str = Field(description="The user who recorded it.")
+    created_at: datetime
+    updated_at: datetime
+    withdrawn_at: datetime | None
+    withdrawn_by: str | None
+
+
+class NominationPage(BaseModel):
+    items: list[NominationPublic]
+    next_cursor: str | None = None
 
 
 class ProgrammeList(BaseModel):

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, Protocol
 
-from services.eligibility.domain import Decision, Engine, Facts, mark_enrolled
+from services.eligibility.domain import (
+    Decision,
+    Engine,
+    Facts,
+    RecordedNomination,
+    mark_enrolled,
+)
 from services.eligibility.matching import CountryIndex, Match
 
 __all__ = [
@@ -128,9 +134,14 @@ class _CompletedFacts:
     is_subcontractor: bool | None
     in_industrial_park: bool | None
     wants_advisory: bool | None
+    recorded_nomination: RecordedNomination | None = None
 
 
-def _complete(row: Facts, registry: Any) -> tuple[Facts, list[str]]:
+def _complete(
+    row: Facts, registry: Any, nomination: RecordedNomination | None
+) -> tuple[Facts, list[str]]:
+    """The row's facts completed from its registry entry, and the recorded nomination when
+    the caller did not send `nominated_by_partner` (a what-if always wins)."""
     filled: list[str] = []
     values: dict[str, Any] = {}
     for name in REGISTRY_FACTS:
@@ -140,12 +151,17 @@ def _complete(row: Facts, registry: Any) -> tuple[Facts, list[str]]:
             if value is not None:
                 filled.append(name)
         values[name] = value
-    if not filled:
+    if row.nominated_by_partner is not None:
+        nomination = None
+    if not filled and nomination is None:
         return row, filled
     completed = _CompletedFacts(
         country=row.country,
-        nominated_by_partner=row.nominated_by_partner,
+        nominated_by_partner=(
+            row.nominated_by_partner if nomination is None else nomination.nomination_id is not None
+        ),
         wants_advisory=row.wants_advisory,
+        recorded_nomination=nomination,
         **values,
     )
     return completed, filled
@@ -179,15 +195,19 @@ def decide_rows(
     *,
     as_of: date,
     positions: Sequence[int] | None = None,
+    nominations: Mapping[str, RecordedNomination] | None = None,
 ) -> list[ScopedDecision]:
-    """Decide every row; `registry_facts` maps matched factory ids to their registry rows."""
+    """Decide every row; `registry_facts` maps matched factory ids to their registry rows,
+    `nominations` to what their recorded nominations say (none given: none recorded)."""
+    nominations = nominations or {}
     results = []
     for i, (query, match) in enumerate(zip(rows, matches, strict=True)):
         facts: Facts = query
         filled: list[str] = []
         matched_id = match.factory_id if match is not None and match.status == "matched" else None
         if matched_id is not None and matched_id in registry_facts:
-            facts, filled = _complete(query, registry_facts[matched_id])
+            recorded = nominations.get(matched_id) or RecordedNomination(matched_id, None)
+            facts, filled = _complete(query, registry_facts[matched_id], recorded)
         result = engine.decide_as(ScopedDecision, facts, as_of=as_of)
         if matched_id is not None and match is not None and match.enrolment_status == "enrolled":
             result = mark_enrolled(result, factory_id=matched_id)

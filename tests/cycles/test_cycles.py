@@ -33,8 +33,9 @@ class TestOpenCycle:
             "2025-04-15",
             "2025-04-25",
         )
-        assert m["assessment"]["window_end"] == "2025-06-14"
+        assert m["assessment"]["window_end"] == "2025-05-14"  # Table 2: end of month 4
         assert m["progress_report_1"]["due"] == "2025-06-14"
+        assert cycle["schedule_rules"] == "2026-11-29"
         assert m["progress_report_2"]["due"] == "2025-12-14"
         assert m["initial_advisory"]["visits_min"] == 2
         assert cycle["training_participant_days"] == 20  # eligibility's rule data for BD

@@ -24,7 +24,7 @@ class TestSchedule:
         ("body", "rule"),
         [
             ({"type": "assessment", "date": "2025-04-14"}, "assessment_window"),
-            ({"type": "assessment", "date": "2025-06-14"}, "assessment_window"),
+            ({"type": "assessment", "date": "2025-05-14"}, "assessment_window"),  # day 2: month 5
             ({"type": "assessment", "date": "2025-04-22", "assessors": ["A"]}, "two_assessors"),
             ({"type": "advisory", "date": "2025-01-14"}, "visit_in_cycle"),
             ({"type": "advisory", "date": "2026-01-15"}, "visit_in_cycle"),

@@ -66,8 +66,16 @@ class TestCheck:
         client = api.client("eligibility", role="partner")
         bd = (await client.post("/checks", json={**BD_ELIGIBLE, "as_of": "2024-12-31"})).json()
         assert [n["code"] for n in bd["notes"]] == ["waitlist"]
+        assert bd["waitlist"]["status"] == "waitlisted"
+        assert bd["waitlist"]["until"] == "2024-12-31"
         kh = await client.post(
-            "/checks", json={"country": "KH", "products": ["garments"], "wants_advisory": False}
+            "/checks",
+            json={
+                "country": "KH",
+                "products": ["garments"],
+                "has_export_license": True,
+                "wants_advisory": False,
+            },
         )
         assert kh.json()["participation"] == {"assessment": "mandatory", "advisory": "voluntary"}
 

@@ -54,11 +54,13 @@ class TestUpload:
         assert rows[0]["match"]["score"] == 100.0
         assert rows[1]["status"] == "invalid" and "worker_count" in rows[1]["error"]["message"]
         assert rows[2]["status"] == "invalid" and "country" in rows[2]["error"]["message"]
-        assert rows[3]["status"] == "eligible"  # assessment only; facts are enough for it
+        # Cambodia covers bags of exporting factories: the export licence is the one fact missing
+        assert rows[3]["status"] == "insufficient_data"
+        assert rows[3]["missing_fields"] == ["has_export_license"]
         assert rows[3]["match"]["status"] == "none"
         summary = result["summary"]
         assert summary["total"] == 4 and summary["invalid"] == 2
-        assert summary["by_status"] == {"eligible": 1, "enrolled": 1, "invalid": 2}
+        assert summary["by_status"] == {"enrolled": 1, "insufficient_data": 1, "invalid": 2}
         assert summary["by_country"] == {"BD": 1, "KH": 1}
 
     async def test_json_body(self, api: Api) -> None:

@@ -27,7 +27,13 @@ from shared.errors import Conflict
 
 D = date.fromisoformat
 BD = country_rules("BD", training_participant_days=20)
-FIRST = plan_cycle(start=D("2025-01-15"), number=1, rules=BD)  # window 04-15 .. 06-14
+FIRST = plan_cycle(start=D("2025-01-15"), number=1, rules=BD)  # window 04-15 .. 05-14
+# A cycle opened with the first rule data keeps its window to the end of month 5.
+LEGACY = plan_cycle(
+    start=D("2025-01-15"),
+    number=1,
+    rules=country_rules("BD", training_participant_days=20, version="2024-01-01"),
+)
 LATER = plan_cycle(start=D("2026-01-15"), number=2, rules=BD)
 SKIPPING = plan_cycle(start=D("2027-01-15"), number=3, rules=BD, high_performing=True)
 _ids = count(1)
@@ -52,23 +58,32 @@ def schedule(
 
 class TestAssessmentWindow:
     @pytest.mark.parametrize(
-        ("day", "allowed"),
+        ("plan", "day", "allowed", "window_end"),
         [
-            ("2025-04-14", False),  # start + 89: rushed
-            ("2025-04-15", True),  # start + 90
-            ("2025-04-25", True),  # the target
-            ("2025-06-13", True),  # second day is the end of month 5
-            ("2025-06-14", False),  # second day would fall after month 5
+            # Table 2: both days between start + 90 days and the end of month 4 (05-14).
+            (FIRST, "2025-04-14", False, "2025-05-14"),  # start + 89: rushed
+            (FIRST, "2025-04-15", True, None),  # start + 90
+            (FIRST, "2025-04-25", True, None),  # the target, start + 100
+            (FIRST, "2025-05-13", True, None),  # second day is the end of month 4
+            (FIRST, "2025-05-14", False, "2025-05-14"),  # second day would be in month 5
+            (FIRST, "2025-06-13", False, "2025-05-14"),
+            # A cycle opened with the 2024-01-01 rules keeps the end of month 5 (06-14).
+            (LEGACY, "2025-04-14", False, "2025-06-14"),
+            (LEGACY, "2025-05-14", True, None),
+            (LEGACY, "2025-06-13", True, None),
+            (LEGACY, "2025-06-14", False, "2025-06-14"),
         ],
     )
-    def test_window(self, day: str, allowed: bool) -> None:
+    def test_window(self, plan: CyclePlan, day: str, allowed: bool, window_end: str | None) -> None:
         if allowed:
-            schedule(FIRST, "assessment", day, [])
+            schedule(plan, "assessment", day, [])
         else:
             with broken("assessment_window") as caught:
-                schedule(FIRST, "assessment", day, [])
+                schedule(plan, "assessment", day, [])
             assert "2025-04-15" in caught.value.detail
-            assert "2025-06-14" in caught.value.detail
+            assert str(window_end) in caught.value.detail
+            month = 4 if plan is FIRST else 5
+            assert f"end of month {month}" in caught.value.detail
 
     def test_one_per_cycle_unless_cancelled(self) -> None:
         with broken("one_assessment_per_cycle"):
@@ -227,12 +242,18 @@ class TestMilestoneStatus:
         [
             ("2025-04-14", "upcoming"),  # the day before the window opens
             ("2025-04-15", "due"),
-            ("2025-06-14", "due"),  # the window's last day
-            ("2025-06-15", "overdue"),
+            ("2025-05-14", "due"),  # the window's last day: the end of month 4
+            ("2025-05-15", "overdue"),
         ],
     )
     def test_assessment_status_follows_its_window(self, today: str, status: str) -> None:
         assert states(FIRST, [], today)["assessment"].status == status
+
+    @pytest.mark.parametrize(
+        ("today", "status"), [("2025-06-14", "due"), ("2025-06-15", "overdue")]
+    )
+    def test_a_legacy_cycle_keeps_its_status_dates(self, today: str, status: str) -> None:
+        assert states(LEGACY, [], today)["assessment"].status == status
 
     def test_assessment_done_when_completed(self) -> None:
         held = visit("assessment", "2025-04-25", "completed")

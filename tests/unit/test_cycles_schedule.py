@@ -3,13 +3,20 @@ with hypothesis properties over any start date."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.cycles.rules import country_rules
+from services.cycles.rules import (
+    CountryRules,
+    country_rules,
+    current_version,
+    cycle_rules,
+    versions,
+)
 from services.cycles.schedule import (
     MILESTONE_CODES,
     CyclePlan,
@@ -89,8 +96,8 @@ class TestMilestones:
         p = plan("2025-01-15")
         assert p.end == D("2026-01-14")
         assert dates(p, "initial_advisory") == ("2025-01-15", "2025-04-14", "2025-04-14")
-        # Target start + 100 days; window start + 90 days .. end of month 5.
-        assert dates(p, "assessment") == ("2025-04-15", "2025-04-25", "2025-06-14")
+        # Target start + 100 days; window start + 90 days .. end of month 4 (Table 2).
+        assert dates(p, "assessment") == ("2025-04-15", "2025-04-25", "2025-05-14")
         # About 30 days after the target, by the end of month 5 at the latest.
         assert dates(p, "assessment_report_release") == ("2025-04-15", "2025-05-25", "2025-06-14")
         assert dates(p, "progress_report_1") == ("2025-05-15", "2025-06-14", "2025-06-14")
@@ -113,7 +120,7 @@ class TestMilestones:
         p = plan("2025-01-31")
         assert p.end == D("2026-01-30")
         assert dates(p, "initial_advisory")[2] == "2025-04-29"  # 31 Jan + 3 months = 30 Apr
-        assert dates(p, "assessment") == ("2025-05-01", "2025-05-11", "2025-06-29")
+        assert dates(p, "assessment") == ("2025-05-01", "2025-05-11", "2025-05-30")
         assert dates(p, "progress_report_1")[1] == "2025-06-29"
         assert dates(p, "progress_report_2")[1] == "2025-12-30"
 
@@ -202,3 +209,98 @@ def test_month_of_agrees_with_month_bounds(start: date, offset: int) -> None:
     else:
         assert n is not None
         assert month_start(start, n) <= day <= month_end(start, n)
+
+
+LEGACY = country_rules("BD", training_participant_days=20, version="2024-01-01")
+
+
+class TestTable2EndOfMonth4:
+    """Issue 12, item 4: "Assessment and report - end month 4". Both assessment days fall
+    between start + 90 days and the end of month 4; the report's target release stays
+    assessment + 30 days, at the latest the end of month 5."""
+
+    @pytest.mark.parametrize(
+        ("start", "earliest", "latest", "release_latest"),
+        [
+            ("2025-01-15", "2025-04-15", "2025-05-14", "2025-06-14"),  # the SPEC's example
+            ("2025-01-31", "2025-05-01", "2025-05-30", "2025-06-29"),  # 31 Jan + 4 months
+            ("2024-02-29", "2024-05-29", "2024-06-28", "2024-07-28"),  # leap day
+            ("2025-11-30", "2026-02-28", "2026-03-29", "2026-04-29"),  # over February
+            ("2025-12-01", "2026-03-01", "2026-03-31", "2026-04-30"),
+        ],
+    )
+    def test_window_bounds(
+        self, start: str, earliest: str, latest: str, release_latest: str
+    ) -> None:
+        p = plan(start)
+        assert (p.assessment_earliest, p.assessment_latest) == (D(earliest), D(latest))
+        assert p.assessment_latest == month_end(D(start), 4)
+        assessment = p.milestone("assessment")
+        assert (assessment.window_start, assessment.window_end) == (D(earliest), D(latest))
+        assert p.milestone("assessment_report_release").window_end == D(release_latest)
+        assert p.milestone("progress_report_1").due == D(release_latest)
+
+    @pytest.mark.parametrize(
+        ("assessment_on", "due"),
+        [
+            ("2025-04-15", "2025-05-15"),  # earliest: + 30 days
+            ("2025-04-25", "2025-05-25"),  # the target
+            ("2025-05-13", "2025-06-12"),  # the last day it can start: + 30, still in month 5
+        ],
+    )
+    def test_report_release_is_30_days_after_the_assessment(
+        self, assessment_on: str, due: str
+    ) -> None:
+        window = report_release_window(plan("2025-01-15"), assessment_on=D(assessment_on))
+        assert window.due == D(due)
+        assert window.window_end == D("2025-06-14")  # by the end of month 5 at the latest
+
+    def test_release_is_capped_at_the_end_of_month_5(self) -> None:
+        # A cycle opened with the 2024-01-01 rules may hold its assessment late in month 5.
+        p = plan_cycle(start=D("2025-01-15"), number=1, rules=LEGACY)
+        assert report_release_window(p, assessment_on=D("2025-06-01")).due == D("2025-06-14")
+
+    @pytest.mark.parametrize(
+        ("rules", "version", "latest"),
+        [(BD, "2026-11-29", "2025-05-14"), (LEGACY, "2024-01-01", "2025-06-14")],
+    )
+    def test_each_version_keeps_its_window(
+        self, rules: CountryRules, version: str, latest: str
+    ) -> None:
+        p = plan_cycle(start=D("2025-01-15"), number=1, rules=rules)
+        assert p.rules.cycle.version == version
+        assert p.assessment_latest == D(latest)
+        assert p.assessment_earliest == D("2025-04-15")
+        assert p.milestone("progress_report_1").due == D("2025-06-14")
+
+
+class TestRuleVersions:
+    def test_new_cycles_use_the_latest(self) -> None:
+        assert versions() == ["2024-01-01", "2026-11-29"]
+        assert current_version() == "2026-11-29"
+        assert cycle_rules().version == current_version()
+        assert country_rules("KH", training_participant_days=15).cycle.version == "2026-11-29"
+
+    def test_only_the_assessment_window_changed(self) -> None:
+        old, new = cycle_rules("2024-01-01"), cycle_rules("2026-11-29")
+        assert (old.timing.assessment_last_month, new.timing.assessment_last_month) == (5, 4)
+        assert replace(old.timing, assessment_last_month=4) == new.timing
+        assert (old.visits, old.shadow_limits, old.seminar_capacity_max) == (
+            new.visits,
+            new.shadow_limits,
+            new.seminar_capacity_max,
+        )
+
+    def test_an_unknown_version_is_refused(self) -> None:
+        with pytest.raises(LookupError, match="2024-01-01, 2026-11-29"):
+            cycle_rules("1999-01-01")
+
+
+@given(start=starts)
+def test_the_assessment_fits_between_day_90_and_the_end_of_month_4(start: date) -> None:
+    p = plan_cycle(start=start, number=1, rules=BD)
+    assert p.assessment_earliest == start + timedelta(days=90)
+    assert p.assessment_latest == month_end(start, 4)
+    # Room for the two days on the target, and the report before progress report 1.
+    assert p.assessment_target + timedelta(days=1) <= p.assessment_latest
+    assert p.assessment_latest < known(p.milestone("progress_report_1").due)

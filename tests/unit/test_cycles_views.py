@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from services.cycles.models import Cycle, Visit
-from services.cycles.views import releases_that_count
+from services.cycles.views import plan_of, releases_that_count
 
 D = date.fromisoformat
 
@@ -22,6 +22,7 @@ def cycle(*, skipped: bool = False) -> Cycle:
         end_date=D("2026-01-14"),
         assessment_skipped=skipped,
         training_participant_days=20,
+        schedule_rules="2026-11-29",
         released_documents=[],
         opened_by="u",
         opened_at=datetime.now(UTC),
@@ -63,3 +64,12 @@ def test_no_assessment_report_in_a_skipped_cycle() -> None:
         releases_that_count(cycle(skipped=True), [assessment("completed")], D("2025-05-01"))
         == set()
     )
+
+
+@pytest.mark.parametrize(("version", "window_end"), [("2024-01-01", 6), ("2026-11-29", 5)])
+def test_a_cycle_is_planned_by_the_rules_it_was_opened_with(version: str, window_end: int) -> None:
+    stored = cycle()
+    stored.schedule_rules = version
+    plan = plan_of(stored)
+    assert plan.rules.cycle.version == version
+    assert plan.assessment_latest == date(2025, window_end, 14)

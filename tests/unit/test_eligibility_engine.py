@@ -291,7 +291,6 @@ class TestCambodia:
             "KH",
             wants_advisory=False,
             worker_count=50,
-            has_export_license=None,
             operating_since=None,
             nominated_by_partner=None,
         )

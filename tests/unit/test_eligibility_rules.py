@@ -78,6 +78,25 @@ def test_a_newer_file_takes_over_from_its_effective_date(tmp_path: Path) -> None
         {"requirements": [{"kind": "unknown_rule", "code": "w", "text": "x"}]},
         {"participation": None},
         {"surprise": True},
+        # product synonyms: to a covered product, for a code not covered in its own right
+        {"product_synonyms": [{"code": "textiles", "counts_as": "leather", "guide": "x"}]},
+        {"product_synonyms": [{"code": "garments", "counts_as": "footwear", "guide": "x"}]},
+        {"product_synonyms": [{"code": "spaceships", "counts_as": "garments", "guide": "x"}]},
+        {
+            "product_synonyms": [
+                {"code": "textiles", "counts_as": "garments", "guide": "x"},
+                {"code": "textiles", "counts_as": "footwear", "guide": "x"},
+            ]
+        },
+        # product conditions: on covered products, one each
+        {
+            "product_conditions": [
+                {"products": ["leather"], "fact": "has_export_license", "text": "x"}
+            ]
+        },
+        {"product_conditions": [{"products": ["garments"], "fact": "worker_count", "text": "x"}]},
+        # a waitlist needs the date it applies to
+        {"notes": [{"code": "waitlist", "message": "x", "participation_status": "waitlisted"}]},
     ],
 )
 def test_invalid_rule_files_are_refused(tmp_path: Path, change: dict[str, Any]) -> None:
@@ -98,3 +117,30 @@ def test_no_rules_at_all_is_refused(tmp_path: Path) -> None:
         load_rule_book(tmp_path)
     with pytest.raises(RuleBookError):
         RuleBook([])
+
+
+def test_the_rule_files_say_which_programmes_ask_for_a_nomination() -> None:
+    book = default_rule_book()
+    asking = [p.country for p in book.all_in_force(date(2025, 1, 1)) if p.asks_for_nomination]
+    assert asking == ["BD", "KH", "PK", "VN"]
+
+
+def test_the_guides_product_words_are_rule_data() -> None:
+    book = default_rule_book()
+    bd, et, kh = (book.in_force(c, date(2025, 1, 1)) for c in ("BD", "ET", "KH"))
+    assert bd is not None and et is not None and kh is not None
+    assert {(s.code, s.counts_as) for s in bd.product_synonyms} == {
+        ("textiles", "supporting_processing")
+    }
+    assert {(s.code, s.counts_as) for s in et.product_synonyms} == {
+        ("footwear", "leather"),
+        ("bags", "leather"),
+    }
+    assert all(s.assumption for s in et.product_synonyms)
+    (exporting,) = kh.product_conditions
+    assert (exporting.products, exporting.fact) == (
+        ["garments", "travel_goods", "bags"],
+        "has_export_license",
+    )
+    (waitlist,) = [n for n in bd.notes if n.participation_status == "waitlisted"]
+    assert waitlist.valid_until == date(2024, 12, 31)

@@ -92,6 +92,7 @@ async def open_cycle(
         end_date=plan.end,
         assessment_skipped=plan.assessment_skipped,
         training_participant_days=plan.training_participant_days,
+        schedule_rules=plan.rules.cycle.version,
         released_documents=[],
         opened_by=principal.user,
         opened_at=now(),

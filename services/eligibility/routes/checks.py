@@ -42,9 +42,33 @@ async def create_check(
     `insufficient_data` and lists the field in `missing_fields`. With a `name` (or `os_id`,
     `factory_id`) the factory is matched to the registry: an enrolled factory is `enrolled`,
     and facts you did not send are taken from its registry entry (`facts_from_registry`).
+
+    Nomination (BD, KH, PK, VN): `nominated_by_partner` is your assumption, a what-if, and
+    the reason says "assumed by the caller". Without it, the nominations partners recorded
+    (POST /nominations) for the matched registry factory decide, as they stand now (like the
+    registry's facts), and the reason names the nomination that counted (who nominated only
+    to that partner and to the programme's advisors); none recorded is `needs_nomination`
+    (when all else is met). A
+    factory that matches no registry factory stays `insufficient_data` with
+    `nominated_by_partner` in `missing_fields`.
+
+    Products count with the synonyms of the programme's rule data (`product_synonyms`):
+    Bangladesh's supporting processing includes textiles; in Ethiopia footwear and bags
+    count as leathers (leather footwear, leather goods), taken to be leather, which a
+    `product_assumption` note says. Cambodia covers garments, travel goods and bags of
+    exporting factories only (`has_export_license`; missing: `insufficient_data`).
+
+    `waitlist` (`{status: "waitlisted", until, message}`) is set while a programme's
+    capacity is fully booked on `as_of` (Bangladesh: until 2024-12-31) for a factory that
+    could join (eligible, needs_nomination, insufficient_data); otherwise null.
     """
     outcome = await scope(
-        session=session, engine=engine, registry=registry, rows=[body], as_of=body.as_of or today()
+        session=session,
+        engine=engine,
+        registry=registry,
+        rows=[body],
+        as_of=body.as_of or today(),
+        viewer=principal,
     )
     await record_lookups(
         session=session,
@@ -83,6 +107,7 @@ async def create_bulk_check(
             registry=registry,
             rows=body.factories,
             as_of=body.as_of or today(),
+            viewer=principal,
         )
         await record_lookups(
             session=session,

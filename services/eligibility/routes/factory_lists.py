@@ -208,7 +208,12 @@ async def create_factory_list(
             )
             return _reply(factory_list, [], None, 202)
         outcome = await scope(
-            session=session, engine=engine, registry=registry, rows=parsed.rows, as_of=day
+            session=session,
+            engine=engine,
+            registry=registry,
+            rows=parsed.rows,
+            as_of=day,
+            viewer=principal,
         )
         lines = await complete_list(
             session=session, factory_list=factory_list, outcome=outcome, principal=principal

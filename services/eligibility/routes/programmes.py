@@ -30,7 +30,9 @@ def _public(rule_book: RuleBook, country: str, effective_from: date) -> Programm
     programme = rule_book.in_force(country, effective_from)
     assert programme is not None and programme.effective_from == effective_from
     return ProgrammePublic(
-        **programme.model_dump(), effective_until=rule_book.effective_until(programme)
+        **programme.model_dump(),
+        effective_until=rule_book.effective_until(programme),
+        requires_nomination=programme.asks_for_nomination,
     )
 
 
