@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import col
 
+from services.eligibility import events
 from services.eligibility.matching import RegistryEntry
 from services.eligibility.models import Factory, FactoryLookup
 from services.eligibility.normalise import name_key
@@ -97,6 +98,7 @@ async def create_factory(
         )
     session.add(factory)
     await _flush_unique(session, factory)
+    await events.factory_registered(session, factory)
     return factory
 
 
@@ -109,6 +111,8 @@ async def update_factory(
         factory.match_name = name_key(factory.name)
     factory.updated_at = _now()
     await _flush_unique(session, factory)
+    if "enrolment_status" in changes:
+        await events.enrolment_changed(session, factory)
     return factory
 
 
