@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from sqlalchemy.exc import IntegrityError
 
-from services.cycles import store
+from services.cycles import events, store
 from services.cycles.access import (
     Advisor,
     AdvisorOrBuyer,
@@ -143,7 +143,23 @@ async def schedule_visit(
     )
     session.add(visit)
     await _flush_slot(session, visit)
+    await _event(
+        session,
+        reports,
+        "scheduled" if principal.role == "advisor" else "requested",
+        visit,
+        visits=visits,
+    )
     return visit_view(visit, audience=_audience(principal), org=principal.org)
+
+
+async def _event(
+    session: SessionDep, reports: ReportsClient, phase: str, visit: Visit, *, visits: list[Visit]
+) -> None:
+    """The visit's event, to those who may see it now (events.py)."""
+    also = [visit.buyer_org] if visit.buyer_org is not None else []
+    buyers = await events.tpa_buyers(session, reports, factory_id=visit.factory_id, also=also)
+    await events.visit_changed(session, phase, visit, visits=visits, buyers=buyers)
 
 
 async def _shadow_slot(
@@ -251,6 +267,7 @@ async def complete_visit(
     visit_id: VisitId,
     principal: Advisor,
     session: SessionDep,
+    reports: ReportsDep,
     body: VisitComplete | None = None,
 ) -> VisitPublic:
     """Record that a visit took place (on its planned date unless `date` says otherwise)."""
@@ -259,7 +276,8 @@ async def complete_visit(
     if body.assessors is not None and visit.type != "assessment":
         raise Unprocessable("`assessors` are named for assessments only.")
     plan = plan_of(cycle)
-    visits = [fact(v) for v in await store.visits_of(session, cycle_id=cycle.id)]
+    rows = await store.visits_of(session, cycle_id=cycle.id)
+    visits = [fact(v) for v in rows]
     day = body.date or visit.date
     assessors = sorted(set(body.assessors if body.assessors is not None else visit.assessors))
     check_completion(
@@ -293,6 +311,7 @@ async def complete_visit(
             visit_id=visit.id,
         )
     await _flush_slot(session, visit)
+    await _event(session, reports, "completed", visit, visits=rows)
     return visit_view(visit, audience=Audience.STAFF, org=principal.org)
 
 
@@ -302,9 +321,10 @@ async def cancel_visit(
     visit_id: VisitId,
     principal: AdvisorOrBuyer,
     session: SessionDep,
+    reports: ReportsDep,
 ) -> VisitPublic:
     """Cancel a planned visit (advisors), or withdraw your own request (buyers)."""
-    _, visit = await _visit_for_change(session, principal, cycle_id=cycle_id, visit_id=visit_id)
+    cycle, visit = await _visit_for_change(session, principal, cycle_id=cycle_id, visit_id=visit_id)
     if principal.is_buyer and visit.buyer_org != principal.org:
         # Another buyer's request or an advisor's visit: not the caller's to know of.
         raise NotFound(f"There is no visit {visit_id!r} in cycle {cycle_id!r}.")
@@ -314,4 +334,11 @@ async def cancel_visit(
     visit.cancelled_at = now()
     visit.shadow_slot = None  # frees the buyer's yearly shadow slot
     await session.flush()
+    await _event(
+        session,
+        reports,
+        "cancelled",
+        visit,
+        visits=await store.visits_of(session, cycle_id=cycle.id),
+    )
     return visit_view(visit, audience=_audience(principal), org=principal.org)
