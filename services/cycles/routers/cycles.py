@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 from sqlalchemy.exc import IntegrityError
 
-from services.cycles import events, store
+from services.cycles import alerts, events, store
 from services.cycles.access import (
     Advisor,
     CycleId,
@@ -106,6 +106,7 @@ async def open_cycle(
         ) from exc
     # Idempotent in reports: if our commit fails after this, a retry opens it again safely.
     await reports.open_report_cycle(factory_id=factory_id, cycle=number, country=plan.country)
+    await alerts.plan_alerts(session, cycle)
     buyers = await events.tpa_buyers(session, reports, factory_id=factory_id)
     await events.cycle_opened(session, cycle, buyers=buyers)
     return cycle_view(
