@@ -110,16 +110,19 @@ async def visit_changed(
     *,
     visits: Sequence[Visit],
     buyers: Sequence[str],
-) -> None:
+) -> list[str]:
     """`phase`: requested, scheduled, completed or cancelled. `visits`: the cycle's visits
-    (with `visit` as changed, or without it); `buyers`: the TPA holders (tpa_buyers)."""
+    (with `visit` as changed, or without it); `buyers`: the TPA holders (tpa_buyers).
+    Returns the organisations that were told."""
+    orgs = visit_audience(visit, visits=visits, buyers=buyers)
     await record(
         session,
         _payload(phase, visit),
         subject=Subject("visit", visit.id),
-        orgs=visit_audience(visit, visits=visits, buyers=buyers),
+        orgs=orgs,
         countries=[visit.country],
     )
+    return orgs
 
 
 async def classification_changed(

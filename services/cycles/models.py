@@ -71,6 +71,11 @@ class Cycle(SQLModel, table=True):
     released_documents: list[str] = _json_list()
     opened_by: str = Field(max_length=255)
     opened_at: dt.datetime = Field(sa_type=DateTime)
+    # `updated_since` of the cycle list: `updated_at` moves with changes a factory and its
+    # buyers may see; `changed_at` with every change (advisors). Two columns, so that
+    # planning the unannounced assessment never makes the cycle "updated" for them.
+    updated_at: dt.datetime | None = Field(default=None, sa_type=DateTime)
+    changed_at: dt.datetime | None = Field(default=None, sa_type=DateTime)
 
 
 class Visit(SQLModel, table=True):

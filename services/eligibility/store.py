@@ -136,6 +136,7 @@ async def list_factories(
     only_id: str | None = None,
     country: str | None = None,
     enrolment_status: str | None = None,
+    updated_since: datetime | None = None,
 ) -> tuple[list[Factory], str | None]:
     """Registry page by id; `countries` None means every country."""
     statement = sa.select(Factory)
@@ -147,6 +148,8 @@ async def list_factories(
         statement = statement.where(col(Factory.country) == country)
     if enrolment_status is not None:
         statement = statement.where(col(Factory.enrolment_status) == enrolment_status)
+    if updated_since is not None:
+        statement = statement.where(col(Factory.updated_at) >= updated_since)
     return await paginate(session, statement, page, key=[sort_key(Factory.id)])
 
 

@@ -4,7 +4,7 @@ assessment reaches advisors only."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from tests.conftest import Api
 from tests.cycles.conftest import World, days_ago, ok, today
@@ -117,3 +117,31 @@ async def test_the_buyer_without_tpa_and_other_factories_see_nothing(
         assert await _seen(api, who, factory_id) == [], who
     [(event_type, _)] = await _seen(api, "factory own", factory_id)
     assert event_type == "cycle.opened"
+
+
+async def test_updated_since_never_shows_the_planned_assessment(world: World, api: Api) -> None:
+    factory_id = await world.factory()
+    start = days_ago(95)
+    cycle = await world.open_cycle(factory_id, start)
+    await world.approve_tpa(factory_id, buyer="brand-1", role="partner")
+    path = f"/factories/{factory_id}/cycles"
+    since = datetime.now(UTC).isoformat()
+    await world.visit(cycle["id"], "assessment", start + timedelta(days=97))
+    readers = {
+        "advisor": world.advisor,
+        "factory": world.cycles("factory", factory_id),
+        "buyer": world.cycles("partner", "brand-1"),
+    }
+    seen = {
+        who: [c["id"] for c in ok(await client.get(path, params={"updated_since": since}))["items"]]
+        for who, client in readers.items()
+    }
+    assert seen == {"advisor": [cycle["id"]], "factory": [], "buyer": []}
+    await world.visit(cycle["id"], "advisory", today() + timedelta(days=3))
+    for who, client in readers.items():
+        items = ok(await client.get(path, params={"updated_since": since}))["items"]
+        assert [c["id"] for c in items] == [cycle["id"]], who
+    everything = ok(await world.advisor.get(path, params={"updated_since": "2000-01-01T00:00:00Z"}))
+    assert len(everything["items"]) == 1
+    naive = await world.advisor.get(path, params={"updated_since": "2025-01-01T00:00:00"})
+    assert naive.status_code == 422

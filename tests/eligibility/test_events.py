@@ -130,3 +130,22 @@ async def test_a_failed_list_is_an_event_for_its_owner_once(api: Api) -> None:
     await take_in(api)
     mine = (await feed(api.client("integrations", role="partner", org="brand-3")))["items"]
     assert [e["data"]["status"] for e in mine] == ["failed"]
+
+
+async def test_updated_since_lists_the_factories_changed_from_then(api: Api) -> None:
+    bw = advisor(api)
+    old = await create_factory(bw)
+    new = await create_factory(bw, name="Silver Moon Knit", os_id=None)
+    since = new["updated_at"]
+    await enrol(bw, old["id"])
+    reply = await bw.get("/factories", params={"updated_since": since})
+    assert reply.status_code == 200, reply.text
+    assert {f["id"] for f in reply.json()["items"]} == {old["id"], new["id"]}
+    later = await bw.get("/factories", params={"updated_since": "2999-01-01T00:00:00Z"})
+    assert later.json()["items"] == []
+    own = api.client("eligibility", role="factory", org=new["id"])
+    mine = await own.get("/factories", params={"updated_since": "2000-01-01T00:00:00+02:00"})
+    assert [f["id"] for f in mine.json()["items"]] == [new["id"]]
+    for bad in ("2025-01-01T00:00:00", "yesterday", "2025-13-01T00:00:00Z"):
+        refused = await bw.get("/factories", params={"updated_since": bad})
+        assert refused.status_code == 422, bad

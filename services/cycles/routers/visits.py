@@ -159,7 +159,8 @@ async def _event(
     """The visit's event, to those who may see it now (events.py)."""
     also = [visit.buyer_org] if visit.buyer_org is not None else []
     buyers = await events.tpa_buyers(session, reports, factory_id=visit.factory_id, also=also)
-    await events.visit_changed(session, phase, visit, visits=visits, buyers=buyers)
+    told = await events.visit_changed(session, phase, visit, visits=visits, buyers=buyers)
+    await store.touch_cycle(session, cycle_id=visit.cycle_id, public=visit.factory_id in told)
 
 
 async def _shadow_slot(
