@@ -119,3 +119,31 @@ async def test_two_replicas_send_each_alert_once(world: World, api: Api) -> None
     assert len(keys) == len(set(keys)) == sum(counts)
     # every milestone of every cycle is overdue that day (nothing was done): one each
     assert len(keys) == 4 * 6 and unsent == 0
+
+
+async def test_the_process_runs_the_job_when_the_setting_says_so(
+    world: World, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    factory_id = await world.factory()
+    await world.open_cycle(factory_id, days_ago(200))  # milestones long due
+    app = api.apps["cycles"]
+    monkeypatch.setenv("BW_SCHEDULER_SECONDS", "0.05")
+    await alerts.start_scheduler(app)
+    try:
+        for _ in range(100):
+            async with job(api)() as session:
+                pending = await session.scalar(
+                    sa.text(
+                        "SELECT count(*) FROM milestone_alert "
+                        "WHERE sent_at IS NULL AND fire_on <= CURRENT_DATE"
+                    )
+                )
+            if pending == 0:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await alerts.stop_scheduler(app)
+    assert pending == 0
+    seen = await milestone_events(api, "factory", factory_id)
+    overdue = [m for t, m, _ in seen if t == "milestone.overdue"]
+    assert "initial_advisory" in overdue and len(overdue) == len(set(overdue))
