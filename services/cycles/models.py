@@ -68,6 +68,11 @@ class Cycle(SQLModel, table=True):
     released_documents: list[str] = _json_list()
     opened_by: str = Field(max_length=255)
     opened_at: dt.datetime = Field(sa_type=DateTime)
+    # `updated_since` of the cycle list: `updated_at` moves with changes a factory and its
+    # buyers may see; `changed_at` with every change (advisors). Two columns, so that
+    # planning the unannounced assessment never makes the cycle "updated" for them.
+    updated_at: dt.datetime | None = Field(default=None, sa_type=DateTime)
+    changed_at: dt.datetime | None = Field(default=None, sa_type=DateTime)
 
 
 class Visit(SQLModel, table=True):
@@ -169,6 +174,27 @@ class Classification(SQLModel, table=True):
     created_at: dt.datetime = Field(sa_type=DateTime)
 
 
+class MilestoneAlert(SQLModel, table=True):
+    """A time-based event to send: one row per cycle, milestone and kind, planned when the
+    cycle opens; `sent_at` is set in the transaction that records its event (alerts.py)."""
+
+    __tablename__ = "milestone_alert"
+    __table_args__ = (
+        sa.UniqueConstraint("cycle_id", "milestone", "kind", name="uq_milestone_alert"),
+        sa.Index("ix_milestone_alert_pending", "fire_on", "id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    cycle_id: str = Field(foreign_key="cycle.id", max_length=40)
+    milestone: str = Field(max_length=40)
+    kind: str = Field(max_length=16)
+    due: dt.date
+    fire_on: dt.date
+    sent_at: dt.datetime | None = Field(default=None, sa_type=DateTime)
+    # sent | not_needed (done or skipped by then) | late (past its moment) | backfilled
+    outcome: str | None = Field(default=None, max_length=16)
+
+
 # Every table class of this service, for its Alembic environment.
 TABLES: list[type[SQLModel]] = [
     Cycle,
@@ -179,6 +205,7 @@ TABLES: list[type[SQLModel]] = [
     SeminarRegistration,
     SeminarActionPlan,
     Classification,
+    MilestoneAlert,
     IdempotencyRecord,
     OutboxEvent,
     OutboxCounter,

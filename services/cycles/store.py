@@ -4,7 +4,7 @@ the request's session dependency commits."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,7 @@ __all__ = [
     "seminar_places_taken",
     "seminars_page",
     "shadow_visits",
+    "touch_cycle",
     "training_rows",
     "training_totals",
     "visits_of",
@@ -223,3 +224,11 @@ async def latest_classification(session: AsyncSession, *, factory_id: str) -> Cl
         .limit(1)
     )
     return (await session.scalars(statement)).first()
+
+
+async def touch_cycle(session: AsyncSession, *, cycle_id: str, public: bool) -> None:
+    """Mark the cycle changed (for `updated_since`); `public`: a change its factory and
+    buyers may see, else one for advisors only."""
+    moment = datetime.now(UTC)
+    values = {"changed_at": moment, "updated_at": moment} if public else {"changed_at": moment}
+    await session.execute(sa.update(Cycle).where(col(Cycle.id) == cycle_id).values(**values))

@@ -314,7 +314,7 @@ NominationStatus = Literal["active", "withdrawn"]
 
 
 class NominationCreate(_Body):
-    factory_id: Text40 = Field(
+    factory_id: Id = Field(
         description="The registry factory nominated (the `match.factory_id` of a check)."
     )
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from services.eligibility import events
 from services.eligibility.matching import RegistryEntry
 from services.eligibility.models import Factory, FactoryLookup
 from services.eligibility.normalise import name_key
@@ -90,6 +91,7 @@ async def create_factory(
         )
     session.add(factory)
     await _flush_unique(session, factory)
+    await events.factory_registered(session, factory)
     return factory
 
 
@@ -102,6 +104,8 @@ async def update_factory(
         factory.match_name = name_key(factory.name)
     factory.updated_at = _now()
     await _flush_unique(session, factory)
+    if "enrolment_status" in changes:
+        await events.enrolment_changed(session, factory)
     return factory
 
 
@@ -125,6 +129,7 @@ async def list_factories(
     only_id: str | None = None,
     country: str | None = None,
     enrolment_status: str | None = None,
+    updated_since: datetime | None = None,
 ) -> tuple[list[Factory], str | None]:
     """Registry page by id; `countries` None means every country."""
     statement = sa.select(Factory)
@@ -136,6 +141,8 @@ async def list_factories(
         statement = statement.where(col(Factory.country) == country)
     if enrolment_status is not None:
         statement = statement.where(col(Factory.enrolment_status) == enrolment_status)
+    if updated_since is not None:
+        statement = statement.where(col(Factory.updated_at) >= updated_since)
     return await paginate(session, statement, page, key=[sort_key(Factory.id, str)])
 
 

@@ -11,12 +11,14 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from services.eligibility import events
 from services.eligibility.models import FactoryList, FactoryListChunk
 from services.eligibility.scoping import RowResult, ScopeSummary
 from shared.errors import NotFound
@@ -114,12 +116,33 @@ async def mark_running(*, session: AsyncSession, list_id: str) -> None:
     )
 
 
+_FAILED_ROW = (col(FactoryList.id), col(FactoryList.owner_org), col(FactoryList.countries))
+
+
+async def _failed_events(session: AsyncSession, failed: Sequence[Any]) -> int:
+    """A factory_list.completed (failed) event per list the UPDATE just failed."""
+    for row in failed:
+        await events.factory_list_completed(
+            session,
+            list_id=row.id,
+            owner_org=row.owner_org,
+            countries=row.countries,
+            rows=0,
+            status="failed",
+        )
+    return len(failed)
+
+
 async def mark_failed(*, session: AsyncSession, list_id: str, error: str) -> None:
-    await session.execute(
+    # Only a list not yet settled: a late failure of a finished list is not news.
+    result = await session.execute(
         sa.update(FactoryList)
         .where(col(FactoryList.id) == list_id)
+        .where(col(FactoryList.status).in_(("queued", "running")))
         .values(status="failed", error=error[:2000], completed_at=_now())
+        .returning(*_FAILED_ROW)
     )
+    await _failed_events(session, result.all())
 
 
 async def save_results(
@@ -151,6 +174,14 @@ async def save_results(
     factory_list.completed_at = now
     session.add(factory_list)
     await session.flush()
+    await events.factory_list_completed(
+        session,
+        list_id=factory_list.id,
+        owner_org=factory_list.owner_org,
+        countries=factory_list.countries,
+        rows=factory_list.row_count,
+        status="done",
+    )
 
 
 async def read_rows(
@@ -184,5 +215,6 @@ async def fail_stale_lists(*, session: AsyncSession, older_than: timedelta) -> i
             error="The service restarted before this list was scoped; upload it again.",
             completed_at=_now(),
         )
+        .returning(*_FAILED_ROW)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return await _failed_events(session, result.all())

@@ -12,10 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.eligibility.models import Factory, Nomination
-from services.eligibility.store import sort_key
 from shared.errors import Conflict, NotFound
 from shared.ids import new_id
-from shared.pagination import PageParams, paginate
+from shared.pagination import PageParams, paginate, sort_key
 
 __all__ = [
     "active_nominations",
@@ -125,7 +124,7 @@ async def list_nominations(
         statement = statement.where(col(Nomination.status) == status)
     if updated_since is not None:
         statement = statement.where(col(Nomination.updated_at) >= updated_since)
-    return await paginate(session, statement, page, key=[sort_key(Nomination.id)])
+    return await paginate(session, statement, page, key=[sort_key(Nomination.id, str)])
 
 
 async def active_nominations(

@@ -1,5 +1,7 @@
 """Events of the cycles service. None of them carries the planned date of an unannounced
-assessment to a factory or a buyer: milestone events for the assessment name no date."""
+assessment to a factory or a buyer: a planned (not yet held) assessment is an event for
+advisors only, and so are the assessment milestone's alerts, whose timing alone would
+point at the date (services/cycles/events.py decides the audiences)."""
 
 from __future__ import annotations
 
@@ -40,6 +42,19 @@ class VisitScheduled(EventData):
     factory_id: str
     type: str
     date: dt.date | None = None
+
+
+@event(
+    "visit.requested",
+    "cycles",
+    "A buyer asked for a joint advisory visit or to shadow a visit (its own request).",
+)
+class VisitRequested(EventData):
+    visit_id: str
+    cycle_id: str
+    factory_id: str
+    type: str
+    date: dt.date
 
 
 @event("visit.completed", "cycles", "A visit was recorded as done.")

@@ -17,6 +17,7 @@ import httpx
 
 from tests.conftest import Api
 from tests.cycles.conftest import World, days_ago, milestones, ok, today
+from tests.integrations.conftest import take_in
 
 BUYERS = {"brand-1": "partner", "buyer-1": "participant"}
 
@@ -132,7 +133,9 @@ class Setting:
         }
 
     async def read_everything(self) -> dict[str, httpx.Response]:
-        """Every cycles endpoint a factory or a buyer may GET, plus what reports tells them."""
+        """Every cycles endpoint a factory or a buyer may GET, plus what reports tells them
+        and their event feed (with every event recorded so far taken in)."""
+        await take_in(self.gateway_api)
         f, c = self.factory_id, self.cycle_id
         paths = [
             f"/v1/cycles/factories/{f}/cycles",
@@ -143,6 +146,7 @@ class Setting:
             f"/v1/cycles/seminars/{self.seminar_id}",
             "/v1/reports/notifications",
             f"/v1/reports/factories/{f}/cycles",
+            "/v1/integrations/events?limit=500",
         ]
         factory_only = [
             f"/v1/cycles/cycles/{c}/training",
@@ -232,6 +236,15 @@ async def test_nothing_reveals_the_planned_assessment(world: World, gateway_api:
     for name, reply in writes.items():
         assert reply.status_code in (200, 201), f"{name}: {reply.text}"
     assert_hidden(setting.planned, writes)
+    await take_in(gateway_api)
+    feeds = {
+        f"{name} feed": await setting.client(role, org).get("/v1/integrations/events?limit=500")
+        for name, (role, org) in setting.readers().items()
+    }
+    for name, reply in feeds.items():
+        assert reply.status_code == 200 and reply.json()["items"], name
+    assert "cycles" in {e["source"] for e in feeds["factory feed"].json()["items"]}
+    assert_hidden(setting.planned, feeds)
 
     # Asking to shadow the assessment on the planned day or on another day: same answer.
     buyer = setting.client("participant", "buyer-1")

@@ -6,7 +6,7 @@ import asyncio
 
 from fastapi import APIRouter
 
-from services.cycles import store
+from services.cycles import events, store
 from services.cycles.access import Advisor, AdvisorOrFactory, now
 from services.cycles.clients import ReportsDep
 from services.cycles.differentiation import (
@@ -103,6 +103,7 @@ async def classify_factory(
         for number, report in zip((first, second), released, strict=True)
     ]
     result = classify(assessed, _evidence(body))
+    before = await store.latest_classification(session, factory_id=factory_id)
     row = Classification(
         id=new_id("cls"),
         factory_id=factory_id,
@@ -123,6 +124,13 @@ async def classify_factory(
     )
     session.add(row)
     await session.flush()
+    if before is None or before.high_performing != row.high_performing:
+        await events.classification_changed(
+            session,
+            factory_id=factory_id,
+            country=cycles[0].country,
+            high_performing=row.high_performing,
+        )
     return _public(row)
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Query, Response
+from pydantic import AwareDatetime
 from sqlalchemy.exc import IntegrityError
 
-from services.cycles import store
+from services.cycles import alerts, events, store
 from services.cycles.access import (
     Advisor,
     Reader,
@@ -83,6 +85,7 @@ async def open_cycle(
     plan = plan_cycle(
         start=body.start_date, number=number, rules=rules, high_performing=body.skip_assessment
     )
+    opened_at = now()
     cycle = Cycle(
         id=new_id("cyc"),
         factory_id=factory_id,
@@ -95,7 +98,9 @@ async def open_cycle(
         schedule_rules=plan.rules.cycle.version,
         released_documents=[],
         opened_by=principal.user,
-        opened_at=now(),
+        opened_at=opened_at,
+        updated_at=opened_at,
+        changed_at=opened_at,
     )
     session.add(cycle)
     try:
@@ -107,6 +112,9 @@ async def open_cycle(
         ) from exc
     # Idempotent in reports: if our commit fails after this, a retry opens it again safely.
     await reports.open_report_cycle(factory_id=factory_id, cycle=number, country=plan.country)
+    await alerts.plan_alerts(session, cycle)
+    buyers = await events.tpa_buyers(session, reports, factory_id=factory_id)
+    await events.cycle_opened(session, cycle, buyers=buyers)
     return cycle_view(
         cycle, visits=[], released=[], audience=Audience.STAFF, org=principal.org, today=today()
     )
@@ -119,6 +127,16 @@ async def list_factory_cycles(
     session: SessionDep,
     reports: ReportsDep,
     page: PageDep,
+    updated_since: Annotated[
+        AwareDatetime | None,
+        Query(
+            description=(
+                "RFC 3339 date-time with offset: only cycles changed at or after it (opened, "
+                "or a visit the caller may see changed). Statuses that move with the "
+                "calendar alone are not changes; the event feed carries the alerts."
+            )
+        ),
+    ] = None,
 ) -> Page[CyclePublic]:
     """The factory's cycles, oldest first, as the caller may see them."""
     cycles = await store.cycles_of(session, factory_id=factory_id)
@@ -128,6 +146,8 @@ async def list_factory_cycles(
         country=cycles[0].country if cycles else None,
         reports=reports,
     )
+    if updated_since is not None:
+        cycles = [c for c in cycles if _changed_since(c, audience, updated_since)]
     chosen, next_cursor = page_list(
         cycles, page, key=[CYCLE_NUMBER], value=lambda cycle: (cycle.number,)
     )
@@ -163,3 +183,11 @@ async def get_cycle(
     if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
         return Response(status_code=304, headers={"ETag": etag})  # type: ignore[return-value]
     return Response(body, media_type="application/json", headers={"ETag": etag})  # type: ignore[return-value]
+
+
+def _changed_since(cycle: Cycle, audience: Audience, since: datetime) -> bool:
+    moment = cycle.changed_at if audience is Audience.STAFF else cycle.updated_at
+    moment = moment or cycle.opened_at
+    if moment.tzinfo is None:  # SQLite hands back naive UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment >= since

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from fastapi import APIRouter
 from sqlalchemy.exc import IntegrityError
 
-from services.cycles import store
+from services.cycles import events, store
 from services.cycles.access import (
     Advisor,
     AdvisorOrBuyer,
@@ -142,7 +142,24 @@ async def schedule_visit(
     )
     session.add(visit)
     await _flush_slot(session, visit)
+    await _event(
+        session,
+        reports,
+        "scheduled" if principal.role == "advisor" else "requested",
+        visit,
+        visits=visits,
+    )
     return visit_view(visit, audience=_audience(principal), org=principal.org)
+
+
+async def _event(
+    session: SessionDep, reports: ReportsClient, phase: str, visit: Visit, *, visits: list[Visit]
+) -> None:
+    """The visit's event, to those who may see it now (events.py)."""
+    also = [visit.buyer_org] if visit.buyer_org is not None else []
+    buyers = await events.tpa_buyers(session, reports, factory_id=visit.factory_id, also=also)
+    told = await events.visit_changed(session, phase, visit, visits=visits, buyers=buyers)
+    await store.touch_cycle(session, cycle_id=visit.cycle_id, public=visit.factory_id in told)
 
 
 async def _shadow_slot(
@@ -239,6 +256,7 @@ async def complete_visit(
     visit_id: Id,
     principal: Advisor,
     session: SessionDep,
+    reports: ReportsDep,
     body: VisitComplete | None = None,
 ) -> VisitPublic:
     """Record that a visit took place (on its planned date unless `date` says otherwise)."""
@@ -247,7 +265,8 @@ async def complete_visit(
     if body.assessors is not None and visit.type != "assessment":
         raise Unprocessable("`assessors` are named for assessments only.")
     plan = plan_of(cycle)
-    visits = [fact(v) for v in await store.visits_of(session, cycle_id=cycle.id)]
+    rows = await store.visits_of(session, cycle_id=cycle.id)
+    visits = [fact(v) for v in rows]
     day = body.date or visit.date
     assessors = sorted(set(body.assessors if body.assessors is not None else visit.assessors))
     check_completion(
@@ -281,6 +300,7 @@ async def complete_visit(
             visit_id=visit.id,
         )
     await _flush_slot(session, visit)
+    await _event(session, reports, "completed", visit, visits=rows)
     return visit_view(visit, audience=Audience.STAFF, org=principal.org)
 
 
@@ -290,9 +310,10 @@ async def cancel_visit(
     visit_id: Id,
     principal: AdvisorOrBuyer,
     session: SessionDep,
+    reports: ReportsDep,
 ) -> VisitPublic:
     """Cancel a planned visit (advisors), or withdraw your own request (buyers)."""
-    _, visit = await _visit_for_change(session, principal, cycle_id=cycle_id, visit_id=visit_id)
+    cycle, visit = await _visit_for_change(session, principal, cycle_id=cycle_id, visit_id=visit_id)
     if principal.is_buyer and visit.buyer_org != principal.org:
         # Another buyer's request or an advisor's visit: not the caller's to know of.
         raise NotFound(f"There is no visit {visit_id!r} in cycle {cycle_id!r}.")
@@ -302,4 +323,11 @@ async def cancel_visit(
     visit.cancelled_at = now()
     visit.shadow_slot = None  # frees the buyer's yearly shadow slot
     await session.flush()
+    await _event(
+        session,
+        reports,
+        "cancelled",
+        visit,
+        visits=await store.visits_of(session, cycle_id=cycle.id),
+    )
     return visit_view(visit, audience=_audience(principal), org=principal.org)

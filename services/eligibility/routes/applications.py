@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 
+from services.eligibility import events
 from services.eligibility.access import ensure_sees_application
 from services.eligibility.deps import Advisor, Buyer, BuyerOrAdvisor
 from services.eligibility.models import PartnershipApplication
@@ -118,6 +119,7 @@ async def create_partnership_application(
             "rejection_reason": screening.rejection_reason,
         },
     )
+    await events.application_decided(session, application)  # rejected at once, or nothing
     return _public(application)
 
 
@@ -175,10 +177,13 @@ async def record_due_diligence(
     setattr(application, f"{prefix}_recorded_at", now)
     if state.status == "approved" and application.status != "approved":
         application.approved_at = now
+    decided = state.status != application.status
     application.status = state.status
     application.rejection_reason = state.rejection_reason
     application.updated_at = now
     await session.flush()
+    if decided:
+        await events.application_decided(session, application)
     return _public(application)
 
 
@@ -203,4 +208,5 @@ async def sign_partnership_agreement(
     application.agreement_signed_on = body.signed_on or now.date()
     application.updated_at = now
     await session.flush()
+    await events.application_decided(session, application)
     return _public(application)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from services.eligibility.access import ensure_sees_factory
 from services.eligibility.deps import Advisor, RegistryReader
@@ -62,6 +63,15 @@ async def list_factory_entries(
     page: PageDep,
     country: Annotated[CountryCode | None, Query(description="Only this country.")] = None,
     enrolment_status: Annotated[EnrolmentStatus | None, Query()] = None,
+    updated_since: Annotated[
+        AwareDatetime | None,
+        Query(
+            description=(
+                "RFC 3339 date-time with offset: only factories created or changed at or "
+                "after it (a first sync before the event feed takes over)."
+            )
+        ),
+    ] = None,
 ) -> FactoryPage:
     """The registry, a page at a time: an advisor's countries, or a factory's own entry."""
     if principal.role == "factory":
@@ -75,6 +85,7 @@ async def list_factory_entries(
         only_id=only_id,
         country=country,
         enrolment_status=enrolment_status,
+        updated_since=updated_since,
     )
     items = [FactoryPublic.model_validate(row, from_attributes=True) for row in rows]
     return FactoryPage(items=items, next_cursor=next_cursor)

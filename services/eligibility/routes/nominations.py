@@ -10,13 +10,12 @@ from fastapi import APIRouter, Query, Response
 
 from services.eligibility.access import ensure_sees_nomination
 from services.eligibility.deps import EngineDep, NominatingPartner, PartnerOrAdvisor, today
-from services.eligibility.fields import CountryCode, Moment, Text40
+from services.eligibility.fields import CountryCode, Moment
 from services.eligibility.models import Nomination
 from services.eligibility.nominations import (
     ensure_programme_asks_for_nomination,
     nominating_countries,
 )
-from services.eligibility.routes.common import ObjectId
 from services.eligibility.schemas import (
     NominationCreate,
     NominationPage,
@@ -34,6 +33,7 @@ from shared.app import problem_responses
 from shared.db import SessionDep
 from shared.pagination import PageDep
 from shared.scope import scope_countries
+from shared.types import Id
 
 router = APIRouter(tags=["nominations"])
 
@@ -85,7 +85,7 @@ async def list_nomination_records(
     principal: PartnerOrAdvisor,
     session: SessionDep,
     page: PageDep,
-    factory_id: Annotated[Text40 | None, Query(description="Only this factory's.")] = None,
+    factory_id: Annotated[Id | None, Query(description="Only this factory's.")] = None,
     country: Annotated[CountryCode | None, Query(description="Only this country.")] = None,
     status: Annotated[NominationStatus | None, Query()] = None,
     updated_since: Annotated[
@@ -112,7 +112,7 @@ async def list_nomination_records(
 
 @router.get("/nominations/{nomination_id}", response_model=NominationPublic)
 async def get_nomination_record(
-    principal: PartnerOrAdvisor, session: SessionDep, nomination_id: ObjectId
+    principal: PartnerOrAdvisor, session: SessionDep, nomination_id: Id
 ) -> NominationPublic:
     """One nomination (the nominating partner, or an advisor of its programme)."""
     nomination = await get_nomination(session=session, nomination_id=nomination_id)
@@ -122,7 +122,7 @@ async def get_nomination_record(
 
 @router.post("/nominations/{nomination_id}/withdraw", response_model=NominationPublic)
 async def withdraw_nomination(
-    principal: NominatingPartner, session: SessionDep, nomination_id: ObjectId
+    principal: NominatingPartner, session: SessionDep, nomination_id: Id
 ) -> NominationPublic:
     """Withdraw your nomination; it stays on record as `withdrawn` (again: no change).
 

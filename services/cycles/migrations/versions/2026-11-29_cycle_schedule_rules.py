@@ -14,7 +14,7 @@ revision get the current version. Downgrading drops the column; the code of that
 only the 2024-01-01 schedule, which is what the old cycles have anyway.
 
 Revision ID: c7c1e5a0b002
-Revises: cycles_outbox
+Revises: cycles_updated_at
 Create Date: 2026-11-29
 """
 
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c7c1e5a0b002"
-down_revision: str | None = "cycles_outbox"
+down_revision: str | None = "cycles_updated_at"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

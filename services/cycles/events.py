@@ -1,0 +1,138 @@
+"""The events cycles records, in the transaction of the change (shared.outbox), with their
+audiences decided by the same rules its reads use (visibility.py):
+
+- advisors: those whose programmes cover the factory's country (shared.scope);
+- the factory: what `visible_visits` shows it (so never a planned assessment, nor a shadow
+  assessment before the assessment was held);
+- buyers: those holding an approved TPA (asked of reports, as reads do), and of those only
+  the ones `visible_visits` would show the visit to (their own shadow requests).
+
+Unannounced means unannounced: a planned assessment's events (scheduled, cancelled) and the
+assessment milestone's alerts go to advisors only; no event a factory or buyer sees is
+derived from the planned date.
+
+Buyers with a TPA: cycles learns of a buyer only when it is named on a visit (reports has
+no list of a factory's TPA holders for services yet), so the candidates are the buyers
+named on the factory's visits, each checked with reports' `/internal/access`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.cycles.clients import ReportsClient
+from services.cycles.models import Cycle, Visit
+from services.cycles.visibility import Audience, visible_visits
+from shared.events import EventData
+from shared.events import cycles as events
+from shared.outbox import Subject, record
+
+__all__ = [
+    "classification_changed",
+    "cycle_opened",
+    "tpa_buyers",
+    "visit_changed",
+]
+
+
+async def tpa_buyers(
+    session: AsyncSession, reports: ReportsClient, *, factory_id: str, also: Iterable[str] = ()
+) -> list[str]:
+    """The buyers known to cycles for this factory that hold an approved TPA today."""
+    named = await session.scalars(
+        sa.select(col(Visit.buyer_org))
+        .where(col(Visit.factory_id) == factory_id, col(Visit.buyer_org).is_not(None))
+        .distinct()
+    )
+    candidates = sorted({org for org in named if org is not None} | set(also))
+    approved = []
+    for org in candidates:
+        if (await reports.access(org=org, factory_id=factory_id)).tpa_approved:
+            approved.append(org)
+    return approved
+
+
+async def cycle_opened(session: AsyncSession, cycle: Cycle, *, buyers: Sequence[str]) -> None:
+    payload = events.CycleOpened(
+        cycle_id=cycle.id,
+        factory_id=cycle.factory_id,
+        number=cycle.number,
+        start_date=cycle.start_date,
+        end_date=cycle.end_date,
+    )
+    await record(
+        session,
+        payload,
+        subject=Subject("cycle", cycle.id),
+        orgs=[cycle.factory_id, *buyers],
+        countries=[cycle.country],
+    )
+
+
+def _payload(phase: str, visit: Visit) -> EventData:
+    ids = {
+        "visit_id": visit.id,
+        "cycle_id": visit.cycle_id,
+        "factory_id": visit.factory_id,
+        "type": visit.type,
+    }
+    if phase == "requested":
+        return events.VisitRequested(**ids, date=visit.date)
+    if phase == "scheduled":
+        return events.VisitScheduled(**ids, date=visit.date)
+    if phase == "completed":
+        return events.VisitCompleted(**ids)
+    if phase == "cancelled":
+        return events.VisitCancelled(**ids)
+    raise ValueError(f"no visit event for {phase!r}")
+
+
+def visit_audience(visit: Visit, *, visits: Sequence[Visit], buyers: Sequence[str]) -> list[str]:
+    """The organisations that see `visit` (as changed) among the cycle's `visits`."""
+    others = [v for v in visits if v.id != visit.id]
+    after = [*others, visit]
+
+    def sees(audience: Audience, org: str) -> bool:
+        return any(v is visit for v in visible_visits(audience, org, after))
+
+    factory = [visit.factory_id] if sees(Audience.FACTORY, visit.factory_id) else []
+    return factory + [org for org in buyers if sees(Audience.BUYER, org)]
+
+
+async def visit_changed(
+    session: AsyncSession,
+    phase: str,
+    visit: Visit,
+    *,
+    visits: Sequence[Visit],
+    buyers: Sequence[str],
+) -> list[str]:
+    """`phase`: requested, scheduled, completed or cancelled. `visits`: the cycle's visits
+    (with `visit` as changed, or without it); `buyers`: the TPA holders (tpa_buyers).
+    Returns the organisations that were told."""
+    orgs = visit_audience(visit, visits=visits, buyers=buyers)
+    await record(
+        session,
+        _payload(phase, visit),
+        subject=Subject("visit", visit.id),
+        orgs=orgs,
+        countries=[visit.country],
+    )
+    return orgs
+
+
+async def classification_changed(
+    session: AsyncSession, *, factory_id: str, country: str, high_performing: bool
+) -> None:
+    # Read by advisors and the factory itself (routers/classification.py), not buyers.
+    await record(
+        session,
+        events.ClassificationChanged(factory_id=factory_id, high_performing=high_performing),
+        subject=Subject("factory", factory_id),
+        orgs=[factory_id],
+        countries=[country],
+    )
