@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from services.integrations import ingest
+from services.integrations import delivery, ingest
 from services.integrations.api import ROUTERS
 from services.integrations.clients import install_clients
 from shared.app import create_service_app
@@ -35,7 +35,7 @@ def create_app(
         routers=ROUTERS,
         description=DESCRIPTION,
         http_mounts=http_mounts,
-        on_startup=[install_clients, ingest.start_pulling],
-        on_shutdown=[ingest.stop_pulling],
+        on_startup=[install_clients, ingest.start_pulling, delivery.start_delivering],
+        on_shutdown=[ingest.stop_pulling, delivery.stop_delivering],
         outbox=False,
     )
