@@ -75,7 +75,8 @@ async def receiver() -> AsyncIterator[Receiver]:
 
     app = web.Application()
     app.router.add_post("/hook", handle)
-    runner = web.AppRunner(app, handle_signals=False)
+    # A short shutdown: do not wait for handlers left hanging on purpose.
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
