@@ -1,7 +1,7 @@
 """Where webhooks may go. In production an endpoint must be `https`, carry no credentials
 or fragment, and its host must resolve to public addresses only: checked when it is
 registered and again before every delivery (DNS can change between the two). Development
-and test also allow plain `http` to this machine, for local receivers.
+and test deliver to this machine only (http or https to 127.0.0.1, ::1 or localhost).
 """
 
 from __future__ import annotations
@@ -60,10 +60,23 @@ def check_url_shape(url: str, *, production: bool) -> str:
     host = parts.hostname.lower()
     if production and parts.scheme != "https":
         raise UnsafeUrl("The URL must use https.")
-    if not production and parts.scheme == "http" and host not in LOCAL_HOSTS:
-        # Outside production plain http is for receivers on this machine only.
-        raise UnsafeUrl("Plain http is allowed only for 127.0.0.1 or localhost receivers.")
+    if not production and not _loopback(host):
+        # A development or test stack delivers to this machine only: its events (test data,
+        # or fuzzed endpoints) never leave it, and no DNS answer can send them elsewhere.
+        raise UnsafeUrl(
+            "Outside production only receivers on this machine (127.0.0.1, ::1, localhost) "
+            "are allowed."
+        )
     return host
+
+
+def _loopback(host: str) -> bool:
+    if host in LOCAL_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 async def resolve(host: str, port: int) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 __all__ = [
     "AttemptPublic",
@@ -36,17 +36,21 @@ Description = Annotated[str, Field(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$
 
 
 class EndpointCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     url: Url
     event_types: EventTypes = []
     description: Description = ""
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class EndpointUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     url: Url | None = None
     event_types: EventTypes | None = None
     description: Description | None = None
-    enabled: bool | None = Field(
+    enabled: StrictBool | None = Field(
         None, description="false pauses deliveries; true resumes them (after a disable too)."
     )
 
@@ -74,6 +78,8 @@ class EndpointWithSecret(EndpointPublic):
 
 
 class Redeliver(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     event_id: Annotated[str, Field(max_length=40, pattern=r"^evt_[0-9A-Za-z]+$")] | None = None
     since: datetime | None = Field(
         None, description="Every event this endpoint receives taken in since then."
