@@ -283,7 +283,12 @@ async def _record(
         delay = config.schedule[job.attempt - 1] * random.uniform(0.9, 1.1)  # noqa: S311
         next_at = now + timedelta(seconds=delay)
         values = {"next_attempt_at": next_at, "lease_owner": None}
+    final_failure = values.get("state") == "failed" and not give_up
     async with sessionmaker() as session:
+        if final_failure:
+            # The endpoint's row first, as fan-out takes it, so the two never wait on each
+            # other in opposite orders.
+            await session.get(WebhookEndpoint, endpoint.id, with_for_update=True)
         still_ours = await session.execute(
             sa.update(WebhookDelivery)
             .where(
@@ -311,7 +316,7 @@ async def _record(
                 created_at=now,
             )
         )
-        if values.get("state") == "failed" and not give_up:
+        if final_failure:
             await _disable(session, endpoint.id, outcome)
         await session.commit()
 

@@ -300,6 +300,30 @@ class TestWorkers:
         assert len({h["webhook-id"] for h, _ in receiver.received}) == 30
         assert len(await attempts(client, made["id"])) == 30
 
+    async def test_workers_racing_on_due_rows_deliver_each_once(
+        self, api: Api, receiver: Receiver
+    ) -> None:
+        client = hooks(api)
+        await register(client, receiver.url)
+        for _ in range(8):
+            await buy_credits(api, "buyer-1", 1)
+        await take_in(api)
+        app = app_of(api)
+        await delivery.fan_out(app.state.sessionmaker)
+        config: delivery.WebhookConfig = app.state.webhooks
+        saved, config.batch = config.batch, 3  # many small claims, interleaved
+        try:
+            for _ in range(10):
+                done = await asyncio.gather(
+                    *(delivery.deliver_due(app, owner=f"replica-{n}") for n in range(3))
+                )
+                if not any(done):
+                    break
+        finally:
+            config.batch = saved
+        ids = [h["webhook-id"] for h, _ in receiver.received]
+        assert len(ids) == 24 and len(set(ids)) == 24
+
     async def test_a_dead_workers_lease_runs_out_and_the_row_is_delivered(
         self, api: Api, receiver: Receiver
     ) -> None:
