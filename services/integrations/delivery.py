@@ -89,10 +89,19 @@ class WebhookConfig:
     concurrency: int = 20
     production: bool = False
 
+    # Longer than an attempt can take, so a live worker never loses its row midway; a dead
+    # worker's rows come due again after it (`BW_WEBHOOK_LEASE_SECONDS`, for fault tests).
+    lease_s: float | None = field(
+        default_factory=lambda: (
+            float(os.environ["BW_WEBHOOK_LEASE_SECONDS"])
+            if os.environ.get("BW_WEBHOOK_LEASE_SECONDS")
+            else None
+        )
+    )
+
     @property
     def lease(self) -> timedelta:
-        # Longer than an attempt can take, so a live worker never loses its row midway.
-        return timedelta(seconds=self.timeout_s + 30)
+        return timedelta(seconds=self.lease_s or self.timeout_s + 30)
 
 
 @dataclass(frozen=True)
