@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import random
@@ -343,8 +344,17 @@ async def _disable(session: AsyncSession, endpoint_id: str, outcome: Outcome) ->
         session,
         WebhookEndpointDisabled(endpoint_id=endpoint.id, url=endpoint.url, reason=reason),
         subject={"type": "webhook_endpoint", "id": endpoint.id},
-        audiences=[f"org:{endpoint.org}"],
+        audiences=_owner_audiences(endpoint),
     )
+
+
+def _owner_audiences(endpoint: WebhookEndpoint) -> list[str]:
+    """Who hears that an endpoint was disabled: its organisation; for an advisor's, the
+    advisors of the programmes it served (advisors' feeds show programmes, not orgs)."""
+    if endpoint.role != "advisor":
+        return [f"org:{endpoint.org}"]
+    keys = json.loads(endpoint.audiences)
+    return ["country:*" if key == hooks.ALL_ADVISOR_KEYS else key for key in keys]
 
 
 async def deliver_due(app: FastAPI, *, owner: str = OWNER) -> int:

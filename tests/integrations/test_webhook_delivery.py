@@ -191,6 +191,17 @@ class TestRetries:
         resumed = await client.patch(f"/webhook-endpoints/{made['id']}", json={"enabled": True})
         assert resumed.json()["disabled_reason"] is None
 
+    async def test_an_advisors_disabled_endpoint_is_in_the_advisors_feed(
+        self, api: Api, receiver: Receiver, fast: delivery.WebhookConfig
+    ) -> None:
+        receiver.answer = lambda n: 500
+        kh = api.client("integrations", role="advisor", org="bw", countries=["KH"])
+        made = await register(kh, receiver.url)
+        await kh.post(f"/webhook-endpoints/{made['id']}/test")
+        await deliver_all(app_of(api))
+        assert [e["type"] for e in (await feed(kh))["items"]] == ["webhook_endpoint.disabled"]
+        assert (await feed(hooks(api, org="bw")))["items"] == []  # a buyer of org "bw": no
+
     async def test_another_endpoint_of_the_owner_receives_the_disabled_event(
         self, api: Api, receiver: Receiver, fast: delivery.WebhookConfig
     ) -> None:

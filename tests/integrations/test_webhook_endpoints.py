@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -102,6 +103,18 @@ class TestCrud:
         assert refused.status_code == 422
         assert str(MAX_ENDPOINTS) in refused.json()["detail"]
         await create(hooks(api, "partner", "buyer-2"))  # another organisation is not counted
+
+    @pytest.mark.postgres
+    async def test_the_cap_holds_under_concurrent_registrations(self, api: Api) -> None:
+        client = hooks(api, "partner", "buyer-1")
+        for _ in range(MAX_ENDPOINTS - 3):
+            await create(client)
+        replies = await asyncio.gather(
+            *(client.post("/webhook-endpoints", json={"url": URL}) for _ in range(8))
+        )
+        assert sorted(r.status_code for r in replies) == [201] * 3 + [422] * 5
+        listed = (await client.get("/webhook-endpoints", params={"limit": 100})).json()
+        assert len(listed["items"]) == MAX_ENDPOINTS
 
     @pytest.mark.parametrize(
         ("body", "field"),

@@ -114,6 +114,12 @@ async def create_endpoint(
     """
     types = _check_types(body.event_types)
     await _check_url(request, body.url)
+    if session.get_bind().dialect.name == "postgresql":
+        # One registration per organisation at a time, so two at once cannot both pass the
+        # cap (SQLite serialises writers anyway).
+        await session.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext("whep:" + caller.org)))
+        )
     count = await session.scalar(
         sa.select(sa.func.count()).where(col(WebhookEndpoint.org) == caller.org)
     )
