@@ -253,16 +253,41 @@ async def _post(
     return Outcome(status, elapsed(), f"HTTP {status}")
 
 
-async def _deliver_one(app: FastAPI, job: Claimed, config: WebhookConfig, owner: str) -> None:
-    sessionmaker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
-    now = datetime.now(UTC)
+async def _load(
+    sessionmaker: async_sessionmaker[AsyncSession], jobs: list[Claimed]
+) -> tuple[dict[str, WebhookEndpoint], dict[int, str]]:
+    """The endpoints and event bodies of a batch, in one session (two queries)."""
     async with sessionmaker() as session:
-        endpoint = await session.get(WebhookEndpoint, job.endpoint_id)
-        body = await session.scalar(
-            sa.select(col(FeedEvent.body)).where(col(FeedEvent.position) == job.position)
-        )
+        endpoints = (
+            await session.scalars(
+                sa.select(WebhookEndpoint).where(
+                    col(WebhookEndpoint.id).in_({job.endpoint_id for job in jobs})
+                )
+            )
+        ).all()
+        bodies = (
+            await session.execute(
+                sa.select(col(FeedEvent.position), col(FeedEvent.body)).where(
+                    col(FeedEvent.position).in_({job.position for job in jobs})
+                )
+            )
+        ).all()
+    return {e.id: e for e in endpoints}, {int(p): b for p, b in bodies}
+
+
+async def _deliver_one(
+    app: FastAPI,
+    job: Claimed,
+    config: WebhookConfig,
+    owner: str,
+    loaded: tuple[dict[str, WebhookEndpoint], dict[int, str]] | None = None,
+) -> None:
+    sessionmaker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+    endpoints, bodies = loaded or await _load(sessionmaker, [job])
+    endpoint, body = endpoints.get(job.endpoint_id), bodies.get(job.position)
     if endpoint is None:
         return  # deleted meanwhile: its deliveries went with it
+    now = datetime.now(UTC)
     if body is None:
         outcome = Outcome(None, 0, "the event is no longer kept (30 days)")
     else:
@@ -363,12 +388,13 @@ async def deliver_due(app: FastAPI, *, owner: str = OWNER) -> int:
     jobs = await claim(app.state.sessionmaker, config, owner=owner)
     if not jobs:
         return 0
+    loaded = await _load(app.state.sessionmaker, jobs)
     gate = asyncio.Semaphore(config.concurrency)
 
     async def run(job: Claimed) -> None:
         async with gate:
             try:
-                await _deliver_one(app, job, config, owner)
+                await _deliver_one(app, job, config, owner, loaded)
             except Exception:  # the lease brings the row back; log and go on with the rest
                 log.exception("delivering %s to %s failed", job.event_id, job.endpoint_id)
 
