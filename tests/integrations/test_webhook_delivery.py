@@ -16,7 +16,7 @@ from sqlmodel import col
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.integrations import delivery
-from services.integrations.models import WebhookDelivery
+from services.integrations.models import FeedEvent, WebhookDelivery
 from tests.billing.conftest import buy_credits
 from tests.conftest import Api
 from tests.integrations.conftest import Receiver, deliver_all, feed, take_in
@@ -66,6 +66,9 @@ class TestDelivery:
         assert await deliver_all(app_of(api)) >= 3
         page = await feed(client)
         assert sorted(receiver.bodies, key=lambda b: b["sequence"]) == page["items"]
+        async with app_of(api).state.sessionmaker() as session:
+            stored = set((await session.scalars(sa.select(col(FeedEvent.body)))).all())
+        assert {body.decode() for _, body in receiver.received} <= stored  # byte for byte
         verifier = Webhook(made["secret"])
         for headers, body in receiver.received:
             assert verifier.verify(body, headers)["id"] == headers["webhook-id"]
@@ -132,6 +135,17 @@ class TestDelivery:
         assert len(headers["webhook-signature"].split(" ")) == 2
         Webhook(made["secret"]).verify(body, headers)
         Webhook(rotated["secret"]).verify(body, headers)
+
+    async def test_through_the_gateway(self, gateway_api: Api, receiver: Receiver) -> None:
+        client = gateway_api.client("gateway", role="participant", org="buyer-1")
+        made = await client.post("/v1/integrations/webhook-endpoints", json={"url": receiver.url})
+        assert made.status_code == 201, made.text
+        path = f"/v1/integrations/webhook-endpoints/{made.json()['id']}"
+        assert (await client.post(path + "/test")).status_code == 202
+        await deliver_all(app_of(gateway_api))
+        Webhook(made.json()["secret"]).verify(receiver.received[0][1], receiver.received[0][0])
+        attempts = (await client.get(path + "/attempts")).json()["items"]
+        assert [a["status_code"] for a in attempts] == [204]
 
 
 class TestRetries:
