@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, cast
+from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import col
 
 from services.integrations import hooks, signing, ssrf
@@ -33,7 +32,7 @@ from shared.db import SessionDep
 from shared.errors import NotFound, Unprocessable
 from shared.events.integrations import WebhookTest
 from shared.ids import new_id
-from shared.pagination import Page, PageDep, paginate
+from shared.pagination import Page, PageDep, paginate, sort_key
 
 router = APIRouter(tags=["webhooks"])
 
@@ -41,10 +40,6 @@ MAX_ENDPOINTS = 20  # per organisation: plenty for real integrations, bounded fo
 ROTATION_OVERLAP = timedelta(hours=24)
 REDELIVER_LIMIT = 10_000
 EndpointId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^whep_[0-9A-Za-z]+$")]
-
-
-def _key(attribute: Any) -> InstrumentedAttribute[Any]:
-    return cast(InstrumentedAttribute[Any], attribute)
 
 
 def _public(row: WebhookEndpoint) -> EndpointPublic:
@@ -155,7 +150,7 @@ async def list_endpoints(
 ) -> Page[EndpointPublic]:
     """Your organisation's webhook endpoints (without their secrets)."""
     statement = sa.select(WebhookEndpoint).where(col(WebhookEndpoint.org) == caller.org)
-    rows, cursor = await paginate(session, statement, page, key=[_key(WebhookEndpoint.id)])
+    rows, cursor = await paginate(session, statement, page, key=[sort_key(WebhookEndpoint.id, str)])
     items = [_public(row) for row in rows if hooks.may_manage(caller, row)]
     return Page[EndpointPublic](items=items, next_cursor=cursor)
 
@@ -294,7 +289,7 @@ async def list_attempts(
     and when a failed delivery is tried again."""
     await _owned(session, caller, endpoint_id)
     statement = sa.select(WebhookAttempt).where(col(WebhookAttempt.endpoint_id) == endpoint_id)
-    rows, cursor = await paginate(session, statement, page, key=[_key(WebhookAttempt.id)])
+    rows, cursor = await paginate(session, statement, page, key=[sort_key(WebhookAttempt.id, int)])
     items = [
         AttemptPublic(
             id=str(a.id),
