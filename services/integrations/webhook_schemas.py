@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from shared.types import text
+
 __all__ = [
     "AttemptPublic",
     "EndpointCreate",
@@ -19,20 +21,18 @@ __all__ = [
 
 Url = Annotated[
     str,
+    text(2048, min_length=8, shape=r"^https?://[^\s\x00-\x1f\x7f-\x9f]+$"),
     Field(
-        min_length=8,
-        max_length=2048,
-        pattern=r"^https?://[^\s]+$",
         description="Where to POST events. In production: https, a public host, no "
         "credentials or fragment.",
         examples=["https://erp.example.com/hooks/betterwork"],
     ),
 ]
 EventTypes = Annotated[
-    list[Annotated[str, Field(min_length=1, max_length=80)]],
+    list[Annotated[str, text(80)]],
     Field(max_length=100, description="Only these event types; empty: every type."),
 ]
-Description = Annotated[str, Field(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")]
+Description = Annotated[str, text(500, min_length=0)]
 
 
 class EndpointCreate(BaseModel):
@@ -80,7 +80,7 @@ class EndpointWithSecret(EndpointPublic):
 class Redeliver(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    event_id: Annotated[str, Field(max_length=40, pattern=r"^evt_[0-9A-Za-z]+$")] | None = None
+    event_id: Annotated[str, text(40, shape=r"^evt_[0-9A-Za-z]+$")] | None = None
     since: datetime | None = Field(
         None, description="Every event this endpoint receives taken in since then."
     )

@@ -33,13 +33,16 @@ from shared.errors import NotFound, Unprocessable
 from shared.events.integrations import WebhookTest
 from shared.ids import new_id
 from shared.pagination import Page, PageDep, paginate, sort_key
+from shared.types import Id
 
 router = APIRouter(tags=["webhooks"])
 
 MAX_ENDPOINTS = 20  # per organisation: plenty for real integrations, bounded for abuse
 ROTATION_OVERLAP = timedelta(hours=24)
 REDELIVER_LIMIT = 10_000
-EndpointId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^whep_[0-9A-Za-z]+$")]
+EndpointId = Annotated[
+    Id, Path(description="The endpoint's id (`whep_…`).", examples=["whep_01JD3ZQ8V5N1W2X3"])
+]
 
 
 def _public(row: WebhookEndpoint) -> EndpointPublic:
