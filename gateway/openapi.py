@@ -67,6 +67,9 @@ def merge(documents: dict[str, dict[str, Any]], gateway_paths: dict[str, Any]) -
                 renames[service][name] = service.capitalize() + name
 
     paths: dict[str, Any] = dict(gateway_paths)
+    # OpenAPI 3.1 `webhooks` (integrations documents one per event type): kept by name, with
+    # their `$ref`s renamed like the service's paths so they name the merged components.
+    webhooks: dict[str, Any] = {}
     schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
     tags: list[dict[str, str]] = []
     for service, document in sorted(documents.items()):
@@ -104,11 +107,13 @@ def merge(documents: dict[str, dict[str, Any]], gateway_paths: dict[str, Any]) -
                         )
                 merged_methods[method] = operation
             paths[f"/v1/{service}{template}"] = merged_methods
+        for name, entry in document.get("webhooks", {}).items():
+            webhooks[name] = _rewrite_refs(copy.deepcopy(entry), rename)
         tags.append(
             {"name": service, "description": document.get("info", {}).get("description", "")}
         )
 
-    return {
+    merged: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "Better Work buyer-engagement API",
@@ -135,3 +140,6 @@ def merge(documents: dict[str, dict[str, Any]], gateway_paths: dict[str, Any]) -
             },
         },
     }
+    if webhooks:
+        merged["webhooks"] = dict(sorted(webhooks.items()))
+    return merged

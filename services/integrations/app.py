@@ -5,9 +5,10 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from services.integrations import ingest
+from services.integrations import delivery, ingest
 from services.integrations.api import ROUTERS
 from services.integrations.clients import install_clients
+from services.integrations.webhook_docs import install_webhook_docs
 from shared.app import create_service_app
 from shared.settings import Settings, get_settings
 
@@ -19,6 +20,9 @@ them in, in order, and serves each organisation the events it may see (advisors:
 programmes), oldest first, for 30 days. Event types and their payloads are typed in this
 document (the feed's `items` are a union discriminated by `type`).
 
+The same events are delivered as Standard Webhooks to the endpoints you register
+(`/webhook-endpoints`): each event type and its body are in this document's `webhooks`.
+
 Errors are RFC 9457 problem details (`application/problem+json`). Every endpoint but the
 health checks needs a bearer JWT; the roles allowed are listed per operation (`x-roles`).
 """
@@ -29,13 +33,15 @@ def create_app(
     *,
     http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
 ) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         service="integrations",
         settings=settings or get_settings(),
         routers=ROUTERS,
         description=DESCRIPTION,
         http_mounts=http_mounts,
-        on_startup=[install_clients, ingest.start_pulling],
-        on_shutdown=[ingest.stop_pulling],
+        on_startup=[install_clients, ingest.start_pulling, delivery.start_delivering],
+        on_shutdown=[ingest.stop_pulling, delivery.stop_delivering],
         outbox=False,
     )
+    install_webhook_docs(app)
+    return app

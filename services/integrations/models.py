@@ -10,7 +10,16 @@ from sqlmodel import Field, SQLModel
 
 from shared.sqltypes import UtcDateTime
 
-__all__ = ["TABLES", "FeedAudience", "FeedCounter", "FeedEvent", "SourceCursor"]
+__all__ = [
+    "TABLES",
+    "FeedAudience",
+    "FeedCounter",
+    "FeedEvent",
+    "SourceCursor",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+]
 
 
 class SourceCursor(SQLModel, table=True):
@@ -71,4 +80,82 @@ class FeedAudience(SQLModel, table=True):
     )
 
 
-TABLES: list[type[SQLModel]] = [SourceCursor, FeedCounter, FeedEvent, FeedAudience]
+class WebhookEndpoint(SQLModel, table=True):
+    """A receiver registered by an organisation. `audiences` are the feed audience keys its
+    owner matched when registering it (what its deliveries may carry); `scanned_position`
+    is the last feed position fanned out to it (deliveries are made for positions after)."""
+
+    __tablename__ = "webhook_endpoint"
+    __table_args__ = (sa.Index("ix_webhook_endpoint_org", "org"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    org: str = Field(max_length=128)
+    role: str = Field(max_length=16)
+    audiences: str = Field(sa_type=sa.Text)  # JSON list of audience keys ("country:" = all)
+    url: str = Field(max_length=2048)
+    description: str = Field(default="", max_length=500)
+    event_types: str = Field(default="[]", sa_type=sa.Text)  # JSON list; empty = every type
+    enabled: bool = True
+    disabled_reason: str | None = Field(default=None, max_length=500)
+    # Kept in clear: an HMAC needs the key itself (the spec's symmetric signatures).
+    secret: str = Field(max_length=100)
+    previous_secret: str | None = Field(default=None, max_length=100)
+    previous_secret_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    scanned_position: int = Field(default=0, sa_type=sa.BigInteger)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event to deliver to one endpoint: the durable unit of work. A worker claims due
+    rows (`FOR UPDATE SKIP LOCKED`) by pushing `next_attempt_at` past its lease and writing
+    itself into `lease_owner`; the result is written only if it still holds the row."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("endpoint_id", "position", name="uq_webhook_delivery_endpoint_pos"),
+        sa.Index("ix_webhook_delivery_due", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(
+        default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(sa.Integer, "sqlite")
+    )
+    endpoint_id: str = Field(max_length=40, foreign_key="webhook_endpoint.id", ondelete="CASCADE")
+    position: int = Field(sa_type=sa.BigInteger)
+    event_id: str = Field(max_length=40)
+    state: str = Field(default="pending", max_length=16)  # pending, succeeded, failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UtcDateTime)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One HTTP attempt of a delivery, as the endpoint's owner reads it."""
+
+    __tablename__ = "webhook_attempt"
+    __table_args__ = (sa.Index("ix_webhook_attempt_endpoint", "endpoint_id", "id"),)
+
+    id: int | None = Field(
+        default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(sa.Integer, "sqlite")
+    )
+    endpoint_id: str = Field(max_length=40, foreign_key="webhook_endpoint.id", ondelete="CASCADE")
+    delivery_id: int = Field(sa_type=sa.BigInteger)
+    event_id: str = Field(max_length=40)
+    attempt: int
+    status_code: int | None = None
+    latency_ms: int
+    error: str | None = Field(default=None, max_length=500)
+    next_retry_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+TABLES: list[type[SQLModel]] = [
+    SourceCursor,
+    FeedCounter,
+    FeedEvent,
+    FeedAudience,
+    WebhookEndpoint,
+    WebhookDelivery,
+    WebhookAttempt,
+]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.integrations.api import events
+from services.integrations.api import events, webhook_endpoints
 
 __all__ = ["ROUTERS"]
 
-ROUTERS: list[APIRouter] = [events.router]
+ROUTERS: list[APIRouter] = [events.router, webhook_endpoints.router]

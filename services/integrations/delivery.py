@@ -1,0 +1,448 @@
+"""Webhook delivery: durable rows in `webhook_delivery`, worked by every replica.
+
+1. Fan-out (`fan_out`): each enabled endpoint is taken under its row lock
+   (`FOR UPDATE SKIP LOCKED`: one replica per endpoint at a time); the feed positions after
+   its `scanned_position` that it receives become delivery rows, and the position moves,
+   in one transaction. Feed positions become visible in order (`ingest`), so nothing is
+   skipped; a crash before commit leaves the position where it was (rows are made again
+   with ON CONFLICT DO NOTHING).
+2. Claim (`claim`): due rows are locked with `SKIP LOCKED` and leased by moving
+   `next_attempt_at` past the lease and writing the owner: a row is worked by one process
+   at a time; if that process dies (kill -9), the row comes due again when the lease ends
+   (at-least-once; receivers de-duplicate on `webhook-id`).
+3. Attempt (`attempt`): POST the event as the feed shows it, signed; never follow
+   redirects, read at most `max_reply_bytes` of the reply, give up after `timeout_s` in
+   all. The result is written only while the row is still this process's.
+
+Retries: after attempt n fails the next comes `schedule[n-1]` later (±10% jitter so a
+receiver coming back is not hit by every retry at once). The default schedule is 5 s,
+5 min, 30 min, 2 h, 5 h, 10 h, 10 h, 14 h, 20 h, 24 h: eleven attempts over about 3.6
+days (`BW_WEBHOOK_RETRY_SCHEDULE`, seconds separated by commas). When the last fails, the
+delivery is `failed`, the endpoint is disabled and its owner gets `webhook_endpoint.disabled`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import random
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import sqlalchemy as sa
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from services.integrations import hooks, signing, ssrf
+from services.integrations.models import FeedEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from shared.events.integrations import WebhookEndpointDisabled
+
+__all__ = [
+    "DEFAULT_SCHEDULE",
+    "OWNER",
+    "WebhookConfig",
+    "claim",
+    "deliver_due",
+    "fan_out",
+    "start_delivering",
+    "stop_delivering",
+    "work_once",
+]
+
+log = logging.getLogger("betterwork.integrations.delivery")
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
+DEFAULT_SCHEDULE: tuple[float, ...] = (
+    5,
+    5 * 60,
+    30 * 60,
+    2 * 3600,
+    5 * 3600,
+    10 * 3600,
+    10 * 3600,
+    14 * 3600,
+    20 * 3600,
+    24 * 3600,
+)
+
+
+def _schedule_from_env() -> tuple[float, ...]:
+    raw = os.environ.get("BW_WEBHOOK_RETRY_SCHEDULE", "").strip()
+    if not raw:
+        return DEFAULT_SCHEDULE
+    return tuple(float(part) for part in raw.split(",") if part.strip())
+
+
+@dataclass
+class WebhookConfig:
+    schedule: tuple[float, ...] = field(default_factory=_schedule_from_env)
+    timeout_s: float = field(
+        default_factory=lambda: float(os.environ.get("BW_WEBHOOK_TIMEOUT_SECONDS", "10"))
+    )
+    max_reply_bytes: int = 4096
+    batch: int = 50
+    concurrency: int = 20
+    production: bool = False
+
+    # Longer than an attempt can take, so a live worker never loses its row midway; a dead
+    # worker's rows come due again after it (`BW_WEBHOOK_LEASE_SECONDS`, for fault tests).
+    lease_s: float | None = field(
+        default_factory=lambda: (
+            float(os.environ["BW_WEBHOOK_LEASE_SECONDS"])
+            if os.environ.get("BW_WEBHOOK_LEASE_SECONDS")
+            else None
+        )
+    )
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_s or self.timeout_s + 30)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    endpoint_id: str
+    position: int
+    event_id: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status_code is not None
+
+
+# --- fan-out --------------------------------------------------------------------------
+
+
+async def fan_out(sessionmaker: async_sessionmaker[AsyncSession], *, batch: int = 1000) -> int:
+    """Make the delivery rows of new feed events for every enabled endpoint; how many."""
+    made = 0
+    async with sessionmaker() as session:
+        endpoints = (
+            await session.scalars(
+                sa.select(WebhookEndpoint)
+                .where(col(WebhookEndpoint.enabled))
+                .order_by(col(WebhookEndpoint.id))
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        now = datetime.now(UTC)
+        for endpoint in endpoints:
+            events = await hooks.matching_positions(
+                session, endpoint, after=endpoint.scanned_position, limit=batch
+            )
+            if not events:
+                continue
+            await hooks.enqueue(session, endpoint.id, events, now=now)
+            endpoint.scanned_position = events[-1][0]
+            made += len(events)
+        await session.commit()
+    return made
+
+
+# --- claiming -------------------------------------------------------------------------
+
+
+async def claim(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: WebhookConfig,
+    *,
+    owner: str = OWNER,
+) -> list[Claimed]:
+    """Lease the due deliveries of enabled endpoints (up to a batch) to `owner`."""
+    now = datetime.now(UTC)
+    async with sessionmaker() as session:
+        due = (
+            await session.scalars(
+                sa.select(col(WebhookDelivery.id))
+                .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
+                .where(
+                    col(WebhookDelivery.state) == "pending",
+                    col(WebhookDelivery.next_attempt_at) <= now,
+                    col(WebhookEndpoint.enabled),
+                )
+                .order_by(col(WebhookDelivery.next_attempt_at))
+                .limit(config.batch)
+                .with_for_update(skip_locked=True, of=WebhookDelivery)
+            )
+        ).all()
+        if not due:
+            return []
+        rows = (
+            await session.execute(
+                sa.update(WebhookDelivery)
+                .where(col(WebhookDelivery.id).in_(list(due)))
+                .values(
+                    next_attempt_at=now + config.lease,
+                    lease_owner=owner,
+                    attempts=col(WebhookDelivery.attempts) + 1,
+                )
+                .returning(
+                    col(WebhookDelivery.id),
+                    col(WebhookDelivery.endpoint_id),
+                    col(WebhookDelivery.position),
+                    col(WebhookDelivery.event_id),
+                    col(WebhookDelivery.attempts),
+                )
+                .execution_options(synchronize_session=False)
+            )
+        ).all()
+        await session.commit()
+    return [Claimed(int(r[0] or 0), r[1], int(r[2]), r[3], int(r[4])) for r in rows]
+
+
+# --- one attempt ----------------------------------------------------------------------
+
+
+def _keys(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+    keys = [endpoint.secret]
+    if (
+        endpoint.previous_secret
+        and endpoint.previous_secret_until is not None
+        and endpoint.previous_secret_until > now
+    ):
+        keys.append(endpoint.previous_secret)
+    return keys
+
+
+async def _post(
+    client: httpx.AsyncClient, url: str, body: str, headers: dict[str, str], config: WebhookConfig
+) -> Outcome:
+    started = time.monotonic()
+
+    def elapsed() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    try:
+        await ssrf.check_url(url, production=config.production)
+    except ssrf.UnsafeUrl as exc:
+        return Outcome(None, elapsed(), f"refused: {exc}")
+    try:
+        # One deadline for the whole exchange: httpx's timeouts are per read, so a receiver
+        # that drips a byte a second would otherwise hold the worker for ever.
+        async with asyncio.timeout(config.timeout_s):
+            async with client.stream("POST", url, content=body.encode(), headers=headers) as reply:
+                seen = 0
+                async for chunk in reply.aiter_raw():
+                    seen += len(chunk)
+                    if seen >= config.max_reply_bytes:
+                        break  # the reply's content does not matter: its status does
+                status = reply.status_code
+    except TimeoutError:
+        return Outcome(None, elapsed(), f"timed out after {config.timeout_s:g} s")
+    except httpx.HTTPError as exc:
+        return Outcome(None, elapsed(), f"{type(exc).__name__}: {exc}"[:500])
+    if 200 <= status < 300:
+        return Outcome(status, elapsed(), None)
+    if 300 <= status < 400:
+        return Outcome(status, elapsed(), f"redirect ({status}) not followed")
+    return Outcome(status, elapsed(), f"HTTP {status}")
+
+
+async def _load(
+    sessionmaker: async_sessionmaker[AsyncSession], jobs: list[Claimed]
+) -> tuple[dict[str, WebhookEndpoint], dict[int, str]]:
+    """The endpoints and event bodies of a batch, in one session (two queries)."""
+    async with sessionmaker() as session:
+        endpoints = (
+            await session.scalars(
+                sa.select(WebhookEndpoint).where(
+                    col(WebhookEndpoint.id).in_({job.endpoint_id for job in jobs})
+                )
+            )
+        ).all()
+        bodies = (
+            await session.execute(
+                sa.select(col(FeedEvent.position), col(FeedEvent.body)).where(
+                    col(FeedEvent.position).in_({job.position for job in jobs})
+                )
+            )
+        ).all()
+    return {e.id: e for e in endpoints}, {int(p): b for p, b in bodies}
+
+
+async def _deliver_one(
+    app: FastAPI,
+    job: Claimed,
+    config: WebhookConfig,
+    owner: str,
+    loaded: tuple[dict[str, WebhookEndpoint], dict[int, str]] | None = None,
+) -> None:
+    sessionmaker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+    endpoints, bodies = loaded or await _load(sessionmaker, [job])
+    endpoint, body = endpoints.get(job.endpoint_id), bodies.get(job.position)
+    if endpoint is None:
+        return  # deleted meanwhile: its deliveries went with it
+    now = datetime.now(UTC)
+    if body is None:
+        outcome = Outcome(None, 0, "the event is no longer kept (30 days)")
+    else:
+        headers = signing.headers(job.event_id, body, now, _keys(endpoint, now))
+        headers["content-type"] = "application/json"
+        headers["user-agent"] = "BetterWork-Webhooks/1"
+        outcome = await _post(app.state.webhook_http, endpoint.url, body, headers, config)
+    await _record(sessionmaker, job, endpoint, outcome, config, owner, give_up=body is None)
+
+
+async def _record(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    job: Claimed,
+    endpoint: WebhookEndpoint,
+    outcome: Outcome,
+    config: WebhookConfig,
+    owner: str,
+    *,
+    give_up: bool = False,
+) -> None:
+    now = datetime.now(UTC)
+    next_at: datetime | None = None
+    if outcome.ok:
+        values: dict[str, object] = {"state": "succeeded", "lease_owner": None}
+    elif give_up or job.attempt > len(config.schedule):
+        values = {"state": "failed", "lease_owner": None}
+    else:
+        delay = config.schedule[job.attempt - 1] * random.uniform(0.9, 1.1)  # noqa: S311
+        next_at = now + timedelta(seconds=delay)
+        values = {"next_attempt_at": next_at, "lease_owner": None}
+    final_failure = values.get("state") == "failed" and not give_up
+    async with sessionmaker() as session:
+        if final_failure:
+            # The endpoint's row first, as fan-out takes it, so the two never wait on each
+            # other in opposite orders.
+            await session.get(WebhookEndpoint, endpoint.id, with_for_update=True)
+        still_ours = await session.execute(
+            sa.update(WebhookDelivery)
+            .where(
+                col(WebhookDelivery.id) == job.id,
+                col(WebhookDelivery.lease_owner) == owner,
+                col(WebhookDelivery.attempts) == job.attempt,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if still_ours.rowcount != 1:  # type: ignore[attr-defined]
+            # The lease ran out and another process took the row: its result counts.
+            await session.rollback()
+            return
+        session.add(
+            WebhookAttempt(
+                endpoint_id=job.endpoint_id,
+                delivery_id=job.id,
+                event_id=job.event_id,
+                attempt=job.attempt,
+                status_code=outcome.status_code,
+                latency_ms=outcome.latency_ms,
+                error=outcome.error,
+                next_retry_at=next_at,
+                created_at=now,
+            )
+        )
+        if final_failure:
+            await _disable(session, endpoint.id, outcome)
+        await session.commit()
+
+
+async def _disable(session: AsyncSession, endpoint_id: str, outcome: Outcome) -> None:
+    """Disable the endpoint (once) and tell its owner, in the transaction of the result."""
+    endpoint = await session.get(WebhookEndpoint, endpoint_id, with_for_update=True)
+    if endpoint is None or not endpoint.enabled:
+        return
+    reason = f"every attempt of a delivery failed (last: {outcome.error})"[:500]
+    endpoint.enabled = False
+    endpoint.disabled_reason = reason
+    endpoint.updated_at = datetime.now(UTC)
+    await hooks.record_own_event(
+        session,
+        WebhookEndpointDisabled(endpoint_id=endpoint.id, url=endpoint.url, reason=reason),
+        subject={"type": "webhook_endpoint", "id": endpoint.id},
+        audiences=_owner_audiences(endpoint),
+    )
+
+
+def _owner_audiences(endpoint: WebhookEndpoint) -> list[str]:
+    """Who hears that an endpoint was disabled: its organisation; for an advisor's, the
+    advisors of the programmes it served (advisors' feeds show programmes, not orgs)."""
+    if endpoint.role != "advisor":
+        return [f"org:{endpoint.org}"]
+    keys = json.loads(endpoint.audiences)
+    return ["country:*" if key == hooks.ALL_ADVISOR_KEYS else key for key in keys]
+
+
+async def deliver_due(app: FastAPI, *, owner: str = OWNER) -> int:
+    """Claim one batch of due deliveries and attempt them concurrently; how many."""
+    config: WebhookConfig = app.state.webhooks
+    jobs = await claim(app.state.sessionmaker, config, owner=owner)
+    if not jobs:
+        return 0
+    loaded = await _load(app.state.sessionmaker, jobs)
+    gate = asyncio.Semaphore(config.concurrency)
+
+    async def run(job: Claimed) -> None:
+        async with gate:
+            try:
+                await _deliver_one(app, job, config, owner, loaded)
+            except Exception:  # the lease brings the row back; log and go on with the rest
+                log.exception("delivering %s to %s failed", job.event_id, job.endpoint_id)
+
+    await asyncio.gather(*(run(job) for job in jobs))
+    return len(jobs)
+
+
+async def work_once(app: FastAPI, *, owner: str = OWNER) -> int:
+    """One round of the worker: fan out new events, then deliver what is due."""
+    made = await fan_out(app.state.sessionmaker)
+    return made + await deliver_due(app, owner=owner)
+
+
+# --- the background worker ------------------------------------------------------------
+
+
+async def start_delivering(app: FastAPI) -> None:
+    app.state.webhooks = WebhookConfig(production=app.state.settings.environment == "production")
+    # Not the app's service clients: receivers are outside, and redirects are never followed.
+    app.state.webhook_http = httpx.AsyncClient(
+        follow_redirects=False,
+        timeout=httpx.Timeout(app.state.webhooks.timeout_s),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        trust_env=False,
+    )
+    app.state.deliverer = None
+    interval = app.state.settings.events_poll_s
+    if not interval:
+        return
+
+    async def work_forever() -> None:
+        while True:
+            try:
+                if await work_once(app) == 0:
+                    await asyncio.sleep(interval)
+            except Exception:  # the rows are the durable state: the next round resumes
+                log.exception("delivering webhooks failed")
+                await asyncio.sleep(interval)
+
+    app.state.deliverer = asyncio.create_task(work_forever())
+
+
+async def stop_delivering(app: FastAPI) -> None:
+    task: asyncio.Task[None] | None = getattr(app.state, "deliverer", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    client: httpx.AsyncClient | None = getattr(app.state, "webhook_http", None)
+    if client is not None:
+        await client.aclose()
