@@ -6,8 +6,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
-from pydantic import AwareDatetime
+from fastapi import APIRouter, Header, Response
 from sqlalchemy.exc import IntegrityError
 
 from services.cycles import alerts, events, store
@@ -31,7 +30,7 @@ from services.cycles.visibility import Audience
 from shared.db import SessionDep
 from shared.errors import Conflict
 from shared.ids import new_id
-from shared.pagination import Page, PageDep, SortKey, page_list
+from shared.pagination import Page, PageDep, SortKey, UpdatedSince, page_list
 from shared.scope import ensure_in_scope
 from shared.types import FactoryId, Id
 
@@ -127,16 +126,7 @@ async def list_factory_cycles(
     session: SessionDep,
     reports: ReportsDep,
     page: PageDep,
-    updated_since: Annotated[
-        AwareDatetime | None,
-        Query(
-            description=(
-                "RFC 3339 date-time with offset: only cycles changed at or after it (opened, "
-                "or a visit the caller may see changed). Statuses that move with the "
-                "calendar alone are not changes; the event feed carries the alerts."
-            )
-        ),
-    ] = None,
+    updated_since: UpdatedSince,
 ) -> Page[CyclePublic]:
     """The factory's cycles, oldest first, as the caller may see them."""
     cycles = await store.cycles_of(session, factory_id=factory_id)

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from services.eligibility.access import ensure_sees_factory
 from services.eligibility.deps import Advisor, RegistryReader
@@ -31,7 +30,7 @@ from services.eligibility.store import (
 )
 from shared.app import problem_responses
 from shared.db import SessionDep
-from shared.pagination import PageDep
+from shared.pagination import PageDep, UpdatedSince
 from shared.scope import ensure_in_scope, scope_countries
 from shared.types import FactoryId
 
@@ -61,17 +60,9 @@ async def list_factory_entries(
     principal: RegistryReader,
     session: SessionDep,
     page: PageDep,
+    updated_since: UpdatedSince,
     country: Annotated[CountryCode | None, Query(description="Only this country.")] = None,
     enrolment_status: Annotated[EnrolmentStatus | None, Query()] = None,
-    updated_since: Annotated[
-        AwareDatetime | None,
-        Query(
-            description=(
-                "RFC 3339 date-time with offset: only factories created or changed at or "
-                "after it (a first sync before the event feed takes over)."
-            )
-        ),
-    ] = None,
 ) -> FactoryPage:
     """The registry, a page at a time: an advisor's countries, or a factory's own entry."""
     if principal.role == "factory":

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from services.eligibility.access import ensure_sees_nomination
 from services.eligibility.deps import EngineDep, NominatingPartner, PartnerOrAdvisor, today
-from services.eligibility.fields import CountryCode, Moment
+from services.eligibility.fields import CountryCode
 from services.eligibility.models import Nomination
 from services.eligibility.nominations import (
     ensure_programme_asks_for_nomination,
@@ -31,7 +31,7 @@ from services.eligibility.store_nominations import (
 )
 from shared.app import problem_responses
 from shared.db import SessionDep
-from shared.pagination import PageDep
+from shared.pagination import PageDep, UpdatedSince
 from shared.scope import scope_countries
 from shared.types import Id
 
@@ -85,16 +85,10 @@ async def list_nomination_records(
     principal: PartnerOrAdvisor,
     session: SessionDep,
     page: PageDep,
+    updated_since: UpdatedSince,
     factory_id: Annotated[Id | None, Query(description="Only this factory's.")] = None,
     country: Annotated[CountryCode | None, Query(description="Only this country.")] = None,
     status: Annotated[NominationStatus | None, Query()] = None,
-    updated_since: Annotated[
-        Moment | None,
-        Query(
-            description="Only those created or withdrawn at or after this time (RFC 3339 "
-            "with an offset): poll with the time of your last poll."
-        ),
-    ] = None,
 ) -> NominationPage:
     """Nominations, oldest first: a partner's own; an advisor's, its programmes'."""
     rows, next_cursor = await list_nominations(
