@@ -18,8 +18,6 @@ scheduler on rows of `milestone_alert` (ARCHITECTURE.md, "Events").
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -37,6 +35,7 @@ from services.cycles.domain import milestone_states
 from services.cycles.models import Cycle, MilestoneAlert
 from services.cycles.schedule import ASSESSMENT, ASSESSMENT_REPORT_RELEASE, PlannedMilestone
 from services.cycles.views import fact, plan_of
+from shared.background import start_repeating, stop_repeating
 from shared.db import insert_for
 from shared.events import EventData
 from shared.events import cycles as events
@@ -238,24 +237,8 @@ async def run_once(app: FastAPI, *, today: date | None = None) -> int:
 async def start_scheduler(app: FastAPI) -> None:
     """Start-up hook: run the job every BW_SCHEDULER_SECONDS (off at 0)."""
     seconds = scheduler_seconds(app.state.settings)
-    app.state.alerts = None
-    if seconds == 0:
-        return
-
-    async def every_period() -> None:
-        while True:
-            try:
-                await run_once(app)
-            except Exception:  # the rows are the durable state: the next round retries
-                log.exception("milestone alerts: run failed")
-            await asyncio.sleep(seconds)
-
-    app.state.alerts = asyncio.create_task(every_period())
+    start_repeating(app, "alerts", lambda: run_once(app), interval=seconds)
 
 
 async def stop_scheduler(app: FastAPI) -> None:
-    task: asyncio.Task[None] | None = getattr(app.state, "alerts", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await stop_repeating(app, "alerts")

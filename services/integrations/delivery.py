@@ -24,7 +24,6 @@ delivery is `failed`, the endpoint is disabled and its owner gets `webhook_endpo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -42,6 +41,7 @@ from sqlmodel import col
 
 from services.integrations import hooks, signing, ssrf
 from services.integrations.models import FeedEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from shared.background import start_repeating, stop_repeating
 from shared.events.integrations import WebhookEndpointDisabled
 
 __all__ = [
@@ -420,29 +420,13 @@ async def start_delivering(app: FastAPI) -> None:
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         trust_env=False,
     )
-    app.state.deliverer = None
-    interval = app.state.settings.events_poll_s
-    if not interval:
-        return
-
-    async def work_forever() -> None:
-        while True:
-            try:
-                if await work_once(app) == 0:
-                    await asyncio.sleep(interval)
-            except Exception:  # the rows are the durable state: the next round resumes
-                log.exception("delivering webhooks failed")
-                await asyncio.sleep(interval)
-
-    app.state.deliverer = asyncio.create_task(work_forever())
+    start_repeating(
+        app, "deliverer", lambda: work_once(app), interval=app.state.settings.events_poll_s
+    )
 
 
 async def stop_delivering(app: FastAPI) -> None:
-    task: asyncio.Task[None] | None = getattr(app.state, "deliverer", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await stop_repeating(app, "deliverer")
     client: httpx.AsyncClient | None = getattr(app.state, "webhook_http", None)
     if client is not None:
         await client.aclose()

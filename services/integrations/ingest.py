@@ -9,8 +9,6 @@ tests call `pull_all` directly.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -24,6 +22,7 @@ from sqlmodel import col
 
 from services.integrations.clients import SourceClient
 from services.integrations.models import FeedAudience, FeedCounter, FeedEvent, SourceCursor
+from shared.background import start_repeating, stop_repeating
 from shared.db import insert_for
 from shared.errors import ApiError
 from shared.outbox import EventOut, next_number
@@ -160,27 +159,8 @@ async def pull_all(app: FastAPI) -> int:
 
 
 async def start_pulling(app: FastAPI) -> None:
-    interval = app.state.settings.events_poll_s
-    app.state.puller = None
-    if not interval:
-        return
-
-    async def pull_forever() -> None:
-        while True:
-            try:
-                if await pull_all(app) == 0:
-                    await asyncio.sleep(interval)
-            except Exception:  # the cursors are the durable state: the next round resumes
-                log.exception("pulling events failed")
-                await asyncio.sleep(interval)
-
-    app.state.puller = asyncio.create_task(pull_forever())
+    start_repeating(app, "puller", lambda: pull_all(app), interval=app.state.settings.events_poll_s)
 
 
 async def stop_pulling(app: FastAPI) -> None:
-    task: asyncio.Task[None] | None = app.state.puller
-    if task is None:
-        return
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await stop_repeating(app, "puller")

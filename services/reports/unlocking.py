@@ -23,8 +23,6 @@ It spans two services, so it cannot be one transaction. What holds it together:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,6 +36,7 @@ from services.reports.clients import BillingClient, ChargeCancelled, FootprintFu
 from services.reports.clock import now
 from services.reports.models import ReportCycle, Unlock, payment_reference_of
 from services.reports.store import Facts
+from shared.background import start_repeating, stop_repeating
 from shared.errors import ApiError, Conflict, Forbidden, NotFound, PaymentRequired
 
 __all__ = ["Target", "UnlockResult", "look_up", "recover", "start_recovery", "unlock_cycle"]
@@ -343,21 +342,13 @@ async def start_recovery(app: FastAPI) -> None:
     """Start-up hook: sweep every third of a lease, for as long as the process runs."""
     lease = timedelta(seconds=app.state.settings.unlock_lease_s)
 
-    async def sweep_forever() -> None:
-        while True:
-            await asyncio.sleep(lease.total_seconds() / 3)
-            try:
-                await recover(
-                    sessionmaker=app.state.autocommit, billing=app.state.billing, lease=lease
-                )
-            except Exception:  # the next round tries again; the rows are the durable state
-                log.exception("recovery sweep failed")
+    async def sweep() -> int:
+        return await recover(
+            sessionmaker=app.state.autocommit, billing=app.state.billing, lease=lease
+        )
 
-    app.state.recovery = asyncio.create_task(sweep_forever())
+    start_repeating(app, "recovery", sweep, interval=lease.total_seconds() / 3)
 
 
 async def stop_recovery(app: FastAPI) -> None:
-    task: asyncio.Task[None] = app.state.recovery
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await stop_repeating(app, "recovery")
