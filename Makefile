@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint typecheck pytest fmt token bench audit lock clean
+.PHONY: help setup sysdeps run test lint typecheck pytest fmt token bench audit lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ $(STAMP): requirements.lock pyproject.toml
 
 setup: $(STAMP) ## Create the virtual environment and install the locked dependencies
 
+sysdeps: ## Install the Debian packages the tests use (deploy/system-packages.txt), only those missing
+	@deploy/system-packages.sh
+
 run: setup ## Start the gateway and all services on SQLite under var/ (Ctrl-C stops all)
 	@$(PY) -m shared.stack
 
@@ -37,7 +40,7 @@ typecheck: setup ## Check types (mypy)
 pytest: setup ## Run the test suite only
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest ## Lint, type-check and run the whole suite (PostgreSQL at 127.0.0.1:5432)
+test: sysdeps lint typecheck pytest ## Lint, type-check and run the whole suite (PostgreSQL at 127.0.0.1:5432)
 
 fmt: setup ## Fix formatting and the lint findings that can be fixed
 	@$(BIN)/ruff check --fix . ; $(BIN)/ruff format .
