@@ -39,8 +39,14 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from services.integrations import hooks, signing, ssrf
-from services.integrations.models import FeedEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from services.integrations import hooks, signing, ssrf, store
+from services.integrations.models import (
+    FeedAudience,
+    FeedEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from shared.background import start_repeating, stop_repeating
 from shared.events.integrations import WebhookEndpointDisabled
 
@@ -255,24 +261,50 @@ async def _post(
 
 async def _load(
     sessionmaker: async_sessionmaker[AsyncSession], jobs: list[Claimed]
-) -> tuple[dict[str, WebhookEndpoint], dict[int, str]]:
-    """The endpoints and event bodies of a batch, in one session (two queries)."""
+) -> tuple[dict[str, WebhookEndpoint], dict[tuple[str, int], str]]:
+    """The endpoints of a batch and each job's body as its endpoint's owner sees it
+    (`store.with_sequence`), in one session (three queries)."""
+    positions = {job.position for job in jobs}
     async with sessionmaker() as session:
-        endpoints = (
-            await session.scalars(
+        endpoints = {
+            e.id: e
+            for e in await session.scalars(
                 sa.select(WebhookEndpoint).where(
                     col(WebhookEndpoint.id).in_({job.endpoint_id for job in jobs})
                 )
             )
-        ).all()
-        bodies = (
-            await session.execute(
-                sa.select(col(FeedEvent.position), col(FeedEvent.body)).where(
-                    col(FeedEvent.position).in_({job.position for job in jobs})
+        }
+        found = await session.execute(
+            sa.select(col(FeedEvent.position), col(FeedEvent.body)).where(
+                col(FeedEvent.position).in_(positions)
+            )
+        )
+        bodies = {int(position): body for position, body in found.all()}
+        numbers: dict[tuple[str, int], int | None] = {}
+        orgs = {f"{store.ORG}{e.org}" for e in endpoints.values() if e.role != "advisor"}
+        if orgs:
+            found_numbers = await session.execute(
+                sa.select(
+                    col(FeedAudience.audience),
+                    col(FeedAudience.position),
+                    col(FeedAudience.sequence),
+                ).where(
+                    col(FeedAudience.position).in_(positions), col(FeedAudience.audience).in_(orgs)
                 )
             )
-        ).all()
-    return {e.id: e for e in endpoints}, {int(p): b for p, b in bodies}
+            numbers = {(key, int(pos)): number for key, pos, number in found_numbers.all()}
+    seen: dict[tuple[str, int], str] = {}
+    for job in jobs:
+        endpoint, body = endpoints.get(job.endpoint_id), bodies.get(job.position)
+        if endpoint is None or body is None:
+            continue
+        if endpoint.role != "advisor":
+            # An organisation's own number; 0 for what is not in its feed (a test event).
+            body = store.with_sequence(
+                body, numbers.get((f"{store.ORG}{endpoint.org}", job.position)) or 0
+            )
+        seen[(job.endpoint_id, job.position)] = body
+    return endpoints, seen
 
 
 async def _deliver_one(
@@ -280,11 +312,11 @@ async def _deliver_one(
     job: Claimed,
     config: WebhookConfig,
     owner: str,
-    loaded: tuple[dict[str, WebhookEndpoint], dict[int, str]] | None = None,
+    loaded: tuple[dict[str, WebhookEndpoint], dict[tuple[str, int], str]] | None = None,
 ) -> None:
     sessionmaker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
     endpoints, bodies = loaded or await _load(sessionmaker, [job])
-    endpoint, body = endpoints.get(job.endpoint_id), bodies.get(job.position)
+    endpoint, body = endpoints.get(job.endpoint_id), bodies.get((job.endpoint_id, job.position))
     if endpoint is None:
         return  # deleted meanwhile: its deliveries went with it
     now = datetime.now(UTC)

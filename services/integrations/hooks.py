@@ -18,6 +18,7 @@ from services.integrations.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from services.integrations.store import audience_rows
 from shared.auth import ALL_COUNTRIES, Principal
 from shared.db import insert_for
 from shared.events import EventData
@@ -177,9 +178,7 @@ async def record_own_event(
             body=body,
         )
     )
-    if audiences:
-        await session.execute(
-            sa.insert(FeedAudience),
-            [{"audience": a, "position": position} for a in dict.fromkeys(audiences)],
-        )
+    numbered = await audience_rows(session, [(position, audiences)])
+    if numbered:
+        await session.execute(sa.insert(FeedAudience), numbered)
     return position, event_id

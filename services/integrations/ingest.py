@@ -22,6 +22,7 @@ from sqlmodel import col
 
 from services.integrations.clients import SourceClient
 from services.integrations.models import FeedAudience, FeedCounter, FeedEvent, SourceCursor
+from services.integrations.store import audience_rows
 from shared.background import start_repeating, stop_repeating
 from shared.db import insert_for
 from shared.errors import ApiError
@@ -97,7 +98,7 @@ async def _store(
     last = await next_number(session, FeedCounter, "feed", len(events))
     first = int(last) - len(events) + 1
     rows: list[dict[str, object]] = []
-    audiences: list[dict[str, object]] = []
+    audiences: list[tuple[int, list[str]]] = []
     for offset, event in enumerate(events):
         position = first + offset
         rows.append(
@@ -114,13 +115,11 @@ async def _store(
                 "body": _body(source, event),
             }
         )
-        audiences.extend(
-            {"audience": audience, "position": position}
-            for audience in dict.fromkeys(audiences_of(event))
-        )
+        audiences.append((position, audiences_of(event)))
     await session.execute(sa.insert(FeedEvent), rows)
-    if audiences:
-        await session.execute(sa.insert(FeedAudience), audiences)
+    numbered = await audience_rows(session, audiences)
+    if numbered:
+        await session.execute(sa.insert(FeedAudience), numbered)
     return True
 
 

@@ -40,7 +40,9 @@ class FeedCounter(SQLModel, table=True):
 
     __tablename__ = "feed_counter"
 
-    name: str = Field(primary_key=True, max_length=16)
+    # "feed", "integrations" (this service's own stream), or an organisation's audience key
+    # ("org:<id>"): each organisation's feed is numbered 1, 2, 3, ... without gaps.
+    name: str = Field(primary_key=True, max_length=140)
     last: int = Field(default=0, sa_type=sa.BigInteger)
 
 
@@ -67,7 +69,11 @@ class FeedEvent(SQLModel, table=True):
 
 class FeedAudience(SQLModel, table=True):
     """Who may see an event: `org:<id>` (a buyer or factory organisation) or
-    `country:<ISO>` / `country:*` (advisors of that programme / every advisor)."""
+    `country:<ISO>` / `country:*` (advisors of that programme / every advisor).
+
+    `sequence` numbers an organisation's events without gaps (its feed's own counter): an
+    organisation sees that number, never the source's, whose gaps would count the events
+    it may not see. Advisors' rows have none (they see the source's sequence)."""
 
     __tablename__ = "feed_audience"
 
@@ -78,6 +84,7 @@ class FeedAudience(SQLModel, table=True):
         foreign_key="feed_event.position",
         ondelete="CASCADE",
     )
+    sequence: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 
 class WebhookEndpoint(SQLModel, table=True):

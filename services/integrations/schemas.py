@@ -22,7 +22,12 @@ class Subject(BaseModel):
 class _EventBase(BaseModel):
     id: str = Field(description="Stable: receivers de-duplicate on it (= webhook-id).")
     source: Literal["eligibility", "billing", "reports", "cycles", "integrations"]
-    sequence: int = Field(description="Gap-free position in its source's stream.")
+    sequence: int = Field(
+        description="Gap-free and increasing: for an organisation, the event's number in its "
+        "own feed (1, 2, 3, ...; a jump means an event was missed), never the source's, whose "
+        "gaps would count events it may not see; for advisors, the position in its source's "
+        "stream. 0 on a webhook test event, which is not in the feed."
+    )
     occurred_at: datetime
     subject: Subject
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -9,10 +10,53 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.integrations.models import FeedAudience, FeedEvent
+from services.integrations.models import FeedAudience, FeedCounter, FeedEvent
 from shared.auth import ALL_COUNTRIES, Principal
+from shared.outbox import next_numbers
 
-__all__ = ["audience_filter", "event_by_id", "feed_page", "position_of", "purge_before"]
+__all__ = [
+    "audience_filter",
+    "audience_rows",
+    "event_by_id",
+    "feed_page",
+    "position_of",
+    "purge_before",
+    "with_sequence",
+]
+
+ORG = "org:"
+_SEQUENCE = ',"sequence":'
+
+
+async def audience_rows(
+    session: AsyncSession, audiences: Sequence[tuple[int, Sequence[str]]]
+) -> list[dict[str, object]]:
+    """The `feed_audience` rows of new feed positions (oldest first), each organisation's
+    numbered on from its counter (taken under the counter's row lock: the caller holds the
+    feed counter already, so numbers follow positions)."""
+    unique = [(position, list(dict.fromkeys(keys))) for position, keys in audiences]
+    counts = Counter(key for _, keys in unique for key in keys if key.startswith(ORG))
+    lasts = await next_numbers(session, FeedCounter, counts)
+    numbers = {key: lasts[key] - counts[key] for key in counts}
+    rows: list[dict[str, object]] = []
+    for position, keys in unique:
+        for key in keys:
+            sequence = None
+            if key in numbers:
+                numbers[key] += 1
+                sequence = numbers[key]
+            rows.append({"audience": key, "position": position, "sequence": sequence})
+    return rows
+
+
+def with_sequence(body: str, sequence: int | None) -> str:
+    """The stored event body (`ingest._body`: id, type, source, then sequence) with its
+    `sequence` set to the organisation's own number; unchanged when there is none."""
+    if sequence is None:
+        return body
+    start = body.index(_SEQUENCE) + len(_SEQUENCE)
+    end = body.index(",", start)
+    return f"{body[:start]}{sequence}{body[end:]}"
 
 
 def audience_filter(principal: Principal) -> sa.ColumnElement[bool]:
@@ -41,10 +85,16 @@ async def feed_page(
     types: Sequence[str],
     limit: int,
 ) -> list[tuple[int, str, str]]:
-    """(position, id, body) of the caller's next events after `after`, oldest first. One
-    index range per audience key ((audience, position) is the key of `feed_audience`)."""
+    """(position, id, body) of the caller's next events after `after`, oldest first, as
+    the caller sees them (`with_sequence`). One index range per audience key ((audience,
+    position) is the key of `feed_audience`)."""
     statement = (
-        sa.select(col(FeedEvent.position), col(FeedEvent.id), col(FeedEvent.body))
+        sa.select(
+            col(FeedEvent.position),
+            col(FeedEvent.id),
+            col(FeedEvent.body),
+            col(FeedAudience.sequence),
+        )
         .join(FeedAudience, col(FeedAudience.position) == col(FeedEvent.position))
         .where(audience_filter(principal), col(FeedAudience.position) > after)
     )
@@ -54,21 +104,22 @@ async def feed_page(
     rows = (await session.execute(statement)).all()
     # An advisor may match an event twice (two of its countries): once is enough.
     seen: dict[int, tuple[int, str, str]] = {}
-    for position, event_id, body in rows:
-        seen.setdefault(int(position), (int(position), event_id, body))
+    for position, event_id, body, sequence in rows:
+        if int(position) not in seen:
+            seen[int(position)] = (int(position), event_id, with_sequence(body, sequence))
     return list(seen.values())
 
 
 async def event_by_id(session: AsyncSession, *, principal: Principal, event_id: str) -> str | None:
-    """The event's body, if the caller may see it."""
+    """The event's body as the caller sees it, if it may see it."""
     statement = (
-        sa.select(col(FeedEvent.body))
+        sa.select(col(FeedEvent.body), col(FeedAudience.sequence))
         .join(FeedAudience, col(FeedAudience.position) == col(FeedEvent.position))
         .where(col(FeedEvent.id) == event_id, audience_filter(principal))
         .limit(1)
     )
-    body: str | None = await session.scalar(statement)
-    return body
+    found = (await session.execute(statement)).first()
+    return None if found is None else with_sequence(found[0], found[1])
 
 
 async def purge_before(session: AsyncSession, *, moment: datetime) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from tests.billing.conftest import buy_credits, create_invoice, pay
 from tests.conftest import Api
-from tests.integrations.conftest import feed, take_in
+from tests.integrations.conftest import Receiver, deliver_all, feed, take_in
 
 
 def integrations(api: Api, role: str, org: str = "org-1", **kw: Any) -> httpx.AsyncClient:
@@ -152,3 +152,28 @@ async def test_two_pullers_take_each_batch_once(api: Api, monkeypatch: pytest.Mo
     monkeypatch.undo()
     assert first == 3
     assert await ingest.pull_source(app.state.sessionmaker, client) == 0  # nothing new
+
+
+async def test_an_organisation_numbers_its_own_events_without_gaps(
+    api: Api, receiver: Receiver
+) -> None:
+    """Organisations see their feed's own gap-free number, not the source's: the source's
+    gaps would count the events they may not see (the unannounced assessment's among them).
+    Webhook bodies carry the same number; advisors keep the source's."""
+    hooks = integrations(api, "participant", "buyer-1")
+    made = (await hooks.post("/webhook-endpoints", json={"url": receiver.url})).json()
+    for org in ["buyer-1", "buyer-2", "buyer-1", "buyer-3", "buyer-1"]:
+        await buy_credits(api, org, 1)
+    await take_in(api)
+    mine = (await feed(hooks))["items"]
+    assert [e["sequence"] for e in mine] == list(range(1, 10))
+    source = [e["sequence"] for e in (await feed(integrations(api, "advisor", "bw")))["items"]]
+    assert source == list(range(1, 16))
+    again = (await hooks.get(f"/events/{mine[4]['id']}")).json()
+    assert again == mine[4]
+    await deliver_all(api.apps["integrations"])
+    assert sorted(receiver.bodies, key=lambda b: b["sequence"]) == mine
+    receiver.received.clear()
+    await hooks.post(f"/webhook-endpoints/{made['id']}/test")
+    await deliver_all(api.apps["integrations"])
+    assert [b["sequence"] for b in receiver.bodies] == [0]  # not in the feed: no number
