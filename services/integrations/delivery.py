@@ -32,6 +32,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 import sqlalchemy as sa
@@ -234,14 +235,20 @@ async def _post(
         return int((time.monotonic() - started) * 1000)
 
     try:
-        await ssrf.check_url(url, production=config.production)
+        target = await ssrf.pin(url, production=config.production)
     except ssrf.UnsafeUrl as exc:
         return Outcome(None, elapsed(), f"refused: {exc}")
+    extensions = {}
+    if target.host is not None:
+        headers = {**headers, "host": target.host}
+        extensions["sni_hostname"] = urlsplit(url).hostname or target.host
     try:
         # One deadline for the whole exchange: httpx's timeouts are per read, so a receiver
         # that drips a byte a second would otherwise hold the worker for ever.
         async with asyncio.timeout(config.timeout_s):
-            async with client.stream("POST", url, content=body.encode(), headers=headers) as reply:
+            async with client.stream(
+                "POST", target.url, content=body.encode(), headers=headers, extensions=extensions
+            ) as reply:
                 seen = 0
                 async for chunk in reply.aiter_raw():
                     seen += len(chunk)

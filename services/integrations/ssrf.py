@@ -1,7 +1,10 @@
 """Where webhooks may go. In production an endpoint must be `https`, carry no credentials
 or fragment, and its host must resolve to public addresses only: checked when it is
-registered and again before every delivery (DNS can change between the two). Development
-and test deliver to this machine only (http or https to 127.0.0.1, ::1 or localhost).
+registered and again before every delivery (DNS can change between the two), and the
+delivery connects to the very address that was checked (`pin`), so a name that answers a
+public address to the check and a private one to the connection (DNS rebinding) gains
+nothing. Development and test deliver to this machine only (http or https to 127.0.0.1,
+::1 or localhost).
 """
 
 from __future__ import annotations
@@ -9,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["UnsafeUrl", "check_url", "check_url_shape", "is_public", "resolve"]
+__all__ = ["Pinned", "UnsafeUrl", "check_url", "check_url_shape", "is_public", "pin", "resolve"]
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
@@ -87,11 +91,34 @@ async def resolve(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
-async def check_url(url: str, *, production: bool) -> None:
-    """`UnsafeUrl` unless the URL may receive webhooks now (resolving it in production)."""
+@dataclass(frozen=True)
+class Pinned:
+    """Where one delivery goes: `url` to connect to and, when it names the checked address
+    instead of the host, the `host` for the Host header and the TLS server name (so the
+    certificate is still verified for the name the endpoint was registered with)."""
+
+    url: str
+    host: str | None = None
+
+
+async def pin(url: str, *, production: bool) -> Pinned:
+    """Check the URL now (`check_url`) and name the checked address to connect to."""
+    addresses = await check_url(url, production=production)
+    if not addresses:
+        return Pinned(url)
+    parts = urlsplit(url)
+    address = addresses[0]
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    return Pinned(parts._replace(netloc=netloc).geturl(), host=parts.netloc)
+
+
+async def check_url(url: str, *, production: bool) -> list[str]:
+    """`UnsafeUrl` unless the URL may receive webhooks now; the public addresses its host
+    resolves to in production (none outside: only this machine is allowed there)."""
     host = check_url_shape(url, production=production)
     if not production:
-        return
+        return []
     parts = urlsplit(url)
     try:
         addresses = await resolve(host, parts.port or 443)
@@ -110,3 +137,4 @@ async def check_url(url: str, *, production: bool) -> None:
                 "(loopback, private, link-local, metadata, multicast and reserved addresses "
                 "are refused)."
             )
+    return addresses

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from services.integrations import delivery, ssrf
@@ -152,3 +153,42 @@ class TestDevelopment:
     async def test_local_receivers_are_allowed(self, api: Api, url: str) -> None:
         client = api.client("integrations", role="partner", org="buyer-1")
         assert (await client.post("/webhook-endpoints", json={"url": url})).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("address", "connected"), [(PUBLIC, PUBLIC), ("2606:4700::1111", "2606:4700::1111")]
+)
+async def test_a_delivery_connects_to_the_address_it_checked(
+    monkeypatch: pytest.MonkeyPatch, address: str, connected: str
+) -> None:
+    """DNS rebinding: the name answers a public address to the check and loopback after;
+    the request still goes to the checked address (one lookup), with the name as Host
+    and as the TLS server name, so the certificate is verified for the registered name."""
+    answers = iter([[address], ["127.0.0.1"]])
+    lookups: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return next(answers)
+
+    monkeypatch.setattr(ssrf, "resolve", resolve)
+    seen: dict[str, object] = {}
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        seen.update(
+            host=request.url.host,
+            header=request.headers["host"],
+            sni=request.extensions.get("sni_hostname"),
+        )
+        return httpx.Response(204, stream=httpx.ByteStream(b""))
+
+    config = delivery.WebhookConfig(production=True, schedule=(1.0,))
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as client:
+        outcome = await delivery._post(client, "https://hooks.example.com:8443/x", "{}", {}, config)
+    assert outcome.ok, outcome
+    assert seen == {
+        "host": connected,
+        "header": "hooks.example.com:8443",
+        "sni": "hooks.example.com",
+    }
+    assert lookups == ["hooks.example.com"]
