@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from services.integrations import delivery, ingest
+from services.integrations import delivery, ingest, retention
 from services.integrations.api import ROUTERS
 from services.integrations.clients import install_clients
 from services.integrations.webhook_docs import install_webhook_docs
@@ -39,8 +39,13 @@ def create_app(
         routers=ROUTERS,
         description=DESCRIPTION,
         http_mounts=http_mounts,
-        on_startup=[install_clients, ingest.start_pulling, delivery.start_delivering],
-        on_shutdown=[ingest.stop_pulling, delivery.stop_delivering],
+        on_startup=[
+            install_clients,
+            ingest.start_pulling,
+            delivery.start_delivering,
+            retention.start_purging,
+        ],
+        on_shutdown=[ingest.stop_pulling, delivery.stop_delivering, retention.stop_purging],
         outbox=False,
     )
     install_webhook_docs(app)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +19,6 @@ __all__ = [
     "event_by_id",
     "feed_page",
     "position_of",
-    "purge_before",
     "with_sequence",
 ]
 
@@ -120,11 +118,3 @@ async def event_by_id(session: AsyncSession, *, principal: Principal, event_id: 
     )
     found = (await session.execute(statement)).first()
     return None if found is None else with_sequence(found[0], found[1])
-
-
-async def purge_before(session: AsyncSession, *, moment: datetime) -> int:
-    """Forget the events taken in before `moment` (the feed keeps 30 days)."""
-    old = sa.select(col(FeedEvent.position)).where(col(FeedEvent.received_at) < moment)
-    await session.execute(sa.delete(FeedAudience).where(col(FeedAudience.position).in_(old)))
-    deleted = await session.execute(sa.delete(FeedEvent).where(col(FeedEvent.received_at) < moment))
-    return int(deleted.rowcount)  # type: ignore[attr-defined]
