@@ -392,7 +392,41 @@ async def _record(
         )
         if final_failure:
             await _disable(session, endpoint.id, outcome)
+        if outcome.ok and endpoint.failing_since is not None:
+            await _release_backlog(session, endpoint.id, now)
+        elif not outcome.ok and endpoint.failing_since is None:
+            await session.execute(
+                sa.update(WebhookEndpoint)
+                .where(
+                    col(WebhookEndpoint.id) == endpoint.id,
+                    col(WebhookEndpoint.failing_since).is_(None),
+                )
+                .values(failing_since=now)
+                .execution_options(synchronize_session=False)
+            )
         await session.commit()
+
+
+async def _release_backlog(session: AsyncSession, endpoint_id: str, now: datetime) -> None:
+    """The receiver answers again: its waiting retries are due now (their attempt counts
+    stay, so the schedule's end is unchanged for a receiver that fails again)."""
+    await session.execute(
+        sa.update(WebhookDelivery)
+        .where(
+            col(WebhookDelivery.endpoint_id) == endpoint_id,
+            col(WebhookDelivery.state) == "pending",
+            col(WebhookDelivery.lease_owner).is_(None),
+            col(WebhookDelivery.next_attempt_at) > now,
+        )
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        sa.update(WebhookEndpoint)
+        .where(col(WebhookEndpoint.id) == endpoint_id)
+        .values(failing_since=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def _disable(session: AsyncSession, endpoint_id: str, outcome: Outcome) -> None:

@@ -104,6 +104,10 @@ class WebhookEndpoint(SQLModel, table=True):
     event_types: str = Field(default="[]", sa_type=sa.Text)  # JSON list; empty = every type
     enabled: bool = True
     disabled_reason: str | None = Field(default=None, max_length=500)
+    # Since when its attempts fail (none: healthy). The first success after clears it and
+    # makes the retries waiting in its backlog due at once: a receiver that comes back gets
+    # everything it missed now, not at each delivery's next scheduled retry.
+    failing_since: datetime | None = Field(default=None, sa_type=UtcDateTime)
     # Kept in clear: an HMAC needs the key itself (the spec's symmetric signatures).
     secret: str = Field(max_length=100)
     previous_secret: str | None = Field(default=None, max_length=100)

@@ -181,6 +181,28 @@ class TestRetries:
         assert 300 * 0.9 - 1 <= wait <= 300 * 1.1 + 1
         assert delivery.DEFAULT_SCHEDULE[0] == 5 and sum(delivery.DEFAULT_SCHEDULE) > 3 * 86400
 
+    async def test_a_receiver_coming_back_gets_its_backlog_at_once(
+        self, api: Api, receiver: Receiver, fast: delivery.WebhookConfig
+    ) -> None:
+        """Down: three events wait on an hour's retry. Back: the first success (a new
+        event) makes the three due now, without spending their attempts."""
+        fast.schedule = (3600.0, 3600.0)
+        receiver.answer = lambda n: 503 if n <= 3 else 204
+        client = hooks(api)
+        await register(client, receiver.url)
+        await buy_credits(api, "buyer-1", 1)
+        await take_in(api)
+        await deliver_all(app_of(api))
+        assert receiver.calls == 3  # all failed; retries an hour away
+        await buy_credits(api, "buyer-1", 2)  # the receiver is back: new events succeed
+        await take_in(api)
+        await deliver_all(app_of(api))
+        assert receiver.calls == 3 + 3 + 3
+        assert sorted(b["sequence"] for b in receiver.bodies[-3:]) == [1, 2, 3]  # the backlog
+        async with app_of(api).state.sessionmaker() as session:
+            states = await session.scalars(sa.select(col(WebhookDelivery.state)))
+            assert states.all() == ["succeeded"] * 6
+
     async def test_failing_the_whole_schedule_disables_and_tells_the_owner(
         self, api: Api, receiver: Receiver, fast: delivery.WebhookConfig
     ) -> None:

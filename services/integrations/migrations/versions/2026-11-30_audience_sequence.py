@@ -1,4 +1,7 @@
-"""integrations: each organisation's feed numbered on its own (feed_audience.sequence)
+"""integrations: each organisation's feed numbered on its own; endpoints' failing_since
+
+An endpoint's `failing_since` marks a receiver that is down, so its first success brings
+its waiting retries forward.
 
 An organisation used to see its events' source sequence, whose gaps counted the events it
 may not see. Existing rows are numbered per organisation in feed order, and the counters
@@ -21,6 +24,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("webhook_endpoint") as table:
+        table.add_column(sa.Column("failing_since", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("feed_audience") as table:
         table.add_column(sa.Column("sequence", sa.BigInteger, nullable=True))
     with op.batch_alter_table("feed_counter") as table:
@@ -47,6 +52,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("webhook_endpoint") as table:
+        table.drop_column("failing_since")
     op.execute("DELETE FROM feed_counter WHERE name LIKE 'org:%'")
     with op.batch_alter_table("feed_counter") as table:
         table.alter_column("name", type_=sa.String(16), existing_type=sa.String(140))
