@@ -56,6 +56,7 @@ __all__ = [
     "OWNER",
     "WebhookConfig",
     "claim",
+    "deliver",
     "deliver_due",
     "fan_out",
     "start_delivering",
@@ -314,97 +315,172 @@ async def _load(
     return endpoints, seen
 
 
-async def _deliver_one(
-    app: FastAPI,
-    job: Claimed,
-    config: WebhookConfig,
-    owner: str,
-    loaded: tuple[dict[str, WebhookEndpoint], dict[tuple[str, int], str]] | None = None,
-) -> None:
-    sessionmaker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
-    endpoints, bodies = loaded or await _load(sessionmaker, [job])
-    endpoint, body = endpoints.get(job.endpoint_id), bodies.get((job.endpoint_id, job.position))
-    if endpoint is None:
-        return  # deleted meanwhile: its deliveries went with it
-    now = datetime.now(UTC)
+@dataclass(frozen=True)
+class Result:
+    """One attempt's outcome, to be written with the rest of its batch."""
+
+    job: Claimed
+    endpoint: WebhookEndpoint
+    outcome: Outcome
+    give_up: bool = False  # the event is gone: no retry can deliver it
+
+    def next_retry(self, config: WebhookConfig, now: datetime) -> datetime | None:
+        if self.outcome.ok or self.give_up or self.job.attempt > len(config.schedule):
+            return None
+        delay = config.schedule[self.job.attempt - 1] * random.uniform(0.9, 1.1)  # noqa: S311
+        return now + timedelta(seconds=delay)
+
+    def ends_the_schedule(self, config: WebhookConfig) -> bool:
+        return not self.outcome.ok and not self.give_up and self.job.attempt > len(config.schedule)
+
+
+async def _attempt(
+    app: FastAPI, job: Claimed, endpoint: WebhookEndpoint, body: str | None
+) -> Result:
     if body is None:
-        outcome = Outcome(None, 0, "the event is no longer kept (30 days)")
-    else:
-        headers = signing.headers(job.event_id, body, now, _keys(endpoint, now))
-        headers["content-type"] = "application/json"
-        headers["user-agent"] = "BetterWork-Webhooks/1"
-        outcome = await _post(app.state.webhook_http, endpoint.url, body, headers, config)
-    await _record(sessionmaker, job, endpoint, outcome, config, owner, give_up=body is None)
+        return Result(
+            job, endpoint, Outcome(None, 0, "the event is no longer kept (30 days)"), True
+        )
+    now = datetime.now(UTC)
+    headers = signing.headers(job.event_id, body, now, _keys(endpoint, now))
+    headers["content-type"] = "application/json"
+    headers["user-agent"] = "BetterWork-Webhooks/1"
+    outcome = await _post(app.state.webhook_http, endpoint.url, body, headers, app.state.webhooks)
+    return Result(job, endpoint, outcome)
+
+
+async def deliver(app: FastAPI, jobs: list[Claimed], *, owner: str = OWNER) -> int:
+    """Attempt claimed deliveries concurrently, then write every result in one transaction
+    (a transaction per attempt cost more than the attempt itself); how many."""
+    config: WebhookConfig = app.state.webhooks
+    endpoints, bodies = await _load(app.state.sessionmaker, jobs)
+    gate = asyncio.Semaphore(config.concurrency)
+
+    async def run(job: Claimed) -> Result | None:
+        endpoint = endpoints.get(job.endpoint_id)
+        if endpoint is None:
+            return None  # deleted meanwhile: its deliveries went with it
+        async with gate:
+            try:
+                return await _attempt(
+                    app, job, endpoint, bodies.get((job.endpoint_id, job.position))
+                )
+            except Exception:  # the lease brings the row back; log and go on with the rest
+                log.exception("delivering %s to %s failed", job.event_id, job.endpoint_id)
+                return None
+
+    results = [r for r in await asyncio.gather(*(run(job) for job in jobs)) if r is not None]
+    if results:
+        await _record(app.state.sessionmaker, results, config, owner)
+    return len(jobs)
 
 
 async def _record(
     sessionmaker: async_sessionmaker[AsyncSession],
-    job: Claimed,
-    endpoint: WebhookEndpoint,
-    outcome: Outcome,
+    results: list[Result],
     config: WebhookConfig,
     owner: str,
-    *,
-    give_up: bool = False,
 ) -> None:
+    """Write a batch's results, each only while its row is still this process's (a lease
+    that ran out let another process take the row: its result counts)."""
     now = datetime.now(UTC)
-    next_at: datetime | None = None
-    if outcome.ok:
-        values: dict[str, object] = {"state": "succeeded", "lease_owner": None}
-    elif give_up or job.attempt > len(config.schedule):
-        values = {"state": "failed", "lease_owner": None}
-    else:
-        delay = config.schedule[job.attempt - 1] * random.uniform(0.9, 1.1)  # noqa: S311
-        next_at = now + timedelta(seconds=delay)
-        values = {"next_attempt_at": next_at, "lease_owner": None}
-    final_failure = values.get("state") == "failed" and not give_up
+    to_disable = {r.endpoint.id for r in results if r.ends_the_schedule(config)}
+    came_back = {r.endpoint.id for r in results if r.outcome.ok and r.endpoint.failing_since}
+    went_down = {
+        r.endpoint.id for r in results if not r.outcome.ok and r.endpoint.failing_since is None
+    } - came_back
     async with sessionmaker() as session:
-        if final_failure:
-            # The endpoint's row first, as fan-out takes it, so the two never wait on each
-            # other in opposite orders.
-            await session.get(WebhookEndpoint, endpoint.id, with_for_update=True)
-        still_ours = await session.execute(
-            sa.update(WebhookDelivery)
-            .where(
-                col(WebhookDelivery.id) == job.id,
-                col(WebhookDelivery.lease_owner) == owner,
-                col(WebhookDelivery.attempts) == job.attempt,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if still_ours.rowcount != 1:  # type: ignore[attr-defined]
-            # The lease ran out and another process took the row: its result counts.
+        # The endpoint rows this batch changes first, in id order, as fan-out takes them:
+        # the two never wait on each other in opposite orders.
+        for endpoint_id in sorted(to_disable | came_back | went_down):
+            await session.get(WebhookEndpoint, endpoint_id, with_for_update=True)
+        retries = {r.job.id: r.next_retry(config, now) for r in results}
+        ours = await _settle(session, results, retries, owner)
+        if not ours:
             await session.rollback()
             return
-        session.add(
-            WebhookAttempt(
-                endpoint_id=job.endpoint_id,
-                delivery_id=job.id,
-                event_id=job.event_id,
-                attempt=job.attempt,
-                status_code=outcome.status_code,
-                latency_ms=outcome.latency_ms,
-                error=outcome.error,
-                next_retry_at=next_at,
-                created_at=now,
-            )
+        await session.execute(
+            sa.insert(WebhookAttempt),
+            [
+                {
+                    "endpoint_id": r.job.endpoint_id,
+                    "delivery_id": r.job.id,
+                    "event_id": r.job.event_id,
+                    "attempt": r.job.attempt,
+                    "status_code": r.outcome.status_code,
+                    "latency_ms": r.outcome.latency_ms,
+                    "error": r.outcome.error,
+                    "next_retry_at": retries[r.job.id],
+                    "created_at": now,
+                }
+                for r in results
+                if r.job.id in ours
+            ],
         )
-        if final_failure:
-            await _disable(session, endpoint.id, outcome)
-        if outcome.ok and endpoint.failing_since is not None:
-            await _release_backlog(session, endpoint.id, now)
-        elif not outcome.ok and endpoint.failing_since is None:
+        for result in results:
+            if result.job.id in ours and result.endpoint.id in to_disable:
+                await _disable(session, result.endpoint.id, result.outcome)
+                to_disable.discard(result.endpoint.id)
+        for endpoint_id in sorted(came_back):
+            await _release_backlog(session, endpoint_id, now)
+        if went_down:
             await session.execute(
                 sa.update(WebhookEndpoint)
                 .where(
-                    col(WebhookEndpoint.id) == endpoint.id,
+                    col(WebhookEndpoint.id).in_(sorted(went_down)),
                     col(WebhookEndpoint.failing_since).is_(None),
                 )
                 .values(failing_since=now)
                 .execution_options(synchronize_session=False)
             )
         await session.commit()
+
+
+async def _settle(
+    session: AsyncSession,
+    results: list[Result],
+    retries: dict[int, datetime | None],
+    owner: str,
+) -> set[int]:
+    """Move each delivery to its next state if this process still holds it (same owner and
+    attempt count as when claimed); the ids it did."""
+    ours: set[int] = set()
+    finished: dict[str, list[tuple[int, int]]] = {"succeeded": [], "failed": []}
+    for result in results:
+        if retries[result.job.id] is None:
+            state = "succeeded" if result.outcome.ok else "failed"
+            finished[state].append((result.job.id, result.job.attempt))
+    held = (col(WebhookDelivery.lease_owner) == owner,)
+    for state, keys in finished.items():
+        if keys:
+            done = await session.execute(
+                sa.update(WebhookDelivery)
+                .where(
+                    sa.tuple_(col(WebhookDelivery.id), col(WebhookDelivery.attempts)).in_(keys),
+                    *held,
+                )
+                .values(state=state, lease_owner=None)
+                .returning(col(WebhookDelivery.id))
+                .execution_options(synchronize_session=False)
+            )
+            ours.update(i for i in done.scalars() if i is not None)
+    for result in results:
+        next_at = retries[result.job.id]
+        if next_at is None:
+            continue
+        later = await session.execute(
+            sa.update(WebhookDelivery)
+            .where(
+                col(WebhookDelivery.id) == result.job.id,
+                col(WebhookDelivery.attempts) == result.job.attempt,
+                *held,
+            )
+            .values(next_attempt_at=next_at, lease_owner=None)
+            .returning(col(WebhookDelivery.id))
+            .execution_options(synchronize_session=False)
+        )
+        ours.update(i for i in later.scalars() if i is not None)
+    return ours
 
 
 async def _release_backlog(session: AsyncSession, endpoint_id: str, now: datetime) -> None:
@@ -456,23 +532,9 @@ def _owner_audiences(endpoint: WebhookEndpoint) -> list[str]:
 
 
 async def deliver_due(app: FastAPI, *, owner: str = OWNER) -> int:
-    """Claim one batch of due deliveries and attempt them concurrently; how many."""
-    config: WebhookConfig = app.state.webhooks
-    jobs = await claim(app.state.sessionmaker, config, owner=owner)
-    if not jobs:
-        return 0
-    loaded = await _load(app.state.sessionmaker, jobs)
-    gate = asyncio.Semaphore(config.concurrency)
-
-    async def run(job: Claimed) -> None:
-        async with gate:
-            try:
-                await _deliver_one(app, job, config, owner, loaded)
-            except Exception:  # the lease brings the row back; log and go on with the rest
-                log.exception("delivering %s to %s failed", job.event_id, job.endpoint_id)
-
-    await asyncio.gather(*(run(job) for job in jobs))
-    return len(jobs)
+    """Claim one batch of due deliveries and attempt them; how many."""
+    jobs = await claim(app.state.sessionmaker, app.state.webhooks, owner=owner)
+    return await deliver(app, jobs, owner=owner) if jobs else 0
 
 
 async def work_once(app: FastAPI, *, owner: str = OWNER) -> int:

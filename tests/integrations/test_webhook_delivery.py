@@ -394,10 +394,9 @@ class TestWorkers:
 
 async def _finish_claimed(app: FastAPI, claims: list[list[delivery.Claimed]]) -> None:
     """Attempt each worker's claimed rows as that worker."""
-    config: delivery.WebhookConfig = app.state.webhooks
 
     async def run(owner: str, jobs: list[delivery.Claimed]) -> None:
         for job in jobs:
-            await delivery._deliver_one(app, job, config, owner)
+            await delivery.deliver(app, [job], owner=owner)
 
     await asyncio.gather(*(run(f"worker-{n}", jobs) for n, jobs in enumerate(claims)))
