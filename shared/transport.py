@@ -79,6 +79,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 data=body,
                 allow_redirects=False,
                 timeout=timeout,
+                # A connection to a pinned address still verifies TLS for the name (webhooks).
+                server_hostname=request.extensions.get("sni_hostname"),
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept", "Content-Type"),
             )
         except aiohttp.ClientConnectorError as exc:
