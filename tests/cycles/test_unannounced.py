@@ -17,7 +17,9 @@ import httpx
 
 from tests.conftest import Api
 from tests.cycles.conftest import World, days_ago, milestones, ok, today
-from tests.integrations.conftest import take_in
+from tests.integrations.conftest import Receiver, deliver_all, receiver, take_in
+
+__all__ = ["receiver"]  # the webhook receiver fixture, used here too
 
 BUYERS = {"brand-1": "partner", "buyer-1": "participant"}
 
@@ -160,9 +162,16 @@ class Setting:
         return replies
 
 
-async def test_nothing_reveals_the_planned_assessment(world: World, gateway_api: Api) -> None:
+async def test_nothing_reveals_the_planned_assessment(
+    world: World, gateway_api: Api, receiver: Receiver
+) -> None:
     setting = Setting(world, gateway_api)
     await setting.build()
+    for role, org in setting.readers().values():  # their webhooks carry the events too
+        registered = await setting.client(role, org).post(
+            "/v1/integrations/webhook-endpoints", json={"url": receiver.url}
+        )
+        assert registered.status_code == 201, registered.text
     before = await setting.read_everything()
     for name, reply in before.items():
         assert reply.status_code in (200, 404), f"{name}: {reply.status_code} {reply.text}"
@@ -245,6 +254,13 @@ async def test_nothing_reveals_the_planned_assessment(world: World, gateway_api:
         assert reply.status_code == 200 and reply.json()["items"], name
     assert "cycles" in {e["source"] for e in feeds["factory feed"].json()["items"]}
     assert_hidden(setting.planned, feeds)
+    await deliver_all(gateway_api.apps["integrations"])
+    delivered = {
+        f"webhook {n}": httpx.Response(200, headers=headers, content=body)
+        for n, (headers, body) in enumerate(receiver.received)
+    }
+    assert len(delivered) >= len(setting.readers())
+    assert_hidden(setting.planned, delivered)
 
     # Asking to shadow the assessment on the planned day or on another day: same answer.
     buyer = setting.client("participant", "buyer-1")
