@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import Depends, Request
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,10 +22,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlmodel import SQLModel
 
 __all__ = [
     "SessionDep",
     "insert_for",
+    "insert_row",
     "is_sqlite",
     "make_engine",
     "make_sessionmaker",
@@ -49,6 +52,14 @@ def insert_for(session: AsyncSession) -> Any:
     """`insert` of the session's dialect, for INSERT … ON CONFLICT (PostgreSQL and SQLite
     share that API; the generic `sa.insert` has none)."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+async def insert_row(session: AsyncSession, row: SQLModel) -> None:
+    """INSERT one model instance as a plain Core statement with bound parameters: the same
+    compiled statement every time (the ORM's `insert(Model).values(**row)` builds and
+    hashes a new statement per call, which costs more than the round trip on hot paths)."""
+    table: sa.Table = row.__table__  # type: ignore[attr-defined]
+    await session.execute(sa.insert(table), row.model_dump())
 
 
 def make_engine(url: str, **overrides: Any) -> AsyncEngine:

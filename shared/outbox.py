@@ -32,7 +32,7 @@ from sqlmodel import Field as SqlField
 from sqlmodel import SQLModel, col
 
 from shared.auth import ServiceCaller
-from shared.db import SessionDep, insert_for
+from shared.db import SessionDep, insert_for, insert_row
 from shared.events import CATALOGUE, EventData
 from shared.ids import new_id
 from shared.sqltypes import UtcDateTime
@@ -158,7 +158,7 @@ async def record(
         orgs=json.dumps(sorted(set(orgs))),
         countries=json.dumps(sorted({c.upper() if c != ALL_ADVISORS else c for c in countries})),
     )
-    await session.execute(sa.insert(OutboxEvent).values(**event.model_dump()))
+    await insert_row(session, event)
     return event
 
 

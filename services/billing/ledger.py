@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from services.billing.domain import EntryKind
 from services.billing.models import CreditAccount, CreditEntry, PartnerFootprint
+from shared.db import insert_row
 from shared.errors import Conflict
 from shared.ids import new_id
 from shared.pagination import PageParams, paginate, sort_key
@@ -111,7 +112,7 @@ async def append_entry(
         created_at=_now(),
     )
     try:
-        await session.execute(sa.insert(CreditEntry).values(**entry.model_dump()))
+        await insert_row(session, entry)
     except IntegrityError as exc:
         # Only a concurrent twin (same org, kind and reference) gets here; the transaction
         # rolls back, so the balance is untouched and a retry finds the twin's entry.

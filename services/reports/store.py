@@ -58,11 +58,14 @@ __all__ = [
 
 
 def _insert_ignoring_conflict(
-    session: AsyncSession, model: type[SQLModel], values: dict[str, Any], on: Sequence[str]
+    session: AsyncSession, model: type[SQLModel], on: Sequence[str]
 ) -> Any:
+    """The statement on the model's table, values bound at execution: one compiled statement
+    for every call (the ORM's `insert(Model).values(...)` is built and hashed each time)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).values(**values).on_conflict_do_nothing(index_elements=list(on))
+    table = model.__table__  # type: ignore[attr-defined]
+    return insert(table).on_conflict_do_nothing(index_elements=list(on))
 
 
 async def insert_ignoring_conflict(
@@ -71,16 +74,19 @@ async def insert_ignoring_conflict(
     """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted. Unlike catching an
     IntegrityError, it leaves the transaction usable (and on PostgreSQL it waits for a
     concurrent insert of the same key to commit or roll back, so the loser sees the winner)."""
-    result = await session.execute(_insert_ignoring_conflict(session, model, values, on))
+    result = await session.execute(_insert_ignoring_conflict(session, model, on), values)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def insert_returning_unless_conflict(
     session: AsyncSession, model: type[ModelT], values: dict[str, Any], *, on: Sequence[str]
 ) -> ModelT | None:
-    """The same in one round trip with the new row back: None when the key was taken."""
-    statement = _insert_ignoring_conflict(session, model, values, on).returning(model)
-    return (await session.execute(statement)).scalar_one_or_none()
+    """The same in one round trip with the new row back (not attached to the session): None
+    when the key was taken."""
+    table = model.__table__  # type: ignore[attr-defined]
+    statement = _insert_ignoring_conflict(session, model, on).returning(*table.columns)
+    row = (await session.execute(statement, values)).first()
+    return None if row is None else model(**row._mapping)
 
 
 @dataclass(frozen=True, slots=True)
