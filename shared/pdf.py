@@ -187,6 +187,15 @@ class _Writer:
         self.fallbacks = fallbacks
         self.y = MARGIN
         self._widths: dict[tuple[str, str], float] = {}
+        self._font: tuple[str, str, float] | None = None
+        # One named group per loaded fallback: a run of its script's letters.
+        self._fallback_runs = (
+            re.compile(
+                "|".join(f"(?P<{name}>{_FALLBACK_LETTERS[name].pattern}+)" for name in fallbacks)
+            )
+            if fallbacks
+            else None
+        )
 
     def font(self, style: str) -> TTFFont:
         font = self.pdf.fonts[f"body{style}"]
@@ -194,22 +203,19 @@ class _Writer:
         return font
 
     def _runs(self, text: str, style: str) -> Iterator[tuple[str, str, str]]:
-        """(family, style, text) runs: the body font, or a fallback for letters it lacks."""
-        body = self.font(style).cmap
-        family, start = "body", 0
-        for index, char in enumerate(text):
-            wanted = "body"
-            if ord(char) not in body:
-                for name in self.fallbacks:
-                    if ord(char) in FALLBACK_FONTS[name][1]:
-                        wanted = name
-                        break
-            if wanted != family:
-                if index > start:
-                    yield family, style if family == "body" else "", text[start:index]
-                family, start = wanted, index
+        """(family, style, text) runs: the body font, or a fallback for its script's letters
+        (fallbacks come in regular only)."""
+        if self._fallback_runs is None:
+            yield "body", style, text
+            return
+        start = 0
+        for match in self._fallback_runs.finditer(text):
+            if match.start() > start:
+                yield "body", style, text[start : match.start()]
+            yield str(match.lastgroup), "", match.group()
+            start = match.end()
         if len(text) > start:
-            yield family, style if family == "body" else "", text[start:]
+            yield "body", style, text[start:]
 
     def width(self, text: str, style: str, size: float) -> float:
         """Millimetres; the per-word cache is what makes a long report fast."""
@@ -256,10 +262,15 @@ class _Writer:
         if piece:
             yield piece
 
+    def forget_font(self) -> None:
+        self._font = None
+
     def draw(self, x: float, y: float, text: str, style: str = "", size: float = SIZE) -> None:
         """One line, its baseline at `y`."""
         for family, run_style, run in self._runs(text, style):
-            self.pdf.set_font(family, run_style, size)
+            if (family, run_style, size) != self._font:  # set_font costs: only on a change
+                self.pdf.set_font(family, run_style, size)
+                self._font = (family, run_style, size)
             self.pdf.text(x, y, run)
             x += self.width(run, style if family == "body" else "", size)
 
@@ -268,6 +279,7 @@ class _Writer:
         if self.y + height <= BOTTOM:
             return True
         self.pdf.add_page()
+        self.forget_font()
         self.y = MARGIN
         return False
 
@@ -342,13 +354,15 @@ def _texts(sheet: Sheet) -> Iterator[str]:
                 yield from row
 
 
+_FALLBACK_LETTERS = {
+    name: re.compile(f"[{chr(letters.start)}-{chr(letters.stop - 1)}]")
+    for name, (_, letters) in FALLBACK_FONTS.items()
+}
+
+
 def _fallbacks_needed(sheet: Sheet) -> list[str]:
-    wanted = set()
-    for text in _texts(sheet):
-        for name, (_, letters) in FALLBACK_FONTS.items():
-            if name not in wanted and any(ord(char) in letters for char in text):
-                wanted.add(name)
-    return [name for name in FALLBACK_FONTS if name in wanted]
+    text = "\n".join(_texts(sheet))
+    return [name for name, letters in _FALLBACK_LETTERS.items() if letters.search(text)]
 
 
 def render(sheet: Sheet) -> bytes:
