@@ -244,4 +244,3 @@ async def test_the_pdf_text_is_the_json_and_nothing_else(world: World) -> None:
     reply = await world.reports("participant", "buyer-1").get(f"/reports/{report['id']}/report.pdf")
     text = pdf_text(reply.content)
     assert set(re.findall(r"\d{4}-\d{2}-\d{2}", text)) == {report["released_at"][:10]}
-
