@@ -98,10 +98,10 @@ def pdf_responses(description: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"description": description, "content": _BINARY}}
 
 
-def pdf_alternative() -> dict[int | str, dict[str, Any]]:
+def pdf_alternative(description: str) -> dict[int | str, dict[str, Any]]:
     """The 200 entry of a JSON route that also answers a PDF when `Accept: application/pdf`
     asks for it: FastAPI adds the JSON model's content beside it."""
-    return {200: {"content": _BINARY}}
+    return {200: {"description": description, "content": _BINARY}}
 
 
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")

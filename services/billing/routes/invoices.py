@@ -155,7 +155,11 @@ async def list_invoices(
     )
 
 
-@router.get("/invoices/{invoice_id}", response_model=InvoicePublic, responses=pdf_alternative())
+@router.get(
+    "/invoices/{invoice_id}",
+    response_model=InvoicePublic,
+    responses=pdf_alternative("The invoice as JSON or, with `Accept: application/pdf`, as a PDF."),
+)
 async def get_invoice(
     invoice_id: Id, request: Request, session: SessionDep, principal: BuyerOrAdvisor
 ) -> InvoicePublic | Response:

@@ -117,7 +117,7 @@ async def list_reports(
 @router.get(
     "/reports/{report_id}",
     response_model=ReportPublic,
-    responses=pdf_alternative(),
+    responses=pdf_alternative("The document as JSON or, with `Accept: application/pdf`, as a PDF."),
 )
 async def get_report(
     report_id: Id,
