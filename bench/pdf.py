@@ -1,16 +1,19 @@
 """PDF downloads: a released 200-finding assessment report and an invoice, through the gateway.
 
-GET /v1/reports/reports/{id}/report.pdf by a participant that unlocked the cycle, on one
-keep-alive connection (each download is rendered afresh: access decided, the report and the
-factory's name read, the PDF drawn), rounds of a few seconds. Target (issue 12): p99 <= 300
-ms. The CPU the reports process spends per download is printed too: on a shared 2-core
-machine it says more than the latency. Then 4 connections at once (what one reports process
-sustains), and the invoice PDF.
+1. First downloads: several reports, each downloaded once (access decided, the report and
+   the factory's name read, the PDF drawn); the slowest and the median.
+2. GET /v1/reports/reports/{id}/report.pdf by a participant that unlocked the cycle, on one
+   keep-alive connection, rounds of a few seconds: access and the name are decided every
+   time, the drawing is the process's (shared/pdf.py keeps the last PDFs by their sheet).
+   Target (issue 12): p99 <= 300 ms. Then 4 connections at once, and the invoice PDF.
+The CPU the reports process spends per download is printed too: on a shared 2-core machine
+it says more than the latency.
 """
 
 from __future__ import annotations
 
 import statistics
+import time
 import uuid
 from typing import Any
 
@@ -21,6 +24,7 @@ ROUNDS = 3
 SECONDS = 4.0
 FINDINGS = 200
 CPU_DOWNLOADS = 20
+FIRST_DOWNLOADS = 6
 CLUSTERS = [
     "Child Labour", "Discrimination", "Forced Labour", "Freedom of Association",
     "Compensation", "Contracts and Human Resources", "Occupational Safety and Health",
@@ -54,9 +58,9 @@ async def _call(bench: Bench, method: str, path: str, role: str, org: str, body:
     return reply.json()
 
 
-async def _report(bench: Bench, reader: str) -> str:
+async def _report(bench: Bench, reader: str | None) -> str:
     """A BD factory with a Vietnamese-and-Bengali name, its released 200-finding assessment,
-    unlocked by `reader`; returns the report id."""
+    unlocked by `reader` (if any); returns the report id."""
     factory = await _call(
         bench, "POST", "/v1/eligibility/factories", "advisor", "bw",
         {"name": f"Công ty May Việt Tiến গাজীপুর {uuid.uuid4().hex[:6]}", "address": "1 Road",
@@ -76,6 +80,8 @@ async def _report(bench: Bench, reader: str) -> str:
          "body": "The factory was assessed over two days by two Enterprise Advisors. " * 6},
     )  # fmt: skip
     await _call(bench, "POST", f"/v1/reports/reports/{draft['id']}/release", "advisor", "bw")
+    if reader is None:
+        return str(draft["id"])
     request = await _call(
         bench, "POST", "/v1/reports/access-requests", "participant", reader,
         {"factory_id": factory_id},
@@ -115,7 +121,38 @@ def _pooled(results: list[LoadResult], pct: int) -> float:
     return statistics.quantiles(latencies, n=100, method="inclusive")[pct - 1]
 
 
+async def _first_downloads(bench: Bench) -> None:
+    reports = [await _report(bench, None) for _ in range(FIRST_DOWNLOADS)]
+    headers = bench.auth("advisor", "bw")
+    bench.section(f"first download of {FIRST_DOWNLOADS} reports of {FINDINGS} findings")
+    latencies = []
+    cpu_before = bench.cpu_seconds()
+    for report_id in reports:
+        url = f"{bench.url()}/v1/reports/reports/{report_id}/report.pdf"
+        started = time.perf_counter()
+        reply = await bench.http.get(url, headers=headers)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if reply.status_code != 200:
+            raise RuntimeError(f"report.pdf: {reply.status_code} {reply.text[:300]}")
+    cpu_ms = (bench.cpu_seconds()["reports"] - cpu_before["reports"]) * 1000
+    print("  " + "  ".join(f"{ms:.0f}" for ms in latencies) + " ms", flush=True)
+    bench.record("report.pdf first download: CPU, reports", cpu_ms / FIRST_DOWNLOADS, "ms")
+    bench.record(
+        f"report.pdf first download: median of {FIRST_DOWNLOADS}",
+        statistics.median(latencies),
+        "ms",
+    )
+    bench.record(
+        f"report.pdf first download: slowest of {FIRST_DOWNLOADS}",
+        max(latencies),
+        "ms",
+        target="<= 300 ms",
+        met=max(latencies) <= 300,
+    )
+
+
 async def run(bench: Bench) -> None:
+    await _first_downloads(bench)
     reader = "bench-pdf-reader"
     report_id = await _report(bench, reader)
     headers = bench.auth("participant", reader)

@@ -15,7 +15,10 @@ as the right text, but conjuncts are drawn letter by letter.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -365,7 +368,46 @@ def _fallbacks_needed(sheet: Sheet) -> list[str]:
     return [name for name, letters in _FALLBACK_LETTERS.items() if letters.search(text)]
 
 
+class _Drawn:
+    """The PDFs this process drew last, by their sheet's digest. A released report never
+    changes and is downloaded again and again (by the factory, by each buyer), and the same
+    sheet always draws the same bytes (it carries its own date): the second download of a
+    200-finding report costs a hash instead of a drawing. A changed fact (a renamed factory,
+    a paid invoice) is another sheet."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[bytes, bytes] = OrderedDict()
+        self._lock = threading.Lock()  # rendering runs in the thread pool
+
+    def get(self, key: bytes) -> bytes | None:
+        with self._lock:
+            content = self._items.get(key)
+            if content is not None:
+                self._items.move_to_end(key)
+            return content
+
+    def put(self, key: bytes, content: bytes) -> None:
+        with self._lock:
+            self._items[key] = content
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+DRAWN = _Drawn(size=64)  # at most a few MiB: a 200-finding report is about 60 KiB
+
+
 def render(sheet: Sheet) -> bytes:
+    """The sheet as PDF bytes (drawn, or the same bytes drawn before)."""
+    key = hashlib.sha256(repr(sheet).encode()).digest()
+    content = DRAWN.get(key)
+    if content is None:
+        content = _draw(sheet)
+        DRAWN.put(key, content)
+    return content
+
+
+def _draw(sheet: Sheet) -> bytes:
     pdf = _Page(format="A4", unit="mm")
     pdf.footer_text = sheet.footer
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
