@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
 
-from services.billing import domain, pricing, store
+from services.billing import domain, pdf, pricing, store
 from services.billing.models import Invoice
 from services.billing.price_books import published_price_books
 from services.billing.routes.common import (
@@ -34,6 +35,7 @@ from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound
 from shared.idempotency import IdempotencyKey, idempotent
 from shared.pagination import Page, PageDep, UpdatedSince
+from shared.pdf import pdf_alternative, pdf_reply, pdf_responses, render, wants_pdf
 from shared.types import Id
 
 router = APIRouter(tags=["invoices"])
@@ -153,13 +155,41 @@ async def list_invoices(
     )
 
 
-@router.get("/invoices/{invoice_id}")
+@router.get(
+    "/invoices/{invoice_id}",
+    response_model=InvoicePublic,
+    responses=pdf_alternative("The invoice as JSON or, with `Accept: application/pdf`, as a PDF."),
+)
 async def get_invoice(
-    invoice_id: Id, session: SessionDep, principal: BuyerOrAdvisor
-) -> InvoicePublic:
-    """One invoice (another organisation's is 404)."""
+    invoice_id: Id, request: Request, session: SessionDep, principal: BuyerOrAdvisor
+) -> InvoicePublic | Response:
+    """One invoice (another organisation's is 404).
+
+    With `Accept: application/pdf` the invoice as a PDF (as `GET
+    /invoices/{invoice_id}/invoice.pdf`)."""
     invoice = await _visible_invoice(session, invoice_id=invoice_id, principal=principal)
-    return await _public(session, invoice)
+    reply = await _public(session, invoice)
+    if wants_pdf(request):
+        return await _pdf(reply)
+    return reply
+
+
+@router.get(
+    "/invoices/{invoice_id}/invoice.pdf",
+    response_class=Response,
+    responses=pdf_responses("The invoice as a PDF: its lines, total, payment or voiding."),
+)
+async def download_invoice(
+    invoice_id: Id, session: SessionDep, principal: BuyerOrAdvisor
+) -> Response:
+    """One invoice as a PDF, for whoever may read its JSON (`GET /invoices/{invoice_id}`)."""
+    invoice = await _visible_invoice(session, invoice_id=invoice_id, principal=principal)
+    return await _pdf(await _public(session, invoice))
+
+
+async def _pdf(invoice: InvoicePublic) -> Response:
+    content = await run_in_threadpool(render, pdf.invoice_sheet(invoice))
+    return pdf_reply(content, filename=pdf.filename(invoice))
 
 
 @router.post(

@@ -3,12 +3,14 @@ read the cycle (drafts: advisors, and the factory its own progress report 1)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
 
 from services.reports import (
     domain,
     events,
+    pdf,
     store,
     store_access,
     store_members,
@@ -39,10 +41,11 @@ from services.reports.schemas import (
     ReportSummary,
     ReportUpdate,
 )
-from services.reports.settled import SettledDep
+from services.reports.settled import Settled, SettledDep
 from shared.db import SessionDep
-from shared.errors import Conflict
+from shared.errors import Conflict, Unavailable
 from shared.pagination import Page, PageDep, SortKey
+from shared.pdf import pdf_alternative, pdf_reply, pdf_responses, render, wants_pdf
 from shared.types import FactoryId, Id
 
 router = APIRouter(tags=["reports"])
@@ -111,11 +114,25 @@ async def list_reports(
     return page_of(visible, page, key=SortKey(type=str), value=lambda summary: summary.id)
 
 
-@router.get("/reports/{report_id}", response_model=ReportPublic)
+@router.get(
+    "/reports/{report_id}",
+    response_model=ReportPublic,
+    responses=pdf_alternative("The document as JSON or, with `Accept: application/pdf`, as a PDF."),
+)
 async def get_report(
-    report_id: Id, caller: AnyMember, session: SessionDep, settled: SettledDep
+    report_id: Id,
+    request: Request,
+    caller: AnyMember,
+    session: SessionDep,
+    settled: SettledDep,
+    eligibility: EligibilityDep,
 ) -> Response:
-    """One document, with its findings when it is an assessment report."""
+    """One document, with its findings when it is an assessment report.
+
+    With `Accept: application/pdf` the same document as a PDF (as `GET
+    /reports/{report_id}/report.pdf`), under the same access rules."""
+    if wants_pdf(request):
+        return await _pdf(report_id, caller, session, settled, eligibility)
     kept = settled.released(report_id)
     if kept is not None:
         # The hot path: a released document read on facts that never turn false, its JSON
@@ -130,6 +147,47 @@ async def get_report(
     )
     reply = await report_reply(session, document=document, cycle=cycle, settled=settled, keep=True)
     return Response(reply.model_dump_json().encode(), media_type="application/json")
+
+
+@router.get(
+    "/reports/{report_id}/report.pdf",
+    response_class=Response,
+    responses=pdf_responses(
+        "The document as a PDF: its fields, body and findings, the factory's name; no other date "
+        "than its release."
+    ),
+)
+async def download_report(
+    report_id: Id,
+    caller: AnyMember,
+    session: SessionDep,
+    settled: SettledDep,
+    eligibility: EligibilityDep,
+) -> Response:
+    """One document as a PDF, for whoever may read its JSON (`GET /reports/{report_id}`)."""
+    return await _pdf(report_id, caller, session, settled, eligibility)
+
+
+async def _pdf(
+    report_id: str,
+    caller: Caller,
+    session: AsyncSession,
+    settled: Settled,
+    eligibility: EligibilityClient,
+) -> Response:
+    """The JSON reply's facts, read under the JSON's access decision, drawn as a PDF."""
+    document, cycle = await visible_document(
+        session, caller, document_id=report_id, settled=settled
+    )
+    reply = await report_reply(session, document=document, cycle=cycle, settled=settled, keep=True)
+    try:
+        factory = await eligibility.factory(cycle.factory_id)
+    except Unavailable:
+        factory = None  # the registry is away: the id still names the factory
+    sheet = pdf.report_sheet(
+        reply, factory_name=factory.name if factory else cycle.factory_id, country=cycle.country
+    )
+    return pdf_reply(await run_in_threadpool(render, sheet), filename=pdf.filename(reply))
 
 
 @router.patch("/reports/{report_id}", responses=problems(409))
