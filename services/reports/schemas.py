@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 MAX_CYCLE = 1000
+MAX_TPA_STATES = 1000  # factories per internal TPA-state look-up
 
 CycleNumber = Annotated[int, Field(ge=1, le=MAX_CYCLE, description="The cycle number (1, 2, …).")]
 Title = Annotated[str, text(200)]
@@ -379,6 +380,29 @@ class InternalAccess(BaseModel):
     tpa_status: TpaStatus | None
     unlocked_cycles: list[int]
     shared_cycles: list[int]
+
+
+class InternalTpaStatesQuery(_In):
+    org: Id
+    factory_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_TPA_STATES)]
+
+
+class InternalTpaStates(BaseModel):
+    """The organisation's TPA state per factory asked about (factories it never asked are
+    left out)."""
+
+    org: str
+    states: dict[str, TpaStatus]
+
+
+class InternalTpaHolder(BaseModel):
+    org: str
+    role: str  # partner or participant
+
+
+class InternalTpaHolders(BaseModel):
+    factory_id: str
+    holders: list[InternalTpaHolder]
 
 
 class InternalDocument(BaseModel):

@@ -45,6 +45,8 @@ __all__ = [
     "reserve_unlock",
     "shared_cycles",
     "take_over_stale",
+    "tpa_holders",
+    "tpa_states",
     "unlock_of",
     "unlocked_cycles",
     "unlocks_for_audit",
@@ -135,6 +137,29 @@ async def list_access_requests(
     if status is not None:
         statement = statement.where(col(AccessRequest.status) == status)
     return await paginate(session, statement, page, key=[sort_key(AccessRequest.id, str)])
+
+
+async def tpa_states(
+    session: AsyncSession, *, org: str, factory_ids: Sequence[str]
+) -> dict[str, str]:
+    """The organisation's TPA state per factory, for those it ever asked (one query)."""
+    statement = select(AccessRequest.factory_id, AccessRequest.status).where(
+        col(AccessRequest.buyer_org) == org, col(AccessRequest.factory_id).in_(set(factory_ids))
+    )
+    return {str(row.factory_id): str(row.status) for row in await session.execute(statement)}
+
+
+async def tpa_holders(session: AsyncSession, *, factory_id: str) -> list[tuple[str, str]]:
+    """(org, role) of every buyer holding an approved TPA for the factory, by org."""
+    statement = (
+        select(AccessRequest.buyer_org, AccessRequest.buyer_role)
+        .where(
+            col(AccessRequest.factory_id) == factory_id,
+            col(AccessRequest.status) == TpaStatus.APPROVED,
+        )
+        .order_by(col(AccessRequest.buyer_org))
+    )
+    return [(org, role) for org, role in await session.execute(statement)]
 
 
 async def partners_with_approved_tpa(session: AsyncSession, *, factory_id: str) -> list[str]:
