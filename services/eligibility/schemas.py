@@ -75,6 +75,8 @@ __all__ = [
     "ProgrammeList",
     "ProgrammePublic",
     "RegistrationForm",
+    "SupplierPage",
+    "SupplierPublic",
 ]
 
 MAX_BULK = 10_000
@@ -264,6 +266,30 @@ class FactoryPublic(BaseModel):
     withdrawn_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class SupplierPublic(BaseModel):
+    """A registry factory as buyers find it (supplier quick-find): public fields only."""
+
+    id: str = Field(description="The registry id: `factory_id` of access requests.")
+    name: str
+    country: str
+    region: str | None
+    os_id: str | None
+    enrolled: bool = Field(description="Enrolled in Better Work (registered and paid).")
+    tpa_status: Literal["pending", "approved", "declined", "revoked"] | None = Field(
+        description="Your organisation's third-party access request for it, if any "
+        "(always null for advisors)."
+    )
+    has_tpa: bool = Field(description="Your organisation holds an approved TPA for it.")
+    match_score: float | None = Field(
+        description="How close the name is to `q` (0..100); null without `q`."
+    )
+
+
+class SupplierPage(BaseModel):
+    items: list[SupplierPublic]
+    next_cursor: str | None = None
 
 
 class FactoryInternal(FactoryPublic):
