@@ -68,6 +68,11 @@ __all__ = [
     "FactoryPublic",
     "FactoryQuery",
     "FactoryUpdate",
+    "InternalFactories",
+    "InternalFactoryBrief",
+    "InternalFactoryLookup",
+    "InternalListRow",
+    "InternalListRows",
     "NominationCreate",
     "NominationPage",
     "NominationPublic",
@@ -290,6 +295,44 @@ class SupplierPublic(BaseModel):
 class SupplierPage(BaseModel):
     items: list[SupplierPublic]
     next_cursor: str | None = None
+
+
+MAX_INTERNAL_LOOKUP = 1000  # factories per internal look-up (a bulk access request's)
+
+
+class InternalFactoryLookup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[Id] = Field(min_length=1, max_length=MAX_INTERNAL_LOOKUP)
+
+
+class InternalFactoryBrief(BaseModel):
+    id: str
+    name: str
+    country: str
+    enrolment_status: EnrolmentStatus
+
+
+class InternalFactories(BaseModel):
+    """The registry factories asked for (unknown ids are left out)."""
+
+    factories: list[InternalFactoryBrief]
+
+
+class InternalListRow(BaseModel):
+    row: int
+    client_ref: str | None
+    factory_id: str | None = Field(
+        description="The registry factory the row matched; null "
+        "when it matched none, several (ambiguous) or was invalid."
+    )
+
+
+class InternalListRows(BaseModel):
+    list_id: str
+    owner_org: str
+    row_count: int
+    rows: list[InternalListRow] = Field(description="The first `limit` rows, in input order.")
 
 
 class FactoryInternal(FactoryPublic):

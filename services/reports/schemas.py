@@ -15,8 +15,10 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 from shared.types import Id, text
 
 __all__ = [
+    "MAX_BULK_ACCESS",
     "AuditDiscrepancy",
     "AuditPublic",
+    "BulkAccessOutcome",
     "CycleNumber",
     "DocumentKind",
     "DocumentStatus",
@@ -53,6 +55,16 @@ class TpaStatus(StrEnum):
     APPROVED = "approved"
     DECLINED = "declined"
     REVOKED = "revoked"
+
+
+class BulkAccessOutcome(StrEnum):
+    """What a bulk access request did for one factory."""
+
+    REQUESTED = "requested"  # a new request, or a declined/revoked one asked again
+    ALREADY_REQUESTED = "already_requested"  # pending already: unchanged
+    ALREADY_APPROVED = "already_approved"  # you hold its TPA: unchanged
+    NOT_ENROLLED = "not_enrolled"  # in the registry, not enrolled in Better Work
+    UNKNOWN = "unknown"  # not in the registry (or a list row that matched no one factory)
 
 
 class PlanItemSource(StrEnum):
@@ -210,6 +222,33 @@ class ImprovementPlan(BaseModel):
 
 class AccessRequestCreate(_In):
     factory_id: Id
+
+
+MAX_BULK_ACCESS = 1000  # factories per bulk access request (issue 12)
+
+
+class BulkAccessRequestCreate(_In):
+    """Either `factory_ids` or `factory_list_id` (a scoped list of yours from
+    `POST /v1/eligibility/factory-lists`: each row's matched factory)."""
+
+    factory_ids: list[Id] | None = Field(
+        default=None, min_length=1, max_length=MAX_BULK_ACCESS, description="Up to 1,000."
+    )
+    factory_list_id: Id | None = None
+
+
+class BulkAccessRow(BaseModel):
+    row: int = Field(description="The input position: index in `factory_ids`, or the list row.")
+    client_ref: str | None = Field(description="The list row's `client_ref` (lists only).")
+    factory_id: str | None = Field(description="Null for a list row that matched no factory.")
+    outcome: BulkAccessOutcome
+    access_request_id: str | None = Field(description="Your request for the factory, if any.")
+    status: TpaStatus | None = Field(description="Its status after this call.")
+
+
+class BulkAccessReply(BaseModel):
+    items: list[BulkAccessRow]
+    summary: dict[BulkAccessOutcome, int] = Field(description="Rows per outcome.")
 
 
 class AccessRequestPublic(BaseModel):
