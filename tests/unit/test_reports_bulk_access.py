@@ -1,5 +1,5 @@
 """The outcome table of bulk access requests (services/reports/domain.py), both sides of
-each rule: registry status × the buyer's existing request."""
+each rule: registry status by the buyer's existing request."""
 
 from __future__ import annotations
 
