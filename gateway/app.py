@@ -20,12 +20,12 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from gateway.catalogue import Catalogue
 from gateway.openapi import merge
 from gateway.proxy import Proxy
-from gateway.ratelimit import MemoryLimiter, RateLimiter, RedisLimiter
 from shared.auth import TokenVerifier
 from shared.errors import install_problem_handlers
 from shared.health import health_router
 from shared.limits import RequestLimitsMiddleware
 from shared.logs import configure_logging
+from shared.ratelimit import RateLimiter, make_limiter
 from shared.requestid import RequestIdMiddleware
 from shared.settings import SERVICES, Settings, get_settings
 from shared.transport import AiohttpTransport
@@ -34,13 +34,11 @@ __all__ = ["create_app"]
 
 
 def _limiter(settings: Settings) -> RateLimiter:
-    if settings.redis_url:
-        return RedisLimiter(
-            settings.redis_url,
-            per_minute=settings.rate_limit_per_minute,
-            burst=settings.rate_limit_burst,
-        )
-    return MemoryLimiter(per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst)
+    return make_limiter(
+        redis_url=settings.redis_url,
+        per_minute=settings.rate_limit_per_minute,
+        burst=settings.rate_limit_burst,
+    )
 
 
 class _Router:

@@ -18,7 +18,7 @@ __all__ = ["merge"]
 
 REF = "#/components/schemas/"
 HIDDEN_PREFIXES = ("/internal", "/healthz", "/readyz")
-# The gateway's rate-limit fields (gateway/ratelimit.py), on every reply that counted.
+# The gateway's rate-limit fields (shared/ratelimit.py), on every reply that counted.
 RATE_LIMIT_HEADERS = {
     "RateLimit-Policy": {
         "description": (

@@ -16,10 +16,10 @@ from starlette.types import Receive, Scope, Send
 
 from gateway.catalogue import Catalogue, Operation
 from gateway.paths import Target, target_of
-from gateway.ratelimit import RateLimiter, limit_field, policy_field, retry_after
 from gateway.upstream import upstream_error
 from shared.auth import Principal, TokenVerifier
 from shared.errors import ApiError, Forbidden, NotFound, TooManyRequests, Unauthorized, problem_body
+from shared.ratelimit import RateLimiter, limit_field, policy_field, retry_after
 from shared.requestid import current_request_id
 from shared.settings import SERVICES, Settings
 

@@ -43,12 +43,14 @@ __all__ = [
     "EventOut",
     "OutboxCounter",
     "OutboxEvent",
+    "Pending",
     "Subject",
     "create_tables",
     "events_router",
     "next_number",
     "next_numbers",
     "record",
+    "record_many",
 ]
 
 ALL_ADVISORS = "*"
@@ -133,6 +135,36 @@ async def next_numbers(
     return {str(name): int(last) for name, last in (await session.execute(statement)).all()}
 
 
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """One event of `record_many`: its payload, subject and audience."""
+
+    payload: EventData
+    subject: Subject
+    orgs: Sequence[str] = ()
+    countries: Sequence[str] = ()
+
+
+def _known(payload: EventData) -> None:
+    if payload.event_type not in CATALOGUE:
+        raise ValueError(f"{type(payload).__name__} is not an event of the catalogue")
+
+
+def _row(event: Pending, *, sequence: int, occurred_at: datetime) -> OutboxEvent:
+    countries = {c.upper() if c != ALL_ADVISORS else c for c in event.countries}
+    return OutboxEvent(
+        sequence=sequence,
+        id=new_id("evt"),
+        type=event.payload.event_type,
+        occurred_at=occurred_at,
+        subject_type=event.subject.type,
+        subject_id=event.subject.id,
+        data=event.payload.model_dump_json(),
+        orgs=json.dumps(sorted(set(event.orgs))),
+        countries=json.dumps(sorted(countries)),
+    )
+
+
 async def record(
     session: AsyncSession,
     payload: EventData,
@@ -144,22 +176,29 @@ async def record(
 ) -> OutboxEvent:
     """Record the event of `payload`'s type (`shared.events`) in the caller's transaction
     (the caller commits). `orgs` and `countries` are its audience."""
-    if payload.event_type not in CATALOGUE:
-        raise ValueError(f"{type(payload).__name__} is not an event of the catalogue")
+    _known(payload)
     sequence = await next_number(session, OutboxCounter, COUNTER)
-    event = OutboxEvent(
-        sequence=sequence,
-        id=new_id("evt"),
-        type=payload.event_type,
-        occurred_at=occurred_at or datetime.now(UTC),
-        subject_type=subject.type,
-        subject_id=subject.id,
-        data=payload.model_dump_json(),
-        orgs=json.dumps(sorted(set(orgs))),
-        countries=json.dumps(sorted({c.upper() if c != ALL_ADVISORS else c for c in countries})),
-    )
+    pending = Pending(payload, subject, orgs, countries)
+    event = _row(pending, sequence=sequence, occurred_at=occurred_at or datetime.now(UTC))
     await insert_row(session, event)
     return event
+
+
+async def record_many(
+    session: AsyncSession, events: Sequence[Pending], *, occurred_at: datetime | None = None
+) -> list[OutboxEvent]:
+    """`record` for many events of one change (a bulk request's): one counter update and
+    one INSERT, however many; in the order given."""
+    if not events:
+        return []
+    for event in events:  # refuse unknown types before taking numbers
+        _known(event.payload)
+    moment = occurred_at or datetime.now(UTC)
+    last = await next_number(session, OutboxCounter, COUNTER, count=len(events))
+    first = last - len(events) + 1
+    rows = [_row(e, sequence=first + i, occurred_at=moment) for i, e in enumerate(events)]
+    await session.execute(sa.insert(OutboxEvent), [row.model_dump() for row in rows])
+    return rows
 
 
 # --- the internal feed -------------------------------------------------------------------

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(600, ge=1, validation_alias="BW_RATE_LIMIT_PER_MINUTE")
     rate_limit_burst: int = Field(120, ge=1, validation_alias="BW_RATE_LIMIT_BURST")
     redis_url: str | None = Field(None, validation_alias="BW_REDIS_URL")
+    # Eligibility's supplier search, per organisation, on top of the gateway's limit: a
+    # search reads the registry, so it is kept well below the general budget.
+    supplier_search_per_minute: int = Field(
+        60, ge=1, validation_alias="BW_SUPPLIER_SEARCH_PER_MINUTE"
+    )
+    supplier_search_burst: int = Field(20, ge=1, validation_alias="BW_SUPPLIER_SEARCH_BURST")
     upstream_timeout_s: float = Field(30.0, gt=0, validation_alias="BW_UPSTREAM_TIMEOUT")
     # Bodies above this are refused with 413 (a 50,000-row CSV is about 6 MB).
     max_body_bytes: int = Field(20 * 1024 * 1024, ge=1024, validation_alias="BW_MAX_BODY_BYTES")

@@ -23,6 +23,8 @@ __all__ = [
     "ReportFinding",
     "ReportsClient",
     "ReportsDep",
+    "TpaHolder",
+    "TpaHolders",
 ]
 
 
@@ -51,6 +53,16 @@ class Access(_Reply):
     @property
     def tpa_approved(self) -> bool:
         return self.tpa_status == "approved"
+
+
+class TpaHolder(_Reply):
+    org: str
+    role: str
+
+
+class TpaHolders(_Reply):
+    factory_id: str
+    holders: list[TpaHolder] = []
 
 
 class Document(_Reply):
@@ -115,6 +127,12 @@ class ReportsClient(ServiceClient):
             "GET", "/internal/access", params={"org": org, "factory_id": factory_id}
         )
         return Access.model_validate(reply.json())
+
+    async def tpa_holders(self, *, factory_id: str) -> list[str]:
+        """The buyer organisations holding an approved TPA for the factory today."""
+        reply = await self.call("GET", f"/internal/factories/{_seg(factory_id)}/tpa-holders")
+        holders = TpaHolders.model_validate(reply.json())
+        return [holder.org for holder in holders.holders]
 
     async def documents(self, *, factory_id: str, cycle: int) -> list[Document]:
         reply = await self.call(

@@ -11,18 +11,19 @@ Unannounced means unannounced: a planned assessment's events (scheduled, cancell
 assessment milestone's alerts go to advisors only; no event a factory or buyer sees is
 derived from the planned date.
 
-Buyers with a TPA: cycles learns of a buyer only when it is named on a visit (reports has
-no list of a factory's TPA holders for services yet), so the candidates are the buyers
-named on the factory's visits, each checked with reports' `/internal/access`.
+Buyers with a TPA: reports lists a factory's approved TPA holders
+(`/internal/factories/{id}/tpa-holders`), so every holder gets the cycle's events (cycle
+opened, classification changed, the visits `visible_visits` shows it), not only the buyers
+named on the factory's visits. The classification event carries the outcome only
+(`high_performing`), never the evidence, as buyers read it
+(`GET /factories/{id}/high-performing`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from services.cycles.clients import ReportsClient
 from services.cycles.models import Cycle, Visit
@@ -39,21 +40,9 @@ __all__ = [
 ]
 
 
-async def tpa_buyers(
-    session: AsyncSession, reports: ReportsClient, *, factory_id: str, also: Iterable[str] = ()
-) -> list[str]:
-    """The buyers known to cycles for this factory that hold an approved TPA today."""
-    named = await session.scalars(
-        sa.select(col(Visit.buyer_org))
-        .where(col(Visit.factory_id) == factory_id, col(Visit.buyer_org).is_not(None))
-        .distinct()
-    )
-    candidates = sorted({org for org in named if org is not None} | set(also))
-    approved = []
-    for org in candidates:
-        if (await reports.access(org=org, factory_id=factory_id)).tpa_approved:
-            approved.append(org)
-    return approved
+async def tpa_buyers(reports: ReportsClient, *, factory_id: str) -> list[str]:
+    """The buyers holding an approved TPA for this factory today (asked of reports)."""
+    return await reports.tpa_holders(factory_id=factory_id)
 
 
 async def cycle_opened(session: AsyncSession, cycle: Cycle, *, buyers: Sequence[str]) -> None:
@@ -126,13 +115,19 @@ async def visit_changed(
 
 
 async def classification_changed(
-    session: AsyncSession, *, factory_id: str, country: str, high_performing: bool
+    session: AsyncSession,
+    *,
+    factory_id: str,
+    country: str,
+    high_performing: bool,
+    buyers: Sequence[str],
 ) -> None:
-    # Read by advisors and the factory itself (routers/classification.py), not buyers.
+    # The outcome only: advisors and the factory read the evidence
+    # (routers/classification.py), TPA holders the outcome (`/high-performing`).
     await record(
         session,
         events.ClassificationChanged(factory_id=factory_id, high_performing=high_performing),
         subject=Subject("factory", factory_id),
-        orgs=[factory_id],
+        orgs=[factory_id, *buyers],
         countries=[country],
     )

@@ -458,3 +458,14 @@ class ClassificationPublic(BaseModel):
     criteria: list[CriterionPublic]
     failed_criteria: list[str]
     classified_at: dt.datetime
+
+
+class HighPerformingStatus(BaseModel):
+    """A factory's current differentiation as buyers see it: the outcome, not the evidence."""
+
+    factory_id: str
+    classified: bool = pydantic.Field(description="Whether an advisor has classified it yet.")
+    high_performing: bool = pydantic.Field(
+        description="High-performing at its latest classification (false when unclassified)."
+    )
+    classified_at: dt.datetime | None

@@ -13,8 +13,18 @@ from services.eligibility.routes import (
     internal,
     nominations,
     programmes,
+    suppliers,
 )
 
 router = APIRouter()
-for area in (programmes, checks, factory_lists, factories, nominations, applications, internal):
+for area in (
+    programmes,
+    checks,
+    factory_lists,
+    factories,
+    suppliers,
+    nominations,
+    applications,
+    internal,
+):
     router.include_router(area.router)

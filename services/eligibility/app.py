@@ -13,9 +13,11 @@ from pydantic import BaseModel, TypeAdapter
 from starlette.middleware.gzip import GZipMiddleware
 
 from services.eligibility.api import router
+from services.eligibility.clients import install_clients
 from services.eligibility.domain import Engine
 from services.eligibility.jobs import ScopingJobs
 from services.eligibility.registry import RegistryCache
+from services.eligibility.routes.suppliers import close_limiter, install_limiter
 from services.eligibility.ruleset import default_rule_book
 from services.eligibility.schemas import BulkCheckRequest, FactoryListUpload
 from services.eligibility.store_lists import fail_stale_lists
@@ -93,7 +95,8 @@ def create_app(
         routers=[router],
         description=DESCRIPTION,
         http_mounts=http_mounts,
-        on_startup=[_start_jobs],
+        on_startup=[_start_jobs, install_clients, install_limiter],
+        on_shutdown=[close_limiter],
     )
     app.state.decision_engine = Engine(rule_book)
     app.state.registry = RegistryCache()

@@ -210,6 +210,25 @@ class CountryIndex:
             scored = self._fuzzy(key, wanted_address)
         return self._decide(scored, wanted_address)
 
+    def search(self, name: str, *, limit: int) -> list[Candidate]:
+        """Registry names like `name`, best first (the supplier quick-find): the names
+        matching would take (same keys and scores, so one typo is forgiven), then names
+        holding the typed words whole ('golden star' finds 'Golden Star Apparels Ltd')."""
+        key = name_key(name)
+        if not key:
+            return []
+        scored: dict[int, float] = dict.fromkeys(self.exact.get(key.replace(" ", ""), ()), 100.0)
+        for score, position in self._fuzzy(key, ""):
+            scored.setdefault(position, score)
+        if len(scored) < limit:
+            # A scan of the country's keys (a C-level substring test each): partial names.
+            words = f" {key} "
+            for position, other in enumerate(self.keys):
+                if position not in scored and words in f" {other} ":
+                    scored[position] = round(float(fuzz.ratio(key, other)), 1)
+        ranked = sorted(scored.items(), key=lambda pair: (-pair[1], self.ids[pair[0]]))
+        return [self._candidate(position, score) for position, score in ranked[:limit]]
+
     def _certain(self, position: int, method: MatchMethod) -> Match:
         return self._matched(position, 100.0, method)
 

@@ -68,6 +68,11 @@ __all__ = [
     "FactoryPublic",
     "FactoryQuery",
     "FactoryUpdate",
+    "InternalFactories",
+    "InternalFactoryBrief",
+    "InternalFactoryLookup",
+    "InternalListRow",
+    "InternalListRows",
     "NominationCreate",
     "NominationPage",
     "NominationPublic",
@@ -75,6 +80,8 @@ __all__ = [
     "ProgrammeList",
     "ProgrammePublic",
     "RegistrationForm",
+    "SupplierPage",
+    "SupplierPublic",
 ]
 
 MAX_BULK = 10_000
@@ -264,6 +271,68 @@ class FactoryPublic(BaseModel):
     withdrawn_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class SupplierPublic(BaseModel):
+    """A registry factory as buyers find it (supplier quick-find): public fields only."""
+
+    id: str = Field(description="The registry id: `factory_id` of access requests.")
+    name: str
+    country: str
+    region: str | None
+    os_id: str | None
+    enrolled: bool = Field(description="Enrolled in Better Work (registered and paid).")
+    tpa_status: Literal["pending", "approved", "declined", "revoked"] | None = Field(
+        description="Your organisation's third-party access request for it, if any "
+        "(always null for advisors)."
+    )
+    has_tpa: bool = Field(description="Your organisation holds an approved TPA for it.")
+    match_score: float | None = Field(
+        description="How close the name is to `q` (0..100); null without `q`."
+    )
+
+
+class SupplierPage(BaseModel):
+    items: list[SupplierPublic]
+    next_cursor: str | None = None
+
+
+MAX_INTERNAL_LOOKUP = 1000  # factories per internal look-up (a bulk access request's)
+
+
+class InternalFactoryLookup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[Id] = Field(min_length=1, max_length=MAX_INTERNAL_LOOKUP)
+
+
+class InternalFactoryBrief(BaseModel):
+    id: str
+    name: str
+    country: str
+    enrolment_status: EnrolmentStatus
+
+
+class InternalFactories(BaseModel):
+    """The registry factories asked for (unknown ids are left out)."""
+
+    factories: list[InternalFactoryBrief]
+
+
+class InternalListRow(BaseModel):
+    row: int
+    client_ref: str | None
+    factory_id: str | None = Field(
+        description="The registry factory the row matched; null "
+        "when it matched none, several (ambiguous) or was invalid."
+    )
+
+
+class InternalListRows(BaseModel):
+    list_id: str
+    owner_org: str
+    row_count: int
+    rows: list[InternalListRow] = Field(description="The first `limit` rows, in input order.")
 
 
 class FactoryInternal(FactoryPublic):

@@ -25,11 +25,13 @@ from shared.pagination import PageParams, paginate, sort_key
 __all__ = [
     "RegistryStamp",
     "create_factory",
+    "factories_by_id",
     "get_factory",
     "list_factories",
     "list_lookups",
     "load_registry_entries",
     "record_lookups",
+    "registry_countries",
     "registry_facts",
     "registry_stamps",
     "update_factory",
@@ -144,6 +146,23 @@ async def list_factories(
     if updated_since is not None:
         statement = statement.where(col(Factory.updated_at) >= updated_since)
     return await paginate(session, statement, page, key=[sort_key(Factory.id, str)])
+
+
+async def registry_countries(*, session: AsyncSession) -> list[str]:
+    """The countries that have registry factories."""
+    rows = await session.scalars(sa.select(col(Factory.country)).distinct())
+    return sorted(rows)
+
+
+async def factories_by_id(*, session: AsyncSession, ids: Iterable[str]) -> dict[str, Factory]:
+    """Registry factories by id (ids it does not know are left out)."""
+    wanted = sorted(set(ids))
+    found: dict[str, Factory] = {}
+    for start in range(0, len(wanted), _FACTS_BATCH):
+        batch = wanted[start : start + _FACTS_BATCH]
+        rows = await session.scalars(sa.select(Factory).where(col(Factory.id).in_(batch)))
+        found.update((row.id, row) for row in rows)
+    return found
 
 
 async def registry_stamps(

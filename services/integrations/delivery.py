@@ -49,8 +49,8 @@ from services.integrations.models import (
     WebhookEndpoint,
 )
 from shared.background import start_repeating, stop_repeating
-from shared.transport import AiohttpTransport
 from shared.events.integrations import WebhookEndpointDisabled
+from shared.transport import AiohttpTransport
 
 __all__ = [
     "DEFAULT_SCHEDULE",

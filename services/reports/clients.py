@@ -16,7 +16,7 @@ import httpx
 from fastapi import Depends, FastAPI, Request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from shared.errors import Unavailable
+from shared.errors import Conflict, NotFound, Unavailable
 from shared.http import ServiceClient, UpstreamError
 from shared.settings import Settings
 
@@ -32,6 +32,7 @@ __all__ = [
     "EligibilityDep",
     "FootprintFull",
     "LedgerCheck",
+    "ListRows",
     "NoCredits",
     "RegistryFactory",
     "install_clients",
@@ -49,6 +50,23 @@ class RegistryFactory(_Reply):
     name: str
     country: str
     enrolment_status: str
+
+
+class RegistryFactories(_Reply):
+    factories: list[RegistryFactory]
+
+
+class ListRow(_Reply):
+    row: int
+    client_ref: str | None = None
+    factory_id: str | None = None
+
+
+class ListRows(_Reply):
+    list_id: str
+    owner_org: str
+    row_count: int
+    rows: list[ListRow]
 
 
 class Charge(_Reply):
@@ -152,6 +170,35 @@ class EligibilityClient(ServiceClient):
                 return None
             raise Unavailable("The factory registry refused the look-up; try again.") from exc
         return _parse(RegistryFactory, reply, self.target)
+
+    async def factories(self, factory_ids: list[str]) -> dict[str, RegistryFactory]:
+        """Many registry factories in one call (up to 1,000); unknown ids are left out."""
+        wanted = sorted(set(factory_ids))
+        if not wanted:
+            return {}
+        try:
+            # A read (POST only for the size of the id list): safe to retry.
+            reply = await self.call(
+                "POST", "/internal/factories/lookup", json={"ids": wanted}, repeatable=True
+            )
+        except UpstreamError as exc:
+            raise Unavailable("The factory registry refused the look-up; try again.") from exc
+        found = _parse(RegistryFactories, reply, self.target)
+        return {factory.id: factory for factory in found.factories}
+
+    async def list_rows(self, *, list_id: str, org: str, limit: int) -> ListRows:
+        """The first `limit` rows of the organisation's scoped factory list with the factory
+        each matched. NotFound: not its list; Conflict: still being scoped."""
+        path = f"/internal/factory-lists/{quote(list_id, safe='')}/rows"
+        try:
+            reply = await self.call("GET", path, params={"org": org, "limit": limit})
+        except UpstreamError as exc:
+            if exc.status in (404, 422):
+                raise NotFound(f"You have no factory list {list_id!r}.") from exc
+            if exc.status == 409:
+                raise Conflict(exc.detail) from exc
+            raise Unavailable("The factory registry refused the look-up; try again.") from exc
+        return _parse(ListRows, reply, self.target)
 
 
 class BillingClient(ServiceClient):

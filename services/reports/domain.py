@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from services.reports.schemas import DocumentKind, DocumentStatus, PlanItemSource, TpaStatus
+from services.reports.schemas import (
+    BulkAccessOutcome,
+    DocumentKind,
+    DocumentStatus,
+    PlanItemSource,
+    TpaStatus,
+)
 from shared.errors import Conflict, Unprocessable
 
 __all__ = [
@@ -113,6 +119,29 @@ def reopened_tpa_status(current: str) -> TpaStatus | None:
     if current in (TpaStatus.DECLINED, TpaStatus.REVOKED):
         return TpaStatus.PENDING
     return None
+
+
+# A buyer's existing request → what a bulk request reports for the factory (no change).
+_KEPT = {
+    TpaStatus.APPROVED: BulkAccessOutcome.ALREADY_APPROVED,
+    TpaStatus.PENDING: BulkAccessOutcome.ALREADY_REQUESTED,
+}
+
+
+def bulk_access_outcome(
+    *, enrolment_status: str | None, tpa_status: str | None
+) -> BulkAccessOutcome:
+    """One factory of a bulk access request: unknown to the registry; already approved or
+    pending (kept as it is, enrolled or not); not enrolled (nothing asked); else requested
+    (new, or a declined or revoked request asked again, as the single request does)."""
+    if enrolment_status is None:
+        return BulkAccessOutcome.UNKNOWN
+    kept = _KEPT.get(TpaStatus(tpa_status)) if tpa_status is not None else None
+    if kept is not None:
+        return kept
+    if enrolment_status != "enrolled":
+        return BulkAccessOutcome.NOT_ENROLLED
+    return BulkAccessOutcome.REQUESTED
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,10 +40,11 @@ from services.reports.models import (
 )
 from shared.auth import Principal
 from shared.events import reports as events
-from shared.outbox import Subject, record
+from shared.outbox import Pending, Subject, record, record_many
 
 __all__ = [
     "access_request_changed",
+    "access_requests_changed",
     "report_released",
     "share_created",
     "unlock_created",
@@ -70,22 +71,36 @@ def _advisors(country: str | None) -> list[str]:
     return [country] if country else []
 
 
-async def access_request_changed(session: AsyncSession, row: AccessRequest) -> None:
-    """The request was created (or asked again: pending), approved, declined or revoked."""
-    model = _ACCESS_EVENTS[row.status]
-    payload = model(
+def _access_event(row: AccessRequest) -> Pending:
+    payload = _ACCESS_EVENTS[row.status](
         access_request_id=row.id,
         factory_id=row.factory_id,
         buyer_org=row.buyer_org,
         status=row.status,
     )
-    await record(
-        session,
+    return Pending(
         payload,
-        subject=Subject("access_request", row.id),
+        Subject("access_request", row.id),
         orgs=[row.factory_id, row.buyer_org],
         countries=_advisors(row.country),
     )
+
+
+async def access_request_changed(session: AsyncSession, row: AccessRequest) -> None:
+    """The request was created (or asked again: pending), approved, declined or revoked."""
+    event = _access_event(row)
+    await record(
+        session,
+        event.payload,
+        subject=event.subject,
+        orgs=event.orgs,
+        countries=event.countries,
+    )
+
+
+async def access_requests_changed(session: AsyncSession, rows: Sequence[AccessRequest]) -> None:
+    """`access_request_changed` for each of a bulk request's rows, in one INSERT."""
+    await record_many(session, [_access_event(row) for row in rows])
 
 
 @dataclass(frozen=True, slots=True)

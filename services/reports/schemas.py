@@ -15,8 +15,10 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 from shared.types import Id, text
 
 __all__ = [
+    "MAX_BULK_ACCESS",
     "AuditDiscrepancy",
     "AuditPublic",
+    "BulkAccessOutcome",
     "CycleNumber",
     "DocumentKind",
     "DocumentStatus",
@@ -27,6 +29,7 @@ __all__ = [
 ]
 
 MAX_CYCLE = 1000
+MAX_TPA_STATES = 1000  # factories per internal TPA-state look-up
 
 CycleNumber = Annotated[int, Field(ge=1, le=MAX_CYCLE, description="The cycle number (1, 2, …).")]
 Title = Annotated[str, text(200)]
@@ -52,6 +55,16 @@ class TpaStatus(StrEnum):
     APPROVED = "approved"
     DECLINED = "declined"
     REVOKED = "revoked"
+
+
+class BulkAccessOutcome(StrEnum):
+    """What a bulk access request did for one factory."""
+
+    REQUESTED = "requested"  # a new request, or a declined/revoked one asked again
+    ALREADY_REQUESTED = "already_requested"  # pending already: unchanged
+    ALREADY_APPROVED = "already_approved"  # you hold its TPA: unchanged
+    NOT_ENROLLED = "not_enrolled"  # in the registry, not enrolled in Better Work
+    UNKNOWN = "unknown"  # not in the registry (or a list row that matched no one factory)
 
 
 class PlanItemSource(StrEnum):
@@ -209,6 +222,33 @@ class ImprovementPlan(BaseModel):
 
 class AccessRequestCreate(_In):
     factory_id: Id
+
+
+MAX_BULK_ACCESS = 1000  # factories per bulk access request (issue 12)
+
+
+class BulkAccessRequestCreate(_In):
+    """Either `factory_ids` or `factory_list_id` (a scoped list of yours from
+    `POST /v1/eligibility/factory-lists`: each row's matched factory)."""
+
+    factory_ids: list[Id] | None = Field(
+        default=None, min_length=1, max_length=MAX_BULK_ACCESS, description="Up to 1,000."
+    )
+    factory_list_id: Id | None = None
+
+
+class BulkAccessRow(BaseModel):
+    row: int = Field(description="The input position: index in `factory_ids`, or the list row.")
+    client_ref: str | None = Field(description="The list row's `client_ref` (lists only).")
+    factory_id: str | None = Field(description="Null for a list row that matched no factory.")
+    outcome: BulkAccessOutcome
+    access_request_id: str | None = Field(description="Your request for the factory, if any.")
+    status: TpaStatus | None = Field(description="Its status after this call.")
+
+
+class BulkAccessReply(BaseModel):
+    items: list[BulkAccessRow]
+    summary: dict[BulkAccessOutcome, int] = Field(description="Rows per outcome.")
 
 
 class AccessRequestPublic(BaseModel):
@@ -379,6 +419,29 @@ class InternalAccess(BaseModel):
     tpa_status: TpaStatus | None
     unlocked_cycles: list[int]
     shared_cycles: list[int]
+
+
+class InternalTpaStatesQuery(_In):
+    org: Id
+    factory_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_TPA_STATES)]
+
+
+class InternalTpaStates(BaseModel):
+    """The organisation's TPA state per factory asked about (factories it never asked are
+    left out)."""
+
+    org: str
+    states: dict[str, TpaStatus]
+
+
+class InternalTpaHolder(BaseModel):
+    org: str
+    role: str  # partner or participant
+
+
+class InternalTpaHolders(BaseModel):
+    factory_id: str
+    holders: list[InternalTpaHolder]
 
 
 class InternalDocument(BaseModel):

@@ -24,6 +24,7 @@ from services.reports.store import (
     insert_returning_unless_conflict,
 )
 from shared.auth import Principal
+from shared.db import insert_for
 from shared.ids import new_id
 from shared.pagination import PageParams, paginate, sort_key
 from shared.scope import country_clause
@@ -42,9 +43,13 @@ __all__ = [
     "readers_of_cycle",
     "release_unlock_attempt",
     "request_access",
+    "request_access_many",
+    "requests_of",
     "reserve_unlock",
     "shared_cycles",
     "take_over_stale",
+    "tpa_holders",
+    "tpa_states",
     "unlock_of",
     "unlocked_cycles",
     "unlocks_for_audit",
@@ -113,6 +118,50 @@ async def request_access(
     return row, created
 
 
+async def requests_of(
+    session: AsyncSession, *, org: str, factory_ids: Sequence[str], for_update: bool = False
+) -> dict[str, AccessRequest]:
+    """The organisation's requests for these factories, by factory (one query)."""
+    statement = select(AccessRequest).where(
+        col(AccessRequest.buyer_org) == org, col(AccessRequest.factory_id).in_(set(factory_ids))
+    )
+    if for_update:
+        statement = statement.with_for_update()
+    return {row.factory_id: row for row in (await session.execute(statement)).scalars()}
+
+
+async def request_access_many(
+    session: AsyncSession, *, countries: dict[str, str], buyer: Principal, now: datetime
+) -> dict[str, AccessRequest]:
+    """New pending requests of the buyer for the factories of `countries` (factory id →
+    its country), in one INSERT; those a concurrent request created first are left alone.
+    Returns the rows created, by factory."""
+    if not countries:
+        return {}
+    values = [
+        {
+            "id": new_id("tpa"),
+            "factory_id": factory_id,
+            "country": country.upper(),
+            "buyer_org": buyer.org,
+            "buyer_role": buyer.role,
+            "status": TpaStatus.PENDING,
+            "requested_by": buyer.user,
+            "requested_at": now,
+            "updated_at": now,
+        }
+        for factory_id, country in sorted(countries.items())
+    ]
+    statement = (
+        insert_for(session)(AccessRequest)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["factory_id", "buyer_org"])
+        .returning(AccessRequest)
+        .execution_options(populate_existing=True)
+    )
+    return {row.factory_id: row for row in (await session.execute(statement)).scalars()}
+
+
 async def list_access_requests(
     session: AsyncSession,
     *,
@@ -135,6 +184,29 @@ async def list_access_requests(
     if status is not None:
         statement = statement.where(col(AccessRequest.status) == status)
     return await paginate(session, statement, page, key=[sort_key(AccessRequest.id, str)])
+
+
+async def tpa_states(
+    session: AsyncSession, *, org: str, factory_ids: Sequence[str]
+) -> dict[str, str]:
+    """The organisation's TPA state per factory, for those it ever asked (one query)."""
+    statement = select(AccessRequest.factory_id, AccessRequest.status).where(
+        col(AccessRequest.buyer_org) == org, col(AccessRequest.factory_id).in_(set(factory_ids))
+    )
+    return {str(row.factory_id): str(row.status) for row in await session.execute(statement)}
+
+
+async def tpa_holders(session: AsyncSession, *, factory_id: str) -> list[tuple[str, str]]:
+    """(org, role) of every buyer holding an approved TPA for the factory, by org."""
+    statement = (
+        select(AccessRequest.buyer_org, AccessRequest.buyer_role)
+        .where(
+            col(AccessRequest.factory_id) == factory_id,
+            col(AccessRequest.status) == TpaStatus.APPROVED,
+        )
+        .order_by(col(AccessRequest.buyer_org))
+    )
+    return [(org, role) for org, role in await session.execute(statement)]
 
 
 async def partners_with_approved_tpa(session: AsyncSession, *, factory_id: str) -> list[str]:

@@ -15,7 +15,14 @@ from shared.auth import Principal
 from shared.ids import new_id
 from shared.pagination import PageParams, paginate, sort_key
 
-__all__ = ["join_portal", "list_memberships", "list_notifications", "membership", "notify"]
+__all__ = [
+    "join_portal",
+    "list_memberships",
+    "list_notifications",
+    "membership",
+    "notify",
+    "notify_each",
+]
 
 
 # --- memberships -------------------------------------------------------------------------
@@ -93,6 +100,33 @@ async def notify(
     ]
     session.add_all(rows)
     await session.flush()
+    return len(rows)
+
+
+async def notify_each(
+    session: AsyncSession,
+    *,
+    kind: NotificationKind,
+    now: datetime,
+    notes: Iterable[tuple[str, str, str | None, str | None]],
+) -> int:
+    """One notification per (org, message, factory_id, subject_id), in one flush (a bulk
+    request's many factories)."""
+    rows = [
+        Notification(
+            id=new_id("ntf"),
+            org=org,
+            kind=kind,
+            message=message,
+            factory_id=factory_id,
+            subject_id=subject_id,
+            created_at=now,
+        )
+        for org, message, factory_id, subject_id in notes
+    ]
+    if rows:
+        session.add_all(rows)
+        await session.flush()
     return len(rows)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gateway.ratelimit import MemoryLimiter, RateLimiter, RedisLimiter, retry_after
+from shared.ratelimit import MemoryLimiter, RateLimiter, RedisLimiter, retry_after
 from tests.gateway.conftest import Platform, assert_problem
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

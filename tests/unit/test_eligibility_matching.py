@@ -142,3 +142,28 @@ def test_a_different_country_never_matches() -> None:
     assert found[0] is not None and found[0].status == "none"
     assert found[1] is not None and found[1].factory_id == "fac_1"
     assert found[2] is None
+
+
+# Supplier quick-find (`CountryIndex.search`): what a typed name finds, best first.
+SEARCHES: list[tuple[str, list[str]]] = [
+    ("Golden Star Apparels Ltd", ["fac_1"]),  # exact
+    ("golden star apparels", ["fac_1"]),  # case and legal form
+    ("Goldan Star Apparels", ["fac_1"]),  # one typo
+    ("Golden Star", ["fac_1"]),  # the distinctive words
+    ("Twin A Garments", ["fac_4", "fac_5"]),  # a part of two names, by id
+    ("Meridian", ["fac_6", "fac_7"]),
+    ("Nowhere Mills", []),
+    ("Ltd", []),  # a legal form alone is no name
+]
+
+
+@pytest.mark.parametrize(("typed", "found"), SEARCHES)
+def test_search(typed: str, found: list[str]) -> None:
+    hits = index().search(typed, limit=10)
+    assert sorted(h.factory_id for h in hits) == sorted(found)
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_stops_at_the_limit() -> None:
+    assert len(index().search("Meridian", limit=1)) == 1

@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter
 
 from services.cycles import events, store
-from services.cycles.access import Advisor, AdvisorOrFactory, now
+from services.cycles.access import Advisor, AdvisorOrFactory, Reader, audience_for_factory, now
 from services.cycles.clients import ReportsDep
 from services.cycles.differentiation import (
     LEARNING,
@@ -25,11 +25,13 @@ from services.cycles.models import (
     ClassificationCreate,
     ClassificationPublic,
     CriterionPublic,
+    HighPerformingStatus,
     LearningEvidence,
     ManagementSystemsEvidence,
     SocialDialogueEvidence,
 )
 from services.cycles.routers import conflict
+from shared.app import problem_responses
 from shared.auth import Principal
 from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound
@@ -130,6 +132,7 @@ async def classify_factory(
             factory_id=factory_id,
             country=cycles[0].country,
             high_performing=row.high_performing,
+            buyers=await events.tpa_buyers(reports, factory_id=factory_id),
         )
     return _public(row)
 
@@ -152,3 +155,29 @@ async def get_classification(
     if row is None:
         raise NotFound(f"Factory {factory_id} has not been classified.")
     return _public(row)
+
+
+@router.get(
+    "/factories/{factory_id}/high-performing",
+    responses=problem_responses(403),
+)
+async def get_high_performing(
+    factory_id: FactoryId, principal: Reader, session: SessionDep, reports: ReportsDep
+) -> HighPerformingStatus:
+    """Whether the factory is high-performing now (the guide: "highlighted on the Portal"),
+    without the evidence: for buyers holding its approved TPA, the factory itself and
+    advisors of its programme. The public portal does not list it."""
+    cycles = await store.cycles_of(session, factory_id=factory_id)
+    await audience_for_factory(
+        principal,
+        factory_id=factory_id,
+        country=cycles[0].country if cycles else None,
+        reports=reports,
+    )
+    row = await store.latest_classification(session, factory_id=factory_id)
+    return HighPerformingStatus(
+        factory_id=factory_id,
+        classified=row is not None,
+        high_performing=row is not None and row.high_performing,
+        classified_at=row.created_at if row is not None else None,
+    )

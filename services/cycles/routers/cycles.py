@@ -112,7 +112,7 @@ async def open_cycle(
     # Idempotent in reports: if our commit fails after this, a retry opens it again safely.
     await reports.open_report_cycle(factory_id=factory_id, cycle=number, country=plan.country)
     await alerts.plan_alerts(session, cycle)
-    buyers = await events.tpa_buyers(session, reports, factory_id=factory_id)
+    buyers = await events.tpa_buyers(reports, factory_id=factory_id)
     await events.cycle_opened(session, cycle, buyers=buyers)
     return cycle_view(
         cycle, visits=[], released=[], audience=Audience.STAFF, org=principal.org, today=today()

@@ -156,8 +156,7 @@ async def _event(
     session: SessionDep, reports: ReportsClient, phase: str, visit: Visit, *, visits: list[Visit]
 ) -> None:
     """The visit's event, to those who may see it now (events.py)."""
-    also = [visit.buyer_org] if visit.buyer_org is not None else []
-    buyers = await events.tpa_buyers(session, reports, factory_id=visit.factory_id, also=also)
+    buyers = await events.tpa_buyers(reports, factory_id=visit.factory_id)
     told = await events.visit_changed(session, phase, visit, visits=visits, buyers=buyers)
     await store.touch_cycle(session, cycle_id=visit.cycle_id, public=visit.factory_id in told)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports import domain, events, store_access, store_members
@@ -16,20 +17,25 @@ from services.reports.api.deps import (
     AnyMember,
     Buyer,
     FactoryMember,
+    UnlockingBuyer,
     existing,
     problems,
 )
+from services.reports.bulk_access import request_many, tpa_requested_message
 from services.reports.clients import EligibilityDep
 from services.reports.clock import now
 from services.reports.models import AccessRequest
 from services.reports.schemas import (
     AccessRequestCreate,
     AccessRequestPublic,
+    BulkAccessReply,
+    BulkAccessRequestCreate,
     NotificationKind,
     TpaStatus,
 )
 from shared.db import SessionDep
-from shared.errors import NotFound
+from shared.errors import NotFound, Unprocessable
+from shared.idempotency import IdempotencyKey, idempotent
 from shared.pagination import Page, PageDep, UpdatedSince
 from shared.scope import scope_countries
 from shared.types import Id
@@ -96,8 +102,7 @@ async def create_access_request(
             session,
             orgs=[row.factory_id],
             kind=NotificationKind.TPA_REQUESTED,
-            message=f"{row.buyer_org} ({row.buyer_role}) asks for third-party access to your "
-            "reports; approve or decline with POST /access-requests/{id}/approve|decline.",
+            message=tpa_requested_message(row),
             factory_id=row.factory_id,
             subject_id=row.id,
             now=moment,
@@ -105,6 +110,46 @@ async def create_access_request(
     else:
         response.status_code = 200
     return shapes.access_request(row)
+
+
+@router.post(
+    "/access-requests/bulk",
+    response_model=BulkAccessReply,
+    responses=problems(409),
+)
+async def create_access_requests_in_bulk(
+    body: BulkAccessRequestCreate,
+    # The membership is read in a session of its own: the request's session starts after
+    # the Idempotency-Key is claimed (shared.idempotency).
+    caller: UnlockingBuyer,
+    request: Request,
+    session: SessionDep,
+    eligibility: EligibilityDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Ask up to 1,000 factories for third-party access at once: `factory_ids`, or
+    `factory_list_id` (one of your scoped factory lists: each row's matched factory). One
+    row per input row, in order, with its `outcome`: `requested` (new, or a declined or
+    revoked request asked again), `already_requested`, `already_approved`, `not_enrolled`
+    (nothing asked) or `unknown` (not in the registry; a list row that matched no one
+    factory). Needs an `Idempotency-Key`: a retry with it replays the first reply. Each
+    request made is one `access_request.created` event and one notification to the
+    factory, as a single request."""
+    if (body.factory_ids is None) == (body.factory_list_id is None):
+        raise Unprocessable("Send either `factory_ids` or `factory_list_id` (one of them).")
+
+    async def run() -> BulkAccessReply:
+        return await request_many(session, eligibility, caller, body)
+
+    return await idempotent(
+        request=request,
+        session=session,
+        scope=f"access-requests-bulk:{caller.org}",
+        key=idempotency_key,
+        payload=body.model_dump(),
+        run=run,
+        status_code=200,
+    )
 
 
 @router.get("/access-requests")

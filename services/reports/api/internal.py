@@ -19,6 +19,10 @@ from services.reports.schemas import (
     InternalFinding,
     InternalPlanItems,
     InternalPlanItemsCreated,
+    InternalTpaHolder,
+    InternalTpaHolders,
+    InternalTpaStates,
+    InternalTpaStatesQuery,
     TpaStatus,
 )
 from shared.auth import Principal, ServiceCaller
@@ -63,6 +67,32 @@ async def get_access_internal(
         tpa_status=TpaStatus(tpa.status) if tpa else None,
         unlocked_cycles=await store_access.unlocked_cycles(session, org=org, factory_id=factory_id),
         shared_cycles=await store_access.shared_cycles(session, org=org, factory_id=factory_id),
+    )
+
+
+@router.post("/tpa-states")
+async def get_tpa_states_internal(
+    body: InternalTpaStatesQuery, service: ServiceCaller, session: SessionDep
+) -> InternalTpaStates:
+    """An organisation's TPA state for many factories at once (eligibility's supplier
+    search shows a buyer whether it already holds access). A read: POST only because the
+    ids do not fit a URL."""
+    states = await store_access.tpa_states(session, org=body.org, factory_ids=body.factory_ids)
+    return InternalTpaStates(
+        org=body.org, states={fid: TpaStatus(status) for fid, status in states.items()}
+    )
+
+
+@router.get("/factories/{factory_id}/tpa-holders")
+async def list_tpa_holders_internal(
+    factory_id: FactoryId, service: ServiceCaller, session: SessionDep
+) -> InternalTpaHolders:
+    """Every buyer holding an approved TPA for the factory today (cycles sends them the
+    factory's cycle events)."""
+    holders = await store_access.tpa_holders(session, factory_id=factory_id)
+    return InternalTpaHolders(
+        factory_id=factory_id,
+        holders=[InternalTpaHolder(org=org, role=role) for org, role in holders],
     )
 
 

@@ -1,6 +1,7 @@
 """Per-organisation rate limits: a token bucket of `burst` requests refilled at
 `per_minute`. In memory for one replica (`make run`), in Redis when `BW_REDIS_URL` is set
-so that all gateway replicas share one budget per organisation.
+so that all replicas share one budget per organisation. The gateway limits every call;
+a service may limit one costly route more tightly (eligibility's supplier search).
 
 Every decision is announced with the IETF fields (draft-ietf-httpapi-ratelimit-headers):
 `RateLimit-Policy: "default";q=<per_minute>;w=60;bw-burst=<burst>` (the sustained quota
@@ -23,6 +24,7 @@ __all__ = [
     "RateLimiter",
     "RedisLimiter",
     "limit_field",
+    "make_limiter",
     "policy_field",
     "retry_after",
 ]
@@ -104,22 +106,32 @@ return {allowed, tostring(tokens)}
 
 
 class RedisLimiter:
-    def __init__(self, url: str, *, per_minute: int, burst: int) -> None:
+    def __init__(self, url: str, *, per_minute: int, burst: int, prefix: str = "") -> None:
         import redis.asyncio as redis
 
         self.client = redis.from_url(url)
         self.rate = per_minute / 60.0
         self.burst = burst
+        self.prefix = prefix  # keeps a route's buckets apart from the gateway's
         self._script = self.client.register_script(_LUA)
 
     async def acquire(self, key: str) -> Decision:
         allowed, tokens = await self._script(
-            keys=[f"bw:rl:{key}"], args=[self.rate, self.burst, time.time()]
+            keys=[f"bw:rl:{self.prefix}{key}"], args=[self.rate, self.burst, time.time()]
         )
         return Decision.of(allowed=bool(allowed), tokens=float(tokens), rate=self.rate)
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+def make_limiter(
+    *, redis_url: str | None, per_minute: int, burst: int, prefix: str = ""
+) -> RateLimiter:
+    """The in-memory bucket, or Redis when `redis_url` is set (replicas share it)."""
+    if redis_url:
+        return RedisLimiter(redis_url, per_minute=per_minute, burst=burst, prefix=prefix)
+    return MemoryLimiter(per_minute=per_minute, burst=burst)
 
 
 def retry_after(wait_s: float) -> str:
