@@ -25,7 +25,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -202,13 +202,13 @@ def _scope(request: Request) -> str:
 
 def page_params(
     *, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT, noun: str = "Items"
-) -> Callable[..., PageParams]:
+) -> Callable[..., Awaitable[PageParams]]:
     """The dependency reading `limit` and `cursor` (a list with its own page sizes makes
     its own; most use `PageDep`)."""
 
     # Defaults rather than `Annotated`: the annotations of a closure are strings (this
     # module's `from __future__ import annotations`) that cannot see `maximum`.
-    def read(
+    async def read(
         request: Request,
         limit: int = Query(
             default, ge=1, le=maximum, description=f"{noun} per page (1..{maximum:,})."
@@ -279,7 +279,7 @@ def page_list(
 RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 
 
-def _updated_since(
+async def _updated_since(
     updated_since: Annotated[
         str | None,
         Query(

@@ -180,12 +180,12 @@ def _client(request: Request, cls: type[ServiceClient], target: str) -> Any:
     return client
 
 
-def _eligibility(request: Request) -> EligibilityClient:
+async def _eligibility(request: Request) -> EligibilityClient:
     client: EligibilityClient = _client(request, EligibilityClient, "eligibility")
     return client
 
 
-def _reports(request: Request) -> ReportsClient:
+async def _reports(request: Request) -> ReportsClient:
     client: ReportsClient = _client(request, ReportsClient, "reports")
     return client
 

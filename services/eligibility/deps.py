@@ -72,17 +72,17 @@ _user_or_service.__roles__ = ROLES  # type: ignore[attr-defined]  # OpenAPI x-ro
 ProgrammeReader = Annotated[Principal, Depends(_user_or_service)]
 
 
-def _engine(request: Request) -> Engine:
+async def _engine(request: Request) -> Engine:
     engine: Engine = request.app.state.decision_engine
     return engine
 
 
-def _registry(request: Request) -> RegistryCache:
+async def _registry(request: Request) -> RegistryCache:
     registry: RegistryCache = request.app.state.registry
     return registry
 
 
-def _jobs(request: Request) -> ScopingJobs:
+async def _jobs(request: Request) -> ScopingJobs:
     jobs: ScopingJobs = request.app.state.jobs
     return jobs
 

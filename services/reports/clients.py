@@ -281,12 +281,12 @@ async def install_clients(app: FastAPI) -> None:
     app.state.billing = BillingClient(app.state.http, app.state.settings)
 
 
-def _eligibility(request: Request) -> EligibilityClient:
+async def _eligibility(request: Request) -> EligibilityClient:
     client: EligibilityClient = request.app.state.eligibility
     return client
 
 
-def _billing(request: Request) -> BillingClient:
+async def _billing(request: Request) -> BillingClient:
     client: BillingClient = request.app.state.billing
     return client
 

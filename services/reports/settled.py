@@ -135,7 +135,7 @@ class Settled:
             kept.clear()
 
 
-def _settled(request: Request) -> Settled:
+async def _settled(request: Request) -> Settled:
     settled: Settled = request.app.state.settled
     return settled
 
