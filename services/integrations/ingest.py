@@ -22,6 +22,7 @@ from sqlmodel import col
 
 from services.integrations.clients import SourceClient
 from services.integrations.models import FeedAudience, FeedCounter, FeedEvent, SourceCursor
+from services.integrations.portfolio import projection
 from shared.background import start_repeating, stop_repeating
 from shared.db import insert_for
 from shared.errors import ApiError
@@ -121,6 +122,8 @@ async def _store(
     await session.execute(sa.insert(FeedEvent), rows)
     if audiences:
         await session.execute(sa.insert(FeedAudience), audiences)
+    # The brand portfolio's read model moves with the feed, in the same transaction.
+    await projection.apply(session, events)
     return True
 
 
