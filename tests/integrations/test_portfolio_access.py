@@ -145,3 +145,15 @@ async def test_a_factory_cannot_read_a_portfolio(api: Api) -> None:
         reply = await client.get(path)
         assert reply.status_code == 403, path
         assert reply.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_nomination_is_a_relation_while_active(api: Api) -> None:
+    world = World(api)
+    factory_id = await world.factory(country="BD", enrolled=False)
+    partner = api.client("eligibility", role="partner", org="brand-1")
+    nomination = ok(await partner.post("/nominations", json={"factory_id": factory_id}), 201)
+    row = (await rows(api, "partner", "brand-1"))[factory_id]
+    assert row["relations"] == ["nominated"] and row["enrolment_status"] == "registered"
+    assert row["findings_basis"] is None and row["tpa_state"] is None
+    ok(await partner.post(f"/nominations/{nomination['id']}/withdraw"))
+    assert factory_id not in await rows(api, "partner", "brand-1")

@@ -77,6 +77,7 @@ def _registered(batch: _Batch, event: EventOut, data: dict[str, Any]) -> None:
     factory = batch.factory(data["factory_id"], event.occurred_at)
     factory.name, factory.country = data["name"], data["country"]
     factory.os_id = data.get("os_id")
+    factory.enrolment_status = factory.enrolment_status or "registered"
 
 
 def _enrolment(batch: _Batch, event: EventOut, data: dict[str, Any]) -> None:
