@@ -157,6 +157,7 @@ class Setting:
             "/v1/integrations/portfolio/factories",
             "/v1/integrations/portfolio/factories/export.csv",
             "/v1/integrations/portfolio/summary",
+            "/v1/integrations/dashboard",
         ]
         replies = {}
         for name, (role, org) in self.readers().items():

@@ -6,7 +6,13 @@ from fastapi import APIRouter
 
 from services.integrations.api import events, webhook_endpoints
 from services.integrations.portfolio import api as portfolio
+from services.integrations.portfolio import dashboard
 
 __all__ = ["ROUTERS"]
 
-ROUTERS: list[APIRouter] = [events.router, webhook_endpoints.router, portfolio.router]
+ROUTERS: list[APIRouter] = [
+    events.router,
+    webhook_endpoints.router,
+    portfolio.router,
+    dashboard.router,
+]
