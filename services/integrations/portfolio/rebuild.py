@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Mapping
 
+import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
@@ -29,7 +30,6 @@ from services.integrations.models import SourceCursor
 from services.integrations.portfolio import projection
 from services.integrations.portfolio.models import PORTFOLIO_TABLES
 from shared.db import make_engine, make_sessionmaker
-from shared.http import make_http_client
 from shared.settings import get_settings
 
 __all__ = ["rebuild"]
@@ -77,7 +77,9 @@ async def rebuild(
 async def _main() -> int:
     settings = get_settings()
     engine = make_engine(settings.database_url("integrations"))
-    http = make_http_client(settings)
+    # A plain client: a one-off command gains nothing from the services' pooled transport,
+    # whose keep-alive connections held the process open for 30 s after the work.
+    http = httpx.AsyncClient(timeout=httpx.Timeout(settings.http_timeout_s, connect=2.0))
     try:
         clients = {source: SourceClient(http, settings, source) for source in SOURCES}
         started = time.perf_counter()
@@ -91,7 +93,7 @@ async def _main() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(description=__doc__).parse_args(argv)
-    logging.basicConfig(level=logging.INFO)
+    logging.basicConfig(level=logging.WARNING)
     try:
         return asyncio.run(_main())
     except Exception as exc:  # an operator's command: say what failed, exit non-zero
