@@ -233,13 +233,17 @@ async def run(bench: Bench) -> None:
 
     bench.section("rebuild from the event history")
     began = time.perf_counter()
-    await asyncio.to_thread(
+    done = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "services.integrations.portfolio.rebuild"],
-        env=bench.stack.environment(), check=True,
+        env=bench.stack.environment(), check=True, capture_output=True, text=True,
     )  # fmt: skip
-    took = time.perf_counter() - began
-    bench.record(f"rebuild of {FACTORIES:,} factories' rows", took, "s")
+    wall = time.perf_counter() - began
+    print("  " + done.stdout.strip(), flush=True)
+    # "portfolio rebuilt from N events in S s": the replay itself, without the start-up.
+    took = float(done.stdout.rsplit(" in ", 1)[1].split()[0])
+    bench.record("rebuild command, start to exit", wall, "s")
+    bench.record(f"rebuild of {FACTORIES:,} factories' rows (replay)", took, "s")
     per_100k = took * 100_000 / FACTORIES
     bench.record(
         "rebuild, scaled to 100,000 factories", per_100k, "s", target="<= 60 s", met=per_100k <= 60
