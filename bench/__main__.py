@@ -17,7 +17,7 @@ from shared.settings import SERVICES
 from shared.stack import Stack
 from tests.databases import TestDatabases, postgres_reachable
 
-SCENARIOS = ["gateway", "eligibility", "billing", "reports", "cycles", "events", "pdf"]
+SCENARIOS = ["gateway", "eligibility", "billing", "reports", "cycles", "events", "pdf", "portfolio"]
 
 
 def available(names: list[str]) -> list[str]:

@@ -4,6 +4,8 @@ Audiences follow eligibility's own read rules (access.py), as data per event:
 - a registry factory: the factory itself (a factory user reads its own entry) and the
   advisors of its country (shared.scope); buyers never read the registry;
 - a factory list: its owner, and the advisors whose programmes the list touches;
+- a nomination: the nominating partner and the advisors of the factory's country (as
+  `GET /nominations` shows it);
 - a partnership application: the applying buyer and every advisor (any advisor reads
   applications).
 """
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.eligibility.models import Factory, PartnershipApplication
+from services.eligibility.models import Factory, Nomination, PartnershipApplication
 from shared.events import eligibility as events
 from shared.outbox import ALL_ADVISORS, Subject, record
 
@@ -24,6 +26,7 @@ __all__ = [
     "enrolment_changed",
     "factory_list_completed",
     "factory_registered",
+    "nomination_changed",
 ]
 
 # An application is "decided" when it leaves due diligence, and again when signed.
@@ -36,7 +39,7 @@ def _factory(factory: Factory) -> Subject:
 
 async def factory_registered(session: AsyncSession, factory: Factory) -> None:
     payload = events.FactoryRegistered(
-        factory_id=factory.id, name=factory.name, country=factory.country
+        factory_id=factory.id, name=factory.name, country=factory.country, os_id=factory.os_id
     )
     await record(
         session,
@@ -99,4 +102,24 @@ async def application_decided(session: AsyncSession, application: PartnershipApp
         subject=Subject("partnership_application", application.id),
         orgs=[application.org],
         countries=[ALL_ADVISORS],
+    )
+
+
+async def nomination_changed(session: AsyncSession, nomination: Nomination) -> None:
+    """Nominated (active) or withdrawn."""
+    model = (
+        events.NominationCreated if nomination.status == "active" else events.NominationWithdrawn
+    )
+    payload = model(
+        nomination_id=nomination.id,
+        factory_id=nomination.factory_id,
+        partner_org=nomination.partner_org,
+        country=nomination.country,
+    )
+    await record(
+        session,
+        payload,
+        subject=Subject("nomination", nomination.id),
+        orgs=[nomination.partner_org],
+        countries=[nomination.country],
     )

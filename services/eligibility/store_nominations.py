@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from services.eligibility import events
 from services.eligibility.models import Factory, Nomination
 from shared.errors import Conflict, NotFound
 from shared.ids import new_id
@@ -72,6 +73,7 @@ async def nominate(
         if existing is None:
             raise Conflict("The nomination could not be recorded; try again.") from exc
         return existing, False
+    await events.nomination_changed(session, nomination)
     return nomination, True
 
 
@@ -96,6 +98,7 @@ async def withdraw(*, session: AsyncSession, nomination: Nomination, user: str) 
         nomination.withdrawn_by = user
         nomination.updated_at = now
         await session.flush()
+        await events.nomination_changed(session, nomination)
     return nomination
 
 

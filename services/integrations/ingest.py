@@ -22,6 +22,7 @@ from sqlmodel import col
 
 from services.integrations.clients import SourceClient
 from services.integrations.models import FeedAudience, FeedCounter, FeedEvent, SourceCursor
+from services.integrations.portfolio import projection
 from services.integrations.store import audience_rows
 from shared.background import start_repeating, stop_repeating
 from shared.db import insert_for
@@ -120,6 +121,8 @@ async def _store(
     numbered = await audience_rows(session, audiences)
     if numbered:
         await session.execute(sa.insert(FeedAudience), numbered)
+    # The brand portfolio's read model moves with the feed, in the same transaction.
+    await projection.apply(session, events)
     return True
 
 

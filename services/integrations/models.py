@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from services.integrations.portfolio.models import PORTFOLIO_TABLES
 from shared.sqltypes import UtcDateTime
 
 __all__ = [
@@ -169,4 +170,5 @@ TABLES: list[type[SQLModel]] = [
     WebhookEndpoint,
     WebhookDelivery,
     WebhookAttempt,
+    *PORTFOLIO_TABLES,
 ]

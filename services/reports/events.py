@@ -5,9 +5,10 @@ the change, with the access functions its reads use:
 
 - access requests: the factory and the buyer organisation (the two parties of a TPA, who
   both read the request), and the advisors of the factory's country;
-- a released document: exactly the organisations that may read the cycle now (the
-  factory, `can_read`; buyers that unlocked it or hold a share with an approved TPA,
-  `readers_of_cycle`), and the advisors of the country;
+- a released document (an assessment with its non-compliant findings counted per cluster,
+  all and publicly reported: its audience may read them all): exactly the organisations
+  that may read the cycle now (the factory, `can_read`; buyers that unlocked it or hold a
+  share with an approved TPA, `readers_of_cycle`), and the advisors of the country;
 - an unlock: the buyer organisation and the advisors of the country, not the factory (no
   endpoint tells a factory which buyers unlocked its cycles or what they paid; a buyer's
   unlocks are its own, `GET /unlocks`);
@@ -23,12 +24,13 @@ reports' to know, and its events stay free of any schedule field so it never can
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports import store_access
+from services.reports import store, store_access
 from services.reports.access import ACTIVE, can_read
 from services.reports.models import (
     AccessRequest,
@@ -128,12 +130,22 @@ async def report_released(
     orgs = await store_access.readers_of_cycle(session, cycle=cycle)
     if _factory_reads(cycle):
         orgs.append(cycle.factory_id)
+    everything: Counter[str] = Counter()
+    public: Counter[str] = Counter()
+    if document.kind == "assessment":
+        for finding in await store.findings_of(session, document_id=document.id):
+            if not finding.compliant:
+                everything[finding.cluster] += 1
+                if finding.publicly_reported:
+                    public[finding.cluster] += 1
     payload = events.ReportReleased(
         report_id=document.id,
         factory_id=cycle.factory_id,
         cycle=cycle.cycle,
         kind=document.kind,
         title=document.title,
+        noncompliant_by_cluster=dict(sorted(everything.items())),
+        public_noncompliant_by_cluster=dict(sorted(public.items())),
     )
     await record(
         session,

@@ -12,6 +12,7 @@ class FactoryRegistered(EventData):
     factory_id: str
     name: str
     country: str
+    os_id: str | None = None
 
 
 @event("factory.enrolment_changed", "eligibility", "A factory was enrolled or withdrawn.")
@@ -37,3 +38,20 @@ class PartnershipApplicationDecided(EventData):
     application_id: str
     org: str
     status: str
+
+
+class _Nomination(EventData):
+    nomination_id: str
+    factory_id: str
+    partner_org: str
+    country: str
+
+
+@event("nomination.created", "eligibility", "A partner nominated a factory for its programme.")
+class NominationCreated(_Nomination):
+    pass
+
+
+@event("nomination.withdrawn", "eligibility", "A partner withdrew its nomination of a factory.")
+class NominationWithdrawn(_Nomination):
+    pass

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from shared.events import EventData, event
 
 TpaStatus = Literal["pending", "approved", "declined", "revoked"]
@@ -43,6 +45,11 @@ class ReportReleased(EventData):
     cycle: int
     kind: Literal["assessment", "progress_report_1", "progress_report_2", "advisory_log"]
     title: str
+    # Assessments only (empty otherwise): the non-compliant findings per cluster, all of
+    # them (for the report's readers, who are this event's audience) and the publicly
+    # reported ones (what anyone may know). The brand portfolio counts them.
+    noncompliant_by_cluster: dict[str, int] = Field(default_factory=dict)
+    public_noncompliant_by_cluster: dict[str, int] = Field(default_factory=dict)
 
 
 @event("unlock.created", "reports", "A report cycle was unlocked by the organisation.")

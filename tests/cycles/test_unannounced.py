@@ -154,10 +154,18 @@ class Setting:
             f"/v1/cycles/cycles/{c}/training",
             f"/v1/cycles/factories/{f}/classification",
         ]
+        # The brand portfolio (issue 11): its rows, CSV and summary, and the dashboard page.
+        buyer_only = [
+            "/v1/integrations/portfolio/factories",
+            "/v1/integrations/portfolio/factories/export.csv",
+            "/v1/integrations/portfolio/summary",
+            "/v1/integrations/dashboard",
+        ]
         replies = {}
         for name, (role, org) in self.readers().items():
             client = self.client(role, org)
-            for path in paths + (factory_only if role == "factory" else []):
+            only = factory_only if role == "factory" else buyer_only
+            for path in paths + only:
                 replies[f"{name} GET {path}"] = await client.get(path)
         return replies
 
@@ -191,6 +199,9 @@ async def test_nothing_reveals_the_planned_assessment(
     for name in before:
         assert comparable(after[name]) == comparable(before[name]), f"{name} changed"
 
+    portfolio = ok(after["participant buyer-1 GET /v1/integrations/portfolio/factories"])
+    [row] = portfolio["items"]  # the portfolio was read, with the cycle in it
+    assert (row["factory_id"], row["current_cycle"]) == (setting.factory_id, 1)
     cycle = ok(after[f"factory GET /v1/cycles/cycles/{setting.cycle_id}"])
     shown = milestones(cycle)["assessment"]
     assert (shown["due"], shown["window_start"], shown["window_end"], shown["date"]) == (
