@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -26,7 +25,6 @@ __all__ = [
     "ProgrammeReader",
     "RegistryDep",
     "RegistryReader",
-    "today",
 ]
 
 Advisor = Annotated[Principal, require("advisor")]
@@ -90,8 +88,3 @@ def _jobs(request: Request) -> ScopingJobs:
 EngineDep = Annotated[Engine, Depends(_engine)]
 RegistryDep = Annotated[RegistryCache, Depends(_registry)]
 JobsDep = Annotated[ScopingJobs, Depends(_jobs)]
-
-
-def today() -> date:
-    """The default evaluation date: today in UTC."""
-    return datetime.now(UTC).date()

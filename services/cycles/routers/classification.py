@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter
 
 from services.cycles import events, store
-from services.cycles.access import Advisor, AdvisorOrFactory, now
+from services.cycles.access import Advisor, AdvisorOrFactory
 from services.cycles.clients import ReportsDep
 from services.cycles.differentiation import (
     LEARNING,
@@ -31,6 +31,7 @@ from services.cycles.models import (
 )
 from services.cycles.routers import conflict
 from shared.auth import Principal
+from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound
 from shared.ids import new_id

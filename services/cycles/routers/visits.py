@@ -14,8 +14,6 @@ from services.cycles.access import (
     AdvisorOrBuyer,
     Reader,
     cycle_for,
-    now,
-    today,
 )
 from services.cycles.clients import ReportsClient, ReportsDep
 from services.cycles.domain import (
@@ -35,6 +33,7 @@ from services.cycles.rules import cycle_rules
 from services.cycles.views import fact, plan_of, visit_view
 from services.cycles.visibility import Audience, visible_visits
 from shared.auth import Principal
+from shared.clock import now, today
 from shared.db import SessionDep
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from shared.ids import new_id

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.eligibility.deps import EngineDep, today
+from services.eligibility.deps import EngineDep
 from services.eligibility.routes.programmes import CountryPath, shown_programme
 from services.eligibility.schemas import FactoryInternal, FactoryPublic, ProgrammePublic
 from services.eligibility.store import get_factory
 from shared.auth import ServiceCaller
+from shared.clock import today
 from shared.db import SessionDep
 from shared.errors import NotFound
 from shared.types import FactoryId

@@ -20,7 +20,6 @@ from services.reports.api.deps import (
     problems,
 )
 from services.reports.clients import EligibilityDep
-from services.reports.clock import now
 from services.reports.models import AccessRequest
 from services.reports.schemas import (
     AccessRequestCreate,
@@ -28,6 +27,7 @@ from services.reports.schemas import (
     NotificationKind,
     TpaStatus,
 )
+from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import NotFound
 from shared.pagination import Page, PageDep, UpdatedSince
