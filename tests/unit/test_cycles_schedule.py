@@ -20,12 +20,12 @@ from services.cycles.rules import (
 from services.cycles.schedule import (
     MILESTONE_CODES,
     CyclePlan,
-    add_months,
     month_end,
     month_start,
     plan_cycle,
     report_release_window,
 )
+from shared.dates import add_months
 
 BD = country_rules("BD", training_participant_days=20)
 D = date.fromisoformat
