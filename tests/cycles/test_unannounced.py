@@ -16,7 +16,8 @@ from datetime import date, timedelta
 import httpx
 
 from tests.conftest import Api
-from tests.cycles.conftest import World, days_ago, milestones, ok, today
+from tests.cycles.conftest import World, days_ago, milestones, today
+from tests.helpers import ok
 from tests.integrations.conftest import take_in
 
 BUYERS = {"brand-1": "partner", "buyer-1": "participant"}
