@@ -20,8 +20,6 @@ from shared.errors import Forbidden, NotFound
 from shared.scope import ensure_in_scope
 
 __all__ = [
-    "Advisor",
-    "AdvisorOrBuyer",
     "AdvisorOrFactory",
     "Reader",
     "audience_for_factory",
@@ -29,9 +27,7 @@ __all__ = [
     "readable_cycle",
 ]
 
-Advisor = Annotated[Principal, require("advisor")]
 AdvisorOrFactory = Annotated[Principal, require("advisor", "factory")]
-AdvisorOrBuyer = Annotated[Principal, require("advisor", "partner", "participant")]
 Reader = Annotated[Principal, require("advisor", "factory", "partner", "participant")]
 
 

@@ -15,23 +15,15 @@ from shared.auth import ROLES, Principal, TokenVerifier, current_principal, requ
 from shared.errors import ApiError, Unauthorized
 
 __all__ = [
-    "Advisor",
-    "Buyer",
-    "BuyerOrAdvisor",
     "EngineDep",
     "JobsDep",
     "NominatingPartner",
-    "PartnerOrAdvisor",
     "ProgrammeReader",
     "RegistryDep",
     "RegistryReader",
 ]
 
-Advisor = Annotated[Principal, require("advisor")]
-Buyer = Annotated[Principal, require("partner", "participant")]
-BuyerOrAdvisor = Annotated[Principal, require("partner", "participant", "advisor")]
 RegistryReader = Annotated[Principal, require("advisor", "factory")]
-PartnerOrAdvisor = Annotated[Principal, require("partner", "advisor")]
 
 
 async def _nominating_partner(

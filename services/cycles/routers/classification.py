@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter
 
 from services.cycles import events, store
-from services.cycles.access import Advisor, AdvisorOrFactory
+from services.cycles.access import AdvisorOrFactory
 from services.cycles.clients import ReportsDep
 from services.cycles.differentiation import (
     LEARNING,
@@ -30,7 +30,7 @@ from services.cycles.models import (
     SocialDialogueEvidence,
 )
 from services.cycles.routers import conflict
-from shared.auth import Principal
+from shared.auth import Advisor, Principal
 from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound

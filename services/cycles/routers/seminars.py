@@ -12,7 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy.exc import IntegrityError
 
 from services.cycles import store
-from services.cycles.access import Advisor, AdvisorOrFactory, Reader
+from services.cycles.access import AdvisorOrFactory, Reader
 from services.cycles.clients import EligibilityDep, ReportsDep
 from services.cycles.domain import RuleBroken
 from services.cycles.models import (
@@ -31,7 +31,7 @@ from services.cycles.models import (
 )
 from services.cycles.routers import conflict
 from services.cycles.rules import cycle_rules
-from shared.auth import Principal
+from shared.auth import Advisor, Principal
 from shared.clock import now, today
 from shared.db import SessionDep
 from shared.errors import Conflict, Forbidden, NotFound

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
 
 from services.eligibility.access import ensure_sees_list, touches_scope
-from services.eligibility.deps import Buyer, BuyerOrAdvisor, EngineDep, JobsDep, RegistryDep
+from services.eligibility.deps import EngineDep, JobsDep, RegistryDep
 from services.eligibility.exports import csv_lines
 from services.eligibility.fields import IsoDate, Text
 from services.eligibility.gctune import batch_allocations
@@ -36,6 +36,7 @@ from services.eligibility.schemas import (
 from services.eligibility.store_lists import create_list, get_list, list_lists, read_rows
 from services.eligibility.uploads import ParsedList, parse_csv, parse_json, parse_json_bytes
 from shared.app import problem_responses
+from shared.auth import Buyer, BuyerOrAdvisor
 from shared.clock import today
 from shared.db import SessionDep
 from shared.errors import Conflict, Unprocessable
