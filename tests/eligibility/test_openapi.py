@@ -40,9 +40,10 @@ async def test_bodies_read_by_the_routes_are_documented(api: Api) -> None:
     # text/csv is accepted as a whole body but only described: generators cannot type it.
     assert set(lists) == {"application/json", "multipart/form-data"}
     assert "text/csv" in lists["multipart/form-data"]["encoding"]["file"]["contentType"]
-    assert "Content-Type: text/csv" in doc["paths"]["/factory-lists"]["post"]["requestBody"][
-        "description"
-    ]
+    assert (
+        "Content-Type: text/csv"
+        in doc["paths"]["/factory-lists"]["post"]["requestBody"]["description"]
+    )
     assert lists["application/json"]["schema"]["$ref"].endswith("/FactoryListUpload")
     bulk = doc["paths"]["/checks/bulk"]["post"]["requestBody"]["content"]
     assert bulk["application/json"]["schema"]["$ref"].endswith("/BulkCheckRequest")
