@@ -25,7 +25,11 @@ from shared.settings import Settings
 __all__ = [
     "ROLES",
     "SERVICE_AUDIENCE",
+    "Advisor",
     "AnyRole",
+    "Buyer",
+    "BuyerOrAdvisor",
+    "PartnerOrAdvisor",
     "Principal",
     "Role",
     "ServiceCaller",
@@ -314,4 +318,10 @@ async def service_caller(request: Request, credentials: Credentials) -> Principa
 
 
 AnyRole = Annotated[Principal, require(*ROLES)]
+# The role sets several services guard endpoints with, one name each (a set only one
+# service uses is named there). "Buyer" is a partner or a participant.
+Advisor = Annotated[Principal, require("advisor")]
+Buyer = Annotated[Principal, require("partner", "participant")]
+BuyerOrAdvisor = Annotated[Principal, require("partner", "participant", "advisor")]
+PartnerOrAdvisor = Annotated[Principal, require("partner", "advisor")]
 ServiceCaller = Annotated[Principal, Depends(service_caller)]

@@ -27,6 +27,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 __all__ = [
+    "CONTROL_CHARS",
     "ID_MAX_LENGTH",
     "ID_PATTERN",
     "LINES_PATTERN",
@@ -38,9 +39,11 @@ __all__ = [
 ]
 
 ID_MAX_LENGTH = 128
-_CONTROL = r"\x00-\x1f\x7f-\x9f"
-ID_PATTERN = rf"^[^\s{_CONTROL}]+$"
-LINE_PATTERN = rf"^[^{_CONTROL}]*$"
+# Unicode's `Cc` as a regex character-class body: every pattern below (and the services'
+# `shape`s, such as an email or a URL) refuses these through it.
+CONTROL_CHARS = r"\x00-\x1f\x7f-\x9f"
+ID_PATTERN = rf"^[^\s{CONTROL_CHARS}]+$"
+LINE_PATTERN = rf"^[^{CONTROL_CHARS}]*$"
 LINES_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"  # tab, LF and CR allowed
 
 

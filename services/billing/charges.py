@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +28,7 @@ from sqlmodel import col
 from services.billing import events, ledger
 from services.billing.domain import EntryKind
 from services.billing.models import Charge, CreditAccount, CreditEntry, PartnerFootprint
+from shared import clock
 from shared.errors import Conflict, Forbidden, PaymentRequired
 from shared.pagination import PageParams, paginate, sort_key
 
@@ -49,10 +49,6 @@ FOOTPRINT = "footprint"
 HELD = "held"
 RELEASED = "released"
 CANCELLED = "cancelled"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +90,7 @@ async def charge(
     reason: str | None,
     by: str,
 ) -> ChargeResult:
-    moment = _now()
+    moment = clock.now()
     row = Charge(
         org=org,
         reference=reference,
@@ -262,7 +258,7 @@ async def cancel(
 async def _cancel_one(
     session: AsyncSession, *, org: str, kind: str, factory_id: str, reference: str, by: str
 ) -> Cancelled:
-    moment = _now()
+    moment = clock.now()
     statement = ledger.upsert(session, Charge).values(
         org=org,
         reference=reference,

@@ -8,7 +8,6 @@ its ledger entry; the footprint's `used` moves the same way. The caller's sessio
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +18,7 @@ from sqlmodel import col
 
 from services.billing.domain import EntryKind
 from services.billing.models import CreditAccount, CreditEntry, PartnerFootprint
+from shared import clock
 from shared.db import insert_row
 from shared.errors import Conflict
 from shared.ids import new_id
@@ -37,10 +37,6 @@ __all__ = [
 ]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def upsert(session: AsyncSession, table: type[Any]) -> Any:
     """INSERT … ON CONFLICT in the session's dialect (the two share this API)."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -52,7 +48,9 @@ def upsert(session: AsyncSession, table: type[Any]) -> Any:
 
 async def add_credits(session: AsyncSession, *, org: str, amount: int) -> int:
     """Add `amount` credits (opening the account if need be); the new balance."""
-    statement = upsert(session, CreditAccount).values(org=org, balance=amount, updated_at=_now())
+    statement = upsert(session, CreditAccount).values(
+        org=org, balance=amount, updated_at=clock.now()
+    )
     statement = statement.on_conflict_do_update(
         index_elements=[col(CreditAccount.org)],
         set_={
@@ -80,7 +78,7 @@ async def take_credits(
     statement = (
         sa.update(CreditAccount)
         .where(*conditions)
-        .values(balance=col(CreditAccount.balance) - amount, updated_at=_now())
+        .values(balance=col(CreditAccount.balance) - amount, updated_at=clock.now())
         .returning(col(CreditAccount.balance))
         .execution_options(synchronize_session=False)
     )
@@ -109,7 +107,7 @@ async def append_entry(
         reference=reference,
         reason=reason,
         created_by=by,
-        created_at=_now(),
+        created_at=clock.now(),
     )
     try:
         await insert_row(session, entry)
@@ -201,6 +199,11 @@ async def set_footprint(
     (one open partnership invoice per partner and year, so this is the only one)."""
     await session.execute(
         sa.insert(PartnerFootprint).values(
-            org=org, year=year, footprint=footprint, used=0, invoice_id=invoice_id, set_at=_now()
+            org=org,
+            year=year,
+            footprint=footprint,
+            used=0,
+            invoice_id=invoice_id,
+            set_at=clock.now(),
         )
     )

@@ -8,7 +8,7 @@ state machine).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from sqlmodel import col
 
 from services.billing import domain, events, ledger, pricing
 from services.billing.models import Invoice, InvoiceLine
+from shared import clock
 from shared.errors import Conflict
 from shared.ids import new_id
 from shared.pagination import PageParams, paginate, sort_key
@@ -31,10 +32,6 @@ __all__ = [
     "pay_invoice",
     "void_invoice",
 ]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def _add(session: AsyncSession, invoice: Invoice, lines: list[domain.InvoiceLine]) -> None:
@@ -94,7 +91,7 @@ async def issue_partnership_invoice(
         revenue_tier=quote.revenue_tier.tier,
         footprint_tier=quote.footprint_tier.tier,
         created_by=by,
-        created_at=_now(),
+        created_at=clock.now(),
     )
     try:
         await _add(session, invoice, domain.partnership_lines(quote))
@@ -119,7 +116,7 @@ async def issue_credits_invoice(
         report_cycles=quote.report_cycles,
         unit_price=quote.unit_price,
         created_by=by,
-        created_at=_now(),
+        created_at=clock.now(),
     )
     await _add(session, invoice, domain.credits_lines(quote))
     await events.invoice_issued(session, invoice)
@@ -200,7 +197,7 @@ async def pay_invoice(
         target=domain.InvoiceStatus.PAID,
     ).value
     invoice.paid_amount = amount
-    invoice.paid_at = _now()
+    invoice.paid_at = clock.now()
     invoice.paid_by = by
     invoice.payment_reference = reference
     await session.flush()
@@ -235,7 +232,7 @@ async def void_invoice(
         current=domain.InvoiceStatus(invoice.status),
         target=domain.InvoiceStatus.VOID,
     ).value
-    invoice.voided_at = _now()
+    invoice.voided_at = clock.now()
     invoice.voided_by = by
     invoice.void_reason = reason
     await session.flush()

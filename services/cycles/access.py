@@ -5,7 +5,6 @@ visibility.py; this module only gathers their inputs."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
 from typing import Annotated
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,35 +14,21 @@ from services.cycles.clients import ReportsClient
 from services.cycles.models import Cycle, Visit
 from services.cycles.views import released_documents
 from services.cycles.visibility import Audience, audience_of
+from shared import clock
 from shared.auth import Principal, require
 from shared.errors import Forbidden, NotFound
 from shared.scope import ensure_in_scope
 
 __all__ = [
-    "Advisor",
-    "AdvisorOrBuyer",
     "AdvisorOrFactory",
     "Reader",
     "audience_for_factory",
     "cycle_for",
-    "now",
     "readable_cycle",
-    "today",
 ]
 
-Advisor = Annotated[Principal, require("advisor")]
 AdvisorOrFactory = Annotated[Principal, require("advisor", "factory")]
-AdvisorOrBuyer = Annotated[Principal, require("advisor", "partner", "participant")]
 Reader = Annotated[Principal, require("advisor", "factory", "partner", "participant")]
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def today() -> date:
-    """The service's calendar day (UTC): statuses and 'not in the future' use it."""
-    return datetime.now(UTC).date()
 
 
 async def _tpa_approved(principal: Principal, factory_id: str, reports: ReportsClient) -> bool:
@@ -89,7 +74,7 @@ async def readable_cycle(
         raise missing
     tpa, released = await asyncio.gather(
         _tpa_approved(principal, cycle.factory_id, reports),
-        released_documents(reports, [cycle], visits={cycle.id: visits}, today=today()),
+        released_documents(reports, [cycle], visits={cycle.id: visits}, today=clock.today()),
     )
     audience = audience_of(
         principal, factory_id=cycle.factory_id, country=cycle.country, tpa_approved=tpa

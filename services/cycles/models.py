@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict, StringConst
 from sqlmodel import Field, SQLModel
 
 from services.cycles.domain import MilestoneStatus, VisitStatus, VisitType
+from services.cycles.rules import cycle_rules
 from shared.idempotency import IdempotencyRecord
 from shared.outbox import OutboxCounter, OutboxEvent
 from shared.types import Id, text
@@ -355,12 +356,17 @@ class TrainingSummary(TrainingBalancePublic):
     purchases: list[TrainingPurchasePublic]
 
 
+# The seminar cap is rule data (rules/cycle_<version>.json, the current version): the schema
+# validates against it and publishes it, so changing the file alone changes both.
+SEMINAR_CAPACITY_MAX = cycle_rules().seminar_capacity_max
+
+
 class SeminarCreate(_Body):
     title: Text
     date: PlanDate
     country: Country
     duration: Literal["half_day", "full_day"]
-    capacity: Count = pydantic.Field(ge=1, le=60)
+    capacity: Count = pydantic.Field(ge=1, le=SEMINAR_CAPACITY_MAX)
 
 
 class SeminarPublic(BaseModel):
@@ -377,7 +383,7 @@ class SeminarPublic(BaseModel):
 
 class RegistrationCreate(_Body):
     factory_id: Id
-    participants: Count = pydantic.Field(ge=1, le=60)
+    participants: Count = pydantic.Field(ge=1, le=SEMINAR_CAPACITY_MAX)
 
 
 class RegistrationPublic(BaseModel):

@@ -17,6 +17,7 @@ from functools import cache
 from typing import Final, NamedTuple
 
 from services.cycles.rules import CountryRules
+from shared.dates import add_months
 
 __all__ = [
     "MILESTONE_CODES",
@@ -24,7 +25,6 @@ __all__ = [
     "CyclePlan",
     "PlannedMilestone",
     "ReleaseWindow",
-    "add_months",
     "month_end",
     "month_start",
     "plan_cycle",
@@ -53,21 +53,7 @@ MILESTONE_TITLES: Final = {
     POST_ASSESSMENT_ADVISORY: "Advisory visits after the assessment",
     PROGRESS_REPORT_2: "Progress report 2 (written by Better Work)",
 }
-# Days in each month of a non-leap year; February of leap years is handled below.
-_MONTH_DAYS: Final = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _ONE_DAY: Final = timedelta(days=1)
-
-
-def _is_leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-
-
-def add_months(day: date, months: int) -> date:
-    """The same calendar day `months` later, clamped to the last day of a shorter month."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = 29 if month == 1 and _is_leap(year) else _MONTH_DAYS[month]
-    return date(year, month + 1, min(day.day, last))
 
 
 def month_start(start: date, n: int) -> date:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,24 +15,15 @@ from shared.auth import ROLES, Principal, TokenVerifier, current_principal, requ
 from shared.errors import ApiError, Unauthorized
 
 __all__ = [
-    "Advisor",
-    "Buyer",
-    "BuyerOrAdvisor",
     "EngineDep",
     "JobsDep",
     "NominatingPartner",
-    "PartnerOrAdvisor",
     "ProgrammeReader",
     "RegistryDep",
     "RegistryReader",
-    "today",
 ]
 
-Advisor = Annotated[Principal, require("advisor")]
-Buyer = Annotated[Principal, require("partner", "participant")]
-BuyerOrAdvisor = Annotated[Principal, require("partner", "participant", "advisor")]
 RegistryReader = Annotated[Principal, require("advisor", "factory")]
-PartnerOrAdvisor = Annotated[Principal, require("partner", "advisor")]
 
 
 async def _nominating_partner(
@@ -90,8 +80,3 @@ async def _jobs(request: Request) -> ScopingJobs:
 EngineDep = Annotated[Engine, Depends(_engine)]
 RegistryDep = Annotated[RegistryCache, Depends(_registry)]
 JobsDep = Annotated[ScopingJobs, Depends(_jobs)]
-
-
-def today() -> date:
-    """The default evaluation date: today in UTC."""
-    return datetime.now(UTC).date()

@@ -34,7 +34,6 @@ from services.eligibility.rule_checks import (
     Check,
     ParticipationRule,
     PriorityRule,
-    add_months,
     build_check,
     participation_rule,
     priority_rule,
@@ -65,7 +64,6 @@ __all__ = [
     "RecordedNomination",
     "ServiceOffer",
     "Waitlist",
-    "add_months",
     "enrolment_changes",
     "mark_enrolled",
 ]

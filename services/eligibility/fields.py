@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from services.eligibility.countries import ISO_COUNTRIES, MARKET_CODES
-from shared.types import text
+from shared.types import CONTROL_CHARS, text
 
 __all__ = [
     "Address",
@@ -98,6 +98,6 @@ Email = Annotated[
     str,
     text(
         254,
-        shape=r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x00-\x1f\x7f-\x9f]+$",
+        shape=rf"^[^@\s{CONTROL_CHARS}]+@[^@\s{CONTROL_CHARS}]+\.[^@\s{CONTROL_CHARS}]+$",
     ),
 ]

@@ -29,6 +29,7 @@ from services.eligibility.ruleset import (
     RegionRequirement,
     Requirement,
 )
+from shared.dates import add_months
 
 __all__ = [
     "CACHE_LIMIT",
@@ -36,29 +37,11 @@ __all__ = [
     "CheckResult",
     "ParticipationRule",
     "PriorityRule",
-    "add_months",
     "build_check",
     "participation_rule",
     "priority_rule",
     "products_check",
 ]
-
-
-def _days_in_month(year: int, month: int) -> int:
-    if month == 2:
-        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
-    return 30 if month in (4, 6, 9, 11) else 31
-
-
-def add_months(start: date, months: int) -> date | None:
-    """The same calendar day `months` later (clamped to the month's end); None past 9999."""
-    month_index = start.month - 1 + months
-    year = start.year + month_index // 12
-    if year > date.max.year:
-        return None
-    month = month_index % 12 + 1
-    day = min(start.day, _days_in_month(year, month))
-    return date(year, month, day)
 
 
 # A check reads the facts and returns its reason and the names of the facts it lacked.
@@ -280,7 +263,10 @@ def _min_months_check(req: MinMonthsOperatingRequirement, programme: Programme) 
 
     def compute(key: tuple[date, date]) -> CheckResult:
         since, as_of = key
-        reached = add_months(since, months)
+        try:
+            reached: date | None = add_months(since, months)
+        except OverflowError:  # past year 9999: never
+            reached = None
         if reached is not None and reached <= as_of:
             return _passed(
                 code, rule, f"In operation since {since} ({months} months on {reached})."

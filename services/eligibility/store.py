@@ -4,7 +4,7 @@ out; only flushes: the request's session dependency commits)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from services.eligibility.matching import RegistryEntry
 from services.eligibility.models import Factory, FactoryLookup
 from services.eligibility.normalise import name_key
 from services.eligibility.scoping import REGISTRY_FACTS
+from shared import clock
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.ids import new_id
@@ -40,10 +41,6 @@ __all__ = [
 RegistryStamp = tuple[int, str, str]  # (rows, latest update, latest id): changes on any write
 _BATCH = 1000
 _FACTS_BATCH = 5000  # ids per query when reading the facts of matched factories
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def _flush_unique(session: AsyncSession, factory: Factory) -> None:
@@ -77,7 +74,7 @@ async def _flush_unique(session: AsyncSession, factory: Factory) -> None:
 async def create_factory(
     *, session: AsyncSession, values: dict[str, Any], created_by: str
 ) -> Factory:
-    now = _now()
+    now = clock.now()
     factory = Factory(
         id=new_id("fac"),
         match_name=name_key(values["name"]),
@@ -104,7 +101,7 @@ async def update_factory(
         setattr(factory, field, value)
     if "name" in changes:
         factory.match_name = name_key(factory.name)
-    factory.updated_at = _now()
+    factory.updated_at = clock.now()
     await _flush_unique(session, factory)
     if "enrolment_status" in changes:
         await events.enrolment_changed(session, factory)
@@ -232,7 +229,7 @@ async def record_lookups(
     reference: str | None,
 ) -> int:
     """One log line per factory looked up by this request or list, in its transaction."""
-    now = _now()
+    now = clock.now()
     records = [
         (
             new_id("lku"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from sqlmodel import col
 from services.eligibility import events
 from services.eligibility.models import FactoryList, FactoryListChunk
 from services.eligibility.scoping import RowResult, ScopeSummary
+from shared import clock
 from shared.errors import NotFound
 from shared.ids import new_id
 from shared.pagination import PageParams, paginate, sort_key
@@ -40,10 +41,6 @@ __all__ = [
 
 CHUNK_ROWS = 1000
 _ROW = TypeAdapter(RowResult)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def encode_rows(results: Sequence[RowResult]) -> list[bytes]:
@@ -85,7 +82,7 @@ async def create_list(
         as_of=as_of,
         countries=countries,
         warnings=warnings,
-        created_at=_now(),
+        created_at=clock.now(),
     )
     session.add(factory_list)
     await session.flush()
@@ -112,7 +109,7 @@ async def mark_running(*, session: AsyncSession, list_id: str) -> None:
     await session.execute(
         sa.update(FactoryList)
         .where(col(FactoryList.id) == list_id)
-        .values(status="running", started_at=_now())
+        .values(status="running", started_at=clock.now())
     )
 
 
@@ -139,7 +136,7 @@ async def mark_failed(*, session: AsyncSession, list_id: str, error: str) -> Non
         sa.update(FactoryList)
         .where(col(FactoryList.id) == list_id)
         .where(col(FactoryList.status).in_(("queued", "running")))
-        .values(status="failed", error=error[:2000], completed_at=_now())
+        .values(status="failed", error=error[:2000], completed_at=clock.now())
         .returning(*_FAILED_ROW)
     )
     await _failed_events(session, result.all())
@@ -167,7 +164,7 @@ async def save_results(
                 for number, (first, count, blob) in enumerate(chunks)
             ],
         )
-    now = _now()
+    now = clock.now()
     factory_list.status = "done"
     factory_list.summary = asdict(summary)
     factory_list.started_at = factory_list.started_at or now
@@ -209,11 +206,11 @@ async def fail_stale_lists(*, session: AsyncSession, older_than: timedelta) -> i
     result = await session.execute(
         sa.update(FactoryList)
         .where(col(FactoryList.status).in_(("queued", "running")))
-        .where(col(FactoryList.created_at) < _now() - older_than)
+        .where(col(FactoryList.created_at) < clock.now() - older_than)
         .values(
             status="failed",
             error="The service restarted before this list was scoped; upload it again.",
-            completed_at=_now(),
+            completed_at=clock.now(),
         )
         .returning(*_FAILED_ROW)
     )

@@ -4,7 +4,7 @@ session dependency commits)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from services.eligibility import events
 from services.eligibility.models import Factory, Nomination
+from shared import clock
 from shared.errors import Conflict, NotFound
 from shared.ids import new_id
 from shared.pagination import PageParams, paginate, sort_key
@@ -28,10 +29,6 @@ __all__ = [
 ACTIVE = "active"
 WITHDRAWN = "withdrawn"
 _BATCH = 5000  # factory ids per query when a large list matched many factories
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def _active(session: AsyncSession, *, factory_id: str, partner_org: str) -> Nomination | None:
@@ -53,7 +50,7 @@ async def nominate(
     existing = await _active(session, factory_id=factory.id, partner_org=partner_org)
     if existing is not None:
         return existing, False
-    now = _now()
+    now = clock.now()
     nomination = Nomination(
         id=new_id("nom"),
         factory_id=factory.id,
@@ -92,7 +89,7 @@ async def get_nomination(
 async def withdraw(*, session: AsyncSession, nomination: Nomination, user: str) -> Nomination:
     """Withdraw an active nomination (a withdrawn one stays as it is)."""
     if nomination.status != WITHDRAWN:
-        now = _now()
+        now = clock.now()
         nomination.status = WITHDRAWN
         nomination.withdrawn_at = now
         nomination.withdrawn_by = user

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from shared.types import text
+from shared.types import CONTROL_CHARS, text
 
 __all__ = [
     "AttemptPublic",
@@ -21,7 +21,7 @@ __all__ = [
 
 Url = Annotated[
     str,
-    text(2048, min_length=8, shape=r"^https?://[^\s\x00-\x1f\x7f-\x9f]+$"),
+    text(2048, min_length=8, shape=rf"^https?://[^\s{CONTROL_CHARS}]+$"),
     Field(
         description="Where to POST events. In production: https, a public host, no "
         "credentials or fragment.",

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reports import store_access
 from services.reports.clients import BillingClient
-from services.reports.clock import now
 from services.reports.models import Unlock, payment_reference_of
+from shared.clock import now
 
 __all__ = ["AuditReport", "Discrepancy", "audit"]
 

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.reports import domain, events, store_access, store_members
 from services.reports.access import Caller
 from services.reports.clients import EligibilityClient, RegistryFactory
-from services.reports.clock import now
 from services.reports.models import AccessRequest
 from services.reports.schemas import (
     MAX_BULK_ACCESS,
@@ -28,6 +27,7 @@ from services.reports.schemas import (
     NotificationKind,
     TpaStatus,
 )
+from shared.clock import now
 from shared.errors import Unprocessable
 
 __all__ = ["request_many", "tpa_requested_message"]

@@ -33,10 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.reports import domain, events, store, store_access
 from services.reports.access import Caller, can_unlock, enforce
 from services.reports.clients import BillingClient, ChargeCancelled, FootprintFull, NoCredits
-from services.reports.clock import now
 from services.reports.models import ReportCycle, Unlock, payment_reference_of
 from services.reports.store import Facts
 from shared.background import start_repeating, stop_repeating
+from shared.clock import now
 from shared.errors import ApiError, Conflict, Forbidden, NotFound, PaymentRequired
 
 __all__ = ["Target", "UnlockResult", "look_up", "recover", "start_recovery", "unlock_cycle"]

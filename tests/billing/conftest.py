@@ -3,19 +3,15 @@ through the API itself (invoice, payment), so every test starts from the public 
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import Api
+from tests.helpers import key
 
 ADVISOR_ORG = "bw"
-
-
-def key() -> dict[str, str]:
-    return {"Idempotency-Key": str(uuid.uuid4())}
 
 
 async def create_invoice(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:

@@ -9,8 +9,9 @@ import uuid
 import httpx
 import pytest
 
-from tests.billing.conftest import become_partner, buy_credits, cancel, charge, create_invoice, key
+from tests.billing.conftest import become_partner, buy_credits, cancel, charge, create_invoice
 from tests.conftest import Api
+from tests.helpers import key
 
 pytestmark = pytest.mark.postgres
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.billing.conftest import key
 from tests.conftest import Api
+from tests.helpers import key
 
 BASE = "/v1/billing"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.billing.conftest import key
 from tests.conftest import Api
+from tests.helpers import key
 from tests.hostile import FORGED_CURSORS, assert_cursor_refused, problem
 
 LISTS = [("advisor", "/invoices"), ("participant", "/credits")]

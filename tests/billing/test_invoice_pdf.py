@@ -8,8 +8,9 @@ import re
 
 import pytest
 
-from tests.billing.conftest import ADVISOR_ORG, create_invoice, key, pay
+from tests.billing.conftest import ADVISOR_ORG, create_invoice, pay
 from tests.conftest import Api
+from tests.helpers import key
 from tests.pdf_tools import assert_pdf, pdf_text
 
 PDF = {"Accept": "application/pdf"}

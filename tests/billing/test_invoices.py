@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.billing.conftest import ADVISOR_ORG, create_invoice, key, pay
+from tests.billing.conftest import ADVISOR_ORG, create_invoice, pay
 from tests.conftest import Api
+from tests.helpers import key
 
 CREDITS = {"kind": "credits", "year": 2025, "report_cycles": 12}
 PARTNERSHIP = {

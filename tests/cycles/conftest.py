@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import Api
+from tests.helpers import key, ok, paid_invoice
 
 ADVISOR_ORG = "bw"
 REGIONS = {"BD": "Gazipur", "KH": "Phnom Penh", "VN": "Ho Chi Minh City", "ID": "West Java"}
@@ -19,15 +20,6 @@ REGIONS = {"BD": "Gazipur", "KH": "Phnom Penh", "VN": "Ho Chi Minh City", "ID": 
 
 def today() -> date:
     return datetime.now(UTC).date()
-
-
-def key() -> dict[str, str]:
-    return {"Idempotency-Key": uuid.uuid4().hex}
-
-
-def ok(reply: httpx.Response, status: int = 200) -> Any:
-    assert reply.status_code == status, f"{reply.status_code}: {reply.text}"
-    return reply.json()
 
 
 class World:
@@ -97,14 +89,18 @@ class World:
         """Give the buyer the means (a credit; a partner a footprint of 10 factories, paid
         once a year) and unlock the cycle."""
         if role == "participant":
-            await self._paid_invoice(
-                buyer, role, {"kind": "credits", "year": today().year, "report_cycles": 1}
+            await paid_invoice(
+                self.api,
+                role=role,
+                org=buyer,
+                body={"kind": "credits", "year": today().year, "report_cycles": 1},
             )
         elif buyer not in self._partners_with_footprint:
-            await self._paid_invoice(
-                buyer,
-                role,
-                {
+            await paid_invoice(
+                self.api,
+                role=role,
+                org=buyer,
+                body={
                     "kind": "partnership",
                     "year": today().year,
                     "apparel_revenue_usd": "500000000",
@@ -117,16 +113,6 @@ class World:
             "/unlocks", json={"factory_id": factory_id, "cycle": cycle}, headers=key()
         )
         assert reply.status_code in (200, 201), reply.text
-
-    async def _paid_invoice(self, buyer: str, role: str, body: dict[str, Any]) -> None:
-        billing = self.api.client("billing", role=role, org=buyer)
-        invoice = ok(await billing.post("/invoices", json=body, headers=key()), 201)
-        payer = self.api.client("billing", role="advisor", org=ADVISOR_ORG)
-        payment = {"amount": invoice["total"]}
-        ok(
-            await payer.post(f"/invoices/{invoice['id']}/payments", json=payment, headers=key()),
-            201,
-        )
 
     async def release(
         self,

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.cycles.conftest import ADVISOR_ORG, World, days_ago, milestones, ok, today
+from tests.cycles.conftest import ADVISOR_ORG, World, days_ago, milestones, today
+from tests.helpers import ok
 
 EVIDENCE: dict[str, Any] = {
     "management_systems": {

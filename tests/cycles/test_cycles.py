@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from tests.conftest import Api
-from tests.cycles.conftest import ADVISOR_ORG, World, days_ago, milestones, ok
+from tests.cycles.conftest import ADVISOR_ORG, World, days_ago, milestones
+from tests.helpers import ok
 
 CODES = [
     "initial_advisory",

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api
-from tests.cycles.conftest import World, ok
+from tests.cycles.conftest import World
 from tests.cycles.test_classification import assessed_cycle, classify
+from tests.helpers import ok
 from tests.integrations.conftest import feed, take_in
 
 # The buyer's TPA state for the factory → does it read the status?

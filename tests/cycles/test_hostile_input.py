@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.cycles.conftest import World, days_ago, key, ok
+from tests.cycles.conftest import World, days_ago
+from tests.helpers import key, ok
 from tests.hostile import FORGED_CURSORS, assert_cursor_refused, problem
 
 LISTS = ["/seminars", "/factories/fac-1/cycles", "/cycles/cyc-1/visits"]

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from services.cycles import alerts
 from tests.conftest import Api
-from tests.cycles.conftest import World, days_ago, milestones, ok
+from tests.cycles.conftest import World, days_ago, milestones
+from tests.helpers import ok
 from tests.integrations.conftest import feed, take_in
 
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api
-from tests.cycles.conftest import ADVISOR_ORG, World, days_ago, ok, today
+from tests.cycles.conftest import ADVISOR_ORG, World, days_ago, today
+from tests.helpers import ok
 
 
 def seminar_body(**overrides: Any) -> dict[str, Any]:

@@ -7,7 +7,8 @@ import asyncio
 
 import pytest
 
-from tests.cycles.conftest import World, days_ago, key, ok
+from tests.cycles.conftest import World, days_ago
+from tests.helpers import key, ok
 
 
 async def open_cycle(world: World) -> tuple[str, str]:

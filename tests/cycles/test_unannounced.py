@@ -16,7 +16,8 @@ from datetime import date, timedelta
 import httpx
 
 from tests.conftest import Api
-from tests.cycles.conftest import World, days_ago, milestones, ok, today
+from tests.cycles.conftest import World, days_ago, milestones, today
+from tests.helpers import ok
 from tests.integrations.conftest import Receiver, deliver_all, receiver, take_in
 
 __all__ = ["receiver"]  # the webhook receiver fixture, used here too

@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.cycles.conftest import World, days_ago, milestones, ok, today
+from tests.cycles.conftest import World, days_ago, milestones, today
+from tests.helpers import ok
 
 
 class TestSchedule:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import RunningStack
+from tests.helpers import ok
 
 pytestmark = pytest.mark.e2e
 
@@ -53,12 +54,6 @@ EVIDENCE = {
 }
 
 
-def ok(reply: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert reply.status_code == status, f"{reply.request.method} {reply.request.url}: {reply.text}"
-    body: dict[str, Any] = reply.json()
-    return body
-
-
 def milestones(cycle: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {m["code"]: m for m in cycle["milestones"]}
 
@@ -71,10 +66,12 @@ class Walk:
 
     def visit(self, cycle_id: str, type: str, day: date, **extra: Any) -> dict[str, Any]:
         body = {"type": type, "date": day.isoformat(), **extra}
-        return ok(self.advisor.post(f"/v1/cycles/cycles/{cycle_id}/visits", json=body), 201)
+        return dict(ok(self.advisor.post(f"/v1/cycles/cycles/{cycle_id}/visits", json=body), 201))
 
     def complete(self, cycle_id: str, visit_id: str) -> dict[str, Any]:
-        return ok(self.advisor.post(f"/v1/cycles/cycles/{cycle_id}/visits/{visit_id}/complete"))
+        return dict(
+            ok(self.advisor.post(f"/v1/cycles/cycles/{cycle_id}/visits/{visit_id}/complete"))
+        )
 
     def advisory(self, cycle_id: str, *days: date) -> None:
         for day in days:
@@ -93,11 +90,11 @@ class Walk:
         ok(self.advisor.post(f"/v1/reports/reports/{draft['id']}/release"))
 
     def cycle(self, cycle_id: str, client: httpx.Client | None = None) -> dict[str, Any]:
-        return ok((client or self.advisor).get(f"/v1/cycles/cycles/{cycle_id}"))
+        return dict(ok((client or self.advisor).get(f"/v1/cycles/cycles/{cycle_id}")))
 
     def run_cycle(self, start: date, *, first: bool) -> dict[str, Any]:
         """One whole cycle, its milestones checked as they are met."""
-        cycle = ok(
+        cycle: dict[str, Any] = ok(
             self.advisor.post(
                 f"/v1/cycles/factories/{self.factory_id}/cycles",
                 json={"start_date": start.isoformat()},

@@ -7,20 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import time
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import RunningStack
+from tests.helpers import ok
 
 pytestmark = pytest.mark.e2e
-
-
-def ok(reply: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert reply.status_code == status, f"{reply.request.method} {reply.request.url}: {reply.text}"
-    body: dict[str, Any] = reply.json()
-    return body
 
 
 def test_large_list_job_bulk_check_and_registry(stack: RunningStack) -> None:

@@ -11,12 +11,11 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
-from typing import Any
 
-import httpx
 import pytest
 
 from tests.e2e.conftest import RunningStack
+from tests.helpers import key, ok
 
 pytestmark = pytest.mark.e2e
 
@@ -26,16 +25,6 @@ FINDINGS = [
     {"cluster": "Compensation", "question": "Overtime paid correctly?",
      "publicly_reported": False, "compliant": True},
 ]  # fmt: skip
-
-
-def ok(reply: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert reply.status_code == status, f"{reply.request.method} {reply.request.url}: {reply.text}"
-    body: dict[str, Any] = reply.json()
-    return body
-
-
-def key() -> dict[str, str]:
-    return {"Idempotency-Key": str(uuid.uuid4())}
 
 
 @pytest.fixture

@@ -37,7 +37,13 @@ async def test_bodies_read_by_the_routes_are_documented(api: Api) -> None:
     doc = await document(api)
     schemas = doc["components"]["schemas"]
     lists = doc["paths"]["/factory-lists"]["post"]["requestBody"]["content"]
-    assert set(lists) == {"application/json", "text/csv", "multipart/form-data"}
+    # text/csv is accepted as a whole body but only described: generators cannot type it.
+    assert set(lists) == {"application/json", "multipart/form-data"}
+    assert "text/csv" in lists["multipart/form-data"]["encoding"]["file"]["contentType"]
+    assert (
+        "Content-Type: text/csv"
+        in doc["paths"]["/factory-lists"]["post"]["requestBody"]["description"]
+    )
     assert lists["application/json"]["schema"]["$ref"].endswith("/FactoryListUpload")
     bulk = doc["paths"]["/checks/bulk"]["post"]["requestBody"]["content"]
     assert bulk["application/json"]["schema"]["$ref"].endswith("/BulkCheckRequest")

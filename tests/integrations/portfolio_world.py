@@ -8,8 +8,9 @@ from typing import Any
 import httpx
 
 from tests.conftest import Api
+from tests.helpers import ok
 from tests.integrations.conftest import take_in
-from tests.reports.conftest import World, ok
+from tests.reports.conftest import World
 
 __all__ = ["BUYER", "OTHER", "World", "portfolio", "rows", "summary"]
 

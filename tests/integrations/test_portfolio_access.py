@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api
+from tests.helpers import ok
 from tests.integrations.portfolio_world import BUYER, OTHER, World, portfolio, rows
-from tests.reports.conftest import ok
 
 ALL = {"Compensation": 1, "Occupational Safety and Health": 1}
 PUBLIC = {"Occupational Safety and Health": 1}

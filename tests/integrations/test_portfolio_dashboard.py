@@ -18,8 +18,8 @@ import uvicorn
 
 from shared.stack import free_port
 from tests.conftest import Api
+from tests.helpers import ok
 from tests.integrations.portfolio_world import World, rows
-from tests.reports.conftest import ok
 
 pytestmark = pytest.mark.skipif(
     shutil.which("chromium") is None or shutil.which("chromedriver") is None,

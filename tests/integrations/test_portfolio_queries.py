@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api
+from tests.helpers import ok
 from tests.integrations.portfolio_world import World, portfolio, rows, summary
-from tests.reports.conftest import ok
 
 PARTNER, PARTICIPANT = "brand-1", "buyer-9"
 COMPLIANT = [

@@ -12,9 +12,9 @@ from services.integrations.portfolio.models import PORTFOLIO_TABLES
 from tests.conftest import Api
 from tests.cycles.conftest import World as CyclesWorld
 from tests.cycles.conftest import days_ago
+from tests.helpers import ok
 from tests.integrations.conftest import take_in
 from tests.integrations.portfolio_world import BUYER, OTHER, World, rows
-from tests.reports.conftest import ok
 
 
 async def snapshot(app: FastAPI) -> dict[str, list[dict[str, Any]]]:

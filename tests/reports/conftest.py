@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import Api
+from tests.helpers import key, ok, paid_invoice
 
 ADVISOR_ORG = "bw"
 FINDINGS: list[dict[str, Any]] = [
@@ -26,17 +27,8 @@ FINDINGS: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
-def key() -> dict[str, str]:
-    return {"Idempotency-Key": str(uuid.uuid4())}
-
-
 def this_year() -> int:
     return datetime.now(UTC).year
-
-
-def ok(reply: httpx.Response, status: int = 200) -> Any:
-    assert reply.status_code == status, f"{reply.status_code}: {reply.text}"
-    return reply.json()
 
 
 class World:
@@ -119,27 +111,20 @@ class World:
         request = await self.request_tpa(role, org, factory_id)
         return await self.decide_tpa(factory_id, request["id"], "approve")
 
-    async def _paid_invoice(self, role: str, org: str, body: dict[str, Any]) -> None:
-        buyer = self.api.client("billing", role=role, org=org)
-        invoice = ok(await buyer.post("/invoices", json=body, headers=key()), 201)
-        advisor = self.api.client("billing", role="advisor", org=ADVISOR_ORG)
-        reply = await advisor.post(
-            f"/invoices/{invoice['id']}/payments", json={"amount": invoice["total"]}, headers=key()
-        )
-        ok(reply, 201)
-
     async def buy_credits(self, org: str, report_cycles: int) -> None:
-        await self._paid_invoice(
-            "participant",
-            org,
-            {"kind": "credits", "year": this_year(), "report_cycles": report_cycles},
+        await paid_invoice(
+            self.api,
+            role="participant",
+            org=org,
+            body={"kind": "credits", "year": this_year(), "report_cycles": report_cycles},
         )
 
     async def become_partner(self, org: str, footprint: int) -> None:
-        await self._paid_invoice(
-            "partner",
-            org,
-            {
+        await paid_invoice(
+            self.api,
+            role="partner",
+            org=org,
+            body={
                 "kind": "partnership",
                 "year": this_year(),
                 "apparel_revenue_usd": "2500000000",

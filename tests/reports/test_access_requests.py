@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.reports.conftest import World, ok
+from tests.helpers import ok
+from tests.reports.conftest import World
 
 
 def ids(page: dict[str, Any]) -> set[str]:

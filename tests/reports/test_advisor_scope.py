@@ -16,7 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from shared.auth import mint_token
-from tests.reports.conftest import ADVISOR_ORG, World, ok
+from tests.helpers import ok
+from tests.reports.conftest import ADVISOR_ORG, World
 
 # name → the token's `countries` claim (None: the token carries no claim at all)
 CLAIMS: dict[str, list[str] | None] = {

@@ -14,8 +14,9 @@ import sqlalchemy as sa
 
 from services.eligibility.models import Factory
 from tests.conftest import Api
+from tests.helpers import ok
 from tests.integrations.conftest import feed, take_in
-from tests.reports.conftest import World, ok
+from tests.reports.conftest import World
 
 PATH = "/access-requests/bulk"
 

@@ -7,7 +7,8 @@ import asyncio
 
 import pytest
 
-from tests.reports.conftest import World, ok, this_year
+from tests.helpers import ok
+from tests.reports.conftest import World, this_year
 
 pytestmark = pytest.mark.postgres
 

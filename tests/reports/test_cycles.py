@@ -3,7 +3,8 @@ listed to whoever may know of them."""
 
 from __future__ import annotations
 
-from tests.reports.conftest import ADVISOR_ORG, World, ok
+from tests.helpers import ok
+from tests.reports.conftest import ADVISOR_ORG, World
 
 
 class TestOpenReportCycle:

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.reports.conftest import ADVISOR_ORG, FINDINGS, World, ok
+from tests.helpers import ok
+from tests.reports.conftest import ADVISOR_ORG, FINDINGS, World
 
 
 def kinds(page: dict[str, Any]) -> list[tuple[str, str]]:

@@ -16,8 +16,9 @@ from tests.conftest import Api
 from tests.cycles.conftest import World as CyclesWorld
 from tests.cycles.conftest import days_ago
 from tests.cycles.test_unannounced import spellings
+from tests.helpers import ok
 from tests.integrations.conftest import feed, take_in
-from tests.reports.conftest import World, ok
+from tests.reports.conftest import World
 
 BUYER, OTHER = "buyer-1", "buyer-2"
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import key
 from tests.hostile import FORGED_CURSORS, assert_cursor_refused, problem
-from tests.reports.conftest import ADVISOR_ORG, World, key
+from tests.reports.conftest import ADVISOR_ORG, World
 
 # (role, org, path): a caller that may read the list. None: the public portal, no token.
 LISTS: list[tuple[str | None, str, str]] = [

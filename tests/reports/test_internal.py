@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.reports.conftest import World, ok
+from tests.helpers import ok
+from tests.reports.conftest import World
 
 
 @pytest.fixture

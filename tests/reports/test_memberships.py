@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.reports.conftest import World, key, ok
+from tests.helpers import key, ok
+from tests.reports.conftest import World
 
 FIRST, SECOND = "first@brand-1", "second@brand-1"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.reports.conftest import ADVISOR_ORG, World, ok
+from tests.helpers import ok
+from tests.reports.conftest import ADVISOR_ORG, World
 
 
 async def notes(world: World, role: str, org: str, **params: Any) -> list[dict[str, Any]]:

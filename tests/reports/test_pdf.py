@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from tests.conftest import Api
+from tests.helpers import ok
 from tests.pdf_tools import assert_pdf, pdf_text
-from tests.reports.conftest import ADVISOR_ORG, FINDINGS, World, ok
+from tests.reports.conftest import ADVISOR_ORG, FINDINGS, World
 
 PDF = {"Accept": "application/pdf"}
 

@@ -10,8 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from tests.conftest import Api
-from tests.cycles.conftest import ADVISOR_ORG, World, days_ago, ok
+from tests.cycles.conftest import ADVISOR_ORG, World, days_ago
 from tests.cycles.test_unannounced import spellings
+from tests.helpers import ok
 from tests.pdf_tools import assert_pdf
 
 BUYERS = {"brand-1": "partner", "buyer-1": "participant"}

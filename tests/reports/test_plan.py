@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.reports.conftest import World, ok
+from tests.helpers import ok
+from tests.reports.conftest import World
 
 
 def plan_path(factory_id: str, cycle: int = 1) -> str:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.reports.conftest import FINDINGS, World, ok
+from tests.helpers import ok
+from tests.reports.conftest import FINDINGS, World
 
 PUBLIC_ONLY = [
     {"cluster": "Child Labour", "question": "Child labourers present?", "compliant": True},

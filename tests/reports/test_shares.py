@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.reports.conftest import World, ok
+from tests.helpers import ok
+from tests.reports.conftest import World
 
 
 async def share(

@@ -30,7 +30,8 @@ from sqlmodel import col
 from services.reports import events, store_access, unlocking
 from services.reports.clients import BillingClient
 from services.reports.models import Unlock
-from tests.reports.conftest import World, ok
+from tests.helpers import ok
+from tests.reports.conftest import World
 
 CHARGE, CANCEL = "/internal/charges", "/internal/charges/cancel"
 

@@ -3,7 +3,8 @@ partners use their footprint; both need the factory's approved TPA."""
 
 from __future__ import annotations
 
-from tests.reports.conftest import World, key, ok
+from tests.helpers import key, ok
+from tests.reports.conftest import World
 
 
 class TestParticipantUnlock:

@@ -20,12 +20,12 @@ from services.cycles.rules import (
 from services.cycles.schedule import (
     MILESTONE_CODES,
     CyclePlan,
-    add_months,
     month_end,
     month_start,
     plan_cycle,
     report_release_window,
 )
+from shared.dates import add_months
 
 BD = country_rules("BD", training_participant_days=20)
 D = date.fromisoformat
@@ -304,3 +304,11 @@ def test_the_assessment_fits_between_day_90_and_the_end_of_month_4(start: date) 
     # Room for the two days on the target, and the report before progress report 1.
     assert p.assessment_target + timedelta(days=1) <= p.assessment_latest
     assert p.assessment_latest < known(p.milestone("progress_report_1").due)
+
+
+def test_seminar_schemas_take_their_cap_from_the_rule_data() -> None:
+    from services.cycles.models import RegistrationCreate, SeminarCreate
+
+    cap = cycle_rules().seminar_capacity_max
+    assert SeminarCreate.model_json_schema()["properties"]["capacity"]["maximum"] == cap
+    assert RegistrationCreate.model_json_schema()["properties"]["participants"]["maximum"] == cap

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from services.eligibility.domain import Decision, Engine, add_months, mark_enrolled
+from services.eligibility.domain import Decision, Engine, mark_enrolled
 from services.eligibility.ruleset import default_rule_book
 from services.eligibility.schemas import FactoryFacts
+from shared.dates import add_months
 from shared.errors import Unprocessable
 
 AS_OF = date(2025, 6, 1)
@@ -383,8 +384,12 @@ def test_every_reason_names_its_rule() -> None:
         (date(2023, 1, 31), 1, date(2023, 2, 28)),
         (date(2024, 11, 15), 3, date(2025, 2, 15)),
         (date(2024, 1, 15), 0, date(2024, 1, 15)),
-        (date(9999, 11, 1), 3, None),
     ],
 )
-def test_add_months(start: date, months: int, expected: date | None) -> None:
+def test_add_months(start: date, months: int, expected: date) -> None:
     assert add_months(start, months) == expected
+
+
+def test_add_months_past_the_calendar_is_an_overflow() -> None:
+    with pytest.raises(OverflowError):
+        add_months(date(9999, 11, 1), 3)

@@ -10,10 +10,8 @@ from fastapi.responses import JSONResponse
 
 from services.billing import ledger
 from services.billing.routes.common import (
-    Advisor,
     OrgQuery,
     ParticipantOrAdvisor,
-    PartnerOrAdvisor,
     org_in_view,
     with_idempotency_note,
 )
@@ -26,6 +24,7 @@ from services.billing.schemas import (
     FootprintPublic,
 )
 from shared.app import problem_responses
+from shared.auth import Advisor, PartnerOrAdvisor
 from shared.db import SessionDep
 from shared.errors import Unprocessable
 from shared.idempotency import IdempotencyKey, idempotent

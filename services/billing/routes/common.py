@@ -14,21 +14,13 @@ from shared.types import Id
 
 __all__ = [
     "IDEMPOTENCY_NOTE",
-    "Advisor",
-    "BuyerOrAdvisor",
     "OrgQuery",
     "ParticipantOrAdvisor",
-    "PartnerOrAdvisor",
-    "PartnerOrParticipant",
     "org_in_view",
     "with_idempotency_note",
 ]
 
-Advisor = Annotated[Principal, require("advisor")]
-PartnerOrAdvisor = Annotated[Principal, require("partner", "advisor")]
 ParticipantOrAdvisor = Annotated[Principal, require("participant", "advisor")]
-PartnerOrParticipant = Annotated[Principal, require("partner", "participant")]
-BuyerOrAdvisor = Annotated[Principal, require("partner", "participant", "advisor")]
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Awaitable[Any]])
 

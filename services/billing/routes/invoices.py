@@ -12,13 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from services.billing import domain, pdf, pricing, store
 from services.billing.models import Invoice
 from services.billing.price_books import published_price_books
-from services.billing.routes.common import (
-    Advisor,
-    BuyerOrAdvisor,
-    OrgQuery,
-    PartnerOrParticipant,
-    with_idempotency_note,
-)
+from services.billing.routes.common import OrgQuery, with_idempotency_note
 from services.billing.schemas import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -30,7 +24,7 @@ from services.billing.schemas import (
     VoidRequest,
 )
 from shared.app import problem_responses
-from shared.auth import Principal
+from shared.auth import Advisor, Buyer, BuyerOrAdvisor, Principal
 from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound
 from shared.idempotency import IdempotencyKey, idempotent
@@ -68,7 +62,7 @@ async def _visible_invoice(
 async def create_invoice(
     request: Request,
     session: SessionDep,
-    principal: PartnerOrParticipant,
+    principal: Buyer,
     body: InvoiceCreate,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 
 from services.billing import pricing
 from services.billing.price_books import published_price_books
-from services.billing.routes.common import ParticipantOrAdvisor, PartnerOrAdvisor
+from services.billing.routes.common import ParticipantOrAdvisor
 from services.billing.schemas import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -18,7 +18,7 @@ from services.billing.schemas import (
     PartnerQuoteRequest,
     PriceBookPublic,
 )
-from shared.auth import AnyRole
+from shared.auth import AnyRole, PartnerOrAdvisor
 
 router = APIRouter(tags=["prices"])
 

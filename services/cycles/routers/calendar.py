@@ -9,11 +9,12 @@ import icalendar
 from fastapi import APIRouter, Response
 
 from services.cycles import store
-from services.cycles.access import Reader, audience_for_factory, now, today
+from services.cycles.access import Reader, audience_for_factory
 from services.cycles.clients import ReportsDep
 from services.cycles.models import CyclePublic
 from services.cycles.routers import Responses
 from services.cycles.views import cycle_views
+from shared.clock import now, today
 from shared.db import SessionDep
 from shared.types import FactoryId
 

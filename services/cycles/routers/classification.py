@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter
 
 from services.cycles import events, store
-from services.cycles.access import Advisor, AdvisorOrFactory, Reader, audience_for_factory, now
+from services.cycles.access import AdvisorOrFactory, Reader, audience_for_factory
 from services.cycles.clients import ReportsDep
 from services.cycles.differentiation import (
     LEARNING,
@@ -32,7 +32,8 @@ from services.cycles.models import (
 )
 from services.cycles.routers import conflict
 from shared.app import problem_responses
-from shared.auth import Principal
+from shared.auth import Advisor, Principal
+from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound
 from shared.ids import new_id

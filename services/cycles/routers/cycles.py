@@ -10,14 +10,7 @@ from fastapi import APIRouter, Header, Response
 from sqlalchemy.exc import IntegrityError
 
 from services.cycles import alerts, events, store
-from services.cycles.access import (
-    Advisor,
-    Reader,
-    audience_for_factory,
-    now,
-    readable_cycle,
-    today,
-)
+from services.cycles.access import Reader, audience_for_factory, readable_cycle
 from services.cycles.clients import EligibilityDep, ReportsDep
 from services.cycles.differentiation import check_high_performing_option
 from services.cycles.domain import RuleBroken
@@ -27,6 +20,8 @@ from services.cycles.rules import country_rules
 from services.cycles.schedule import plan_cycle
 from services.cycles.views import cycle_view, cycle_views
 from services.cycles.visibility import Audience
+from shared.auth import Advisor
+from shared.clock import now, today
 from shared.db import SessionDep
 from shared.errors import Conflict
 from shared.ids import new_id

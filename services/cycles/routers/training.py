@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from services.cycles import store
-from services.cycles.access import AdvisorOrFactory, cycle_for, now
+from services.cycles.access import AdvisorOrFactory, cycle_for
 from services.cycles.clients import ReportsDep
 from services.cycles.domain import TrainingBalance, check_training
 from services.cycles.models import (
@@ -25,6 +25,7 @@ from services.cycles.models import (
     TrainingSummary,
 )
 from services.cycles.routers import conflict
+from shared.clock import now
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyKey, idempotent
 from shared.ids import new_id

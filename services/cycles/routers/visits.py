@@ -9,14 +9,7 @@ from fastapi import APIRouter
 from sqlalchemy.exc import IntegrityError
 
 from services.cycles import events, store
-from services.cycles.access import (
-    Advisor,
-    AdvisorOrBuyer,
-    Reader,
-    cycle_for,
-    now,
-    today,
-)
+from services.cycles.access import Reader, cycle_for
 from services.cycles.clients import ReportsClient, ReportsDep
 from services.cycles.domain import (
     BUYER_TYPES,
@@ -34,7 +27,8 @@ from services.cycles.routers import conflict
 from services.cycles.rules import cycle_rules
 from services.cycles.views import fact, plan_of, visit_view
 from services.cycles.visibility import Audience, visible_visits
-from shared.auth import Principal
+from shared.auth import Advisor, BuyerOrAdvisor, Principal
+from shared.clock import now, today
 from shared.db import SessionDep
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from shared.ids import new_id
@@ -90,7 +84,7 @@ def _buyer_org(principal: Principal, body: VisitCreate) -> str | None:
 async def schedule_visit(
     cycle_id: Id,
     body: VisitCreate,
-    principal: AdvisorOrBuyer,
+    principal: BuyerOrAdvisor,
     session: SessionDep,
     reports: ReportsDep,
 ) -> VisitPublic:
@@ -307,7 +301,7 @@ async def complete_visit(
 async def cancel_visit(
     cycle_id: Id,
     visit_id: Id,
-    principal: AdvisorOrBuyer,
+    principal: BuyerOrAdvisor,
     session: SessionDep,
     reports: ReportsDep,
 ) -> VisitPublic:

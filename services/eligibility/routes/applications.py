@@ -9,7 +9,6 @@ from fastapi import APIRouter
 
 from services.eligibility import events
 from services.eligibility.access import ensure_sees_application
-from services.eligibility.deps import Advisor, Buyer, BuyerOrAdvisor
 from services.eligibility.models import PartnershipApplication
 from services.eligibility.partnership import (
     COMMITMENTS,
@@ -33,7 +32,7 @@ from services.eligibility.store_applications import (
 )
 from services.eligibility.store_lists import get_list
 from shared.app import problem_responses
-from shared.auth import AnyRole
+from shared.auth import Advisor, AnyRole, Buyer, BuyerOrAdvisor
 from shared.db import SessionDep
 from shared.errors import NotFound, Unprocessable
 from shared.pagination import PageDep

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import TypeAdapter
 
-from services.eligibility.deps import BuyerOrAdvisor, EngineDep, RegistryDep, today
+from services.eligibility.deps import EngineDep, RegistryDep
 from services.eligibility.gctune import batch_allocations
 from services.eligibility.pipeline import scope
 from services.eligibility.routes.common import (
@@ -18,7 +18,8 @@ from services.eligibility.schemas import BulkCheckReply, BulkCheckRequest, Check
 from services.eligibility.scoping import ScopedDecision
 from services.eligibility.store import record_lookups
 from shared.app import problem_responses
-from shared.auth import AnyRole
+from shared.auth import AnyRole, BuyerOrAdvisor
+from shared.clock import today
 from shared.db import SessionDep
 from shared.requestid import current_request_id
 

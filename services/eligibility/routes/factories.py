@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.eligibility.access import ensure_sees_factory
-from services.eligibility.deps import Advisor, RegistryReader
+from services.eligibility.deps import RegistryReader
 from services.eligibility.domain import enrolment_changes
 from services.eligibility.fields import CountryCode
 from services.eligibility.schemas import (
@@ -29,6 +29,7 @@ from services.eligibility.store import (
     update_factory,
 )
 from shared.app import problem_responses
+from shared.auth import Advisor
 from shared.db import SessionDep
 from shared.pagination import PageDep, UpdatedSince
 from shared.scope import ensure_in_scope, scope_countries

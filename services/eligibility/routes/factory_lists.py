@@ -15,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
 
 from services.eligibility.access import ensure_sees_list, touches_scope
-from services.eligibility.deps import Buyer, BuyerOrAdvisor, EngineDep, JobsDep, RegistryDep, today
+from services.eligibility.deps import EngineDep, JobsDep, RegistryDep
 from services.eligibility.exports import csv_lines
 from services.eligibility.fields import IsoDate, Text
 from services.eligibility.gctune import batch_allocations
@@ -36,6 +36,8 @@ from services.eligibility.schemas import (
 from services.eligibility.store_lists import create_list, get_list, list_lists, read_rows
 from services.eligibility.uploads import ParsedList, parse_csv, parse_json, parse_json_bytes
 from shared.app import problem_responses
+from shared.auth import Buyer, BuyerOrAdvisor
+from shared.clock import today
 from shared.db import SessionDep
 from shared.errors import Conflict, Unprocessable
 from shared.pagination import ROW_OFFSET, PageDep, PageParams, page_params
@@ -53,16 +55,11 @@ _AS_OF = TypeAdapter(IsoDate)
 _NAME = TypeAdapter(Text)
 
 
+# The raw `text/csv` body is accepted but documented in the description only: client
+# generators (openapi-python-client) cannot type a text/csv body and warn, so the
+# machine-readable way to send a CSV is the multipart `file` field.
 _UPLOAD_BODY = json_body(
     FactoryListUpload,
-    (
-        "text/csv",
-        {
-            "schema": {"type": "string"},
-            "example": "client_ref,name,country,region,products,worker_count\n"
-            "S-1,Golden Star Apparels Ltd,BD,Gazipur,garments,1200\n",
-        },
-    ),
     (
         "multipart/form-data",
         {
@@ -70,18 +67,26 @@ _UPLOAD_BODY = json_body(
                 "type": "object",
                 "required": ["file"],
                 "properties": {
-                    "file": {"type": "string", "format": "binary"},
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "The list as CSV (header row) or as JSON.",
+                    },
                     "as_of": {"type": "string", "format": "date"},
                     "name": {"type": "string", "maxLength": 300, "pattern": LINE_PATTERN},
                 },
-            }
+            },
+            "encoding": {"file": {"contentType": "text/csv, application/json"}},
         },
     ),
 )
 _UPLOAD_BODY["requestBody"]["description"] = (
-    "The list as JSON (`{factories: [...], as_of?, name?}`), as CSV with a header row "
+    "The list as JSON (`{factories: [...], as_of?, name?}`), or as CSV with a header row "
     "(columns named like the JSON fields; `country` required; lists such as `products` "
-    "separated by `;`), or as a multipart file field `file` holding either."
+    "separated by `;`) in the multipart file field `file` (which may also hold the JSON). "
+    "The CSV may also be sent as the whole body with `Content-Type: text/csv`, e.g.\n\n"
+    "```\nclient_ref,name,country,region,products,worker_count\n"
+    "S-1,Golden Star Apparels Ltd,BD,Gazipur,garments,1200\n```"
 )
 
 

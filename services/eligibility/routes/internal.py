@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.eligibility.deps import EngineDep, today
+from services.eligibility.deps import EngineDep
 from services.eligibility.routes.programmes import CountryPath, shown_programme
 from services.eligibility.schemas import (
     MAX_INTERNAL_LOOKUP,
@@ -25,6 +25,7 @@ from services.eligibility.store import factories_by_id, get_factory
 from services.eligibility.store_lists import get_list, read_rows
 from shared.app import problem_responses
 from shared.auth import ServiceCaller
+from shared.clock import today
 from shared.db import SessionDep
 from shared.errors import Conflict, NotFound
 from shared.types import FactoryId, Id

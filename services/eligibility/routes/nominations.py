@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from services.eligibility.access import ensure_sees_nomination
-from services.eligibility.deps import EngineDep, NominatingPartner, PartnerOrAdvisor, today
+from services.eligibility.deps import EngineDep, NominatingPartner
 from services.eligibility.fields import CountryCode
 from services.eligibility.models import Nomination
 from services.eligibility.nominations import (
@@ -30,6 +30,8 @@ from services.eligibility.store_nominations import (
     withdraw,
 )
 from shared.app import problem_responses
+from shared.auth import PartnerOrAdvisor
+from shared.clock import today
 from shared.db import SessionDep
 from shared.pagination import PageDep, UpdatedSince
 from shared.scope import scope_countries

@@ -8,10 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from services.eligibility.deps import EngineDep, ProgrammeReader, today
+from services.eligibility.deps import EngineDep, ProgrammeReader
 from services.eligibility.fields import IsoDate
 from services.eligibility.ruleset import Programme, RuleBook
 from services.eligibility.schemas import ProgrammeList, ProgrammePublic
+from shared.clock import today
 from shared.errors import NotFound
 
 router = APIRouter(tags=["programmes"])

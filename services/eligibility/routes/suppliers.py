@@ -19,12 +19,12 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from sqlmodel import col
 
 from services.eligibility.clients import ReportsDep
-from services.eligibility.deps import BuyerOrAdvisor, RegistryDep
+from services.eligibility.deps import RegistryDep
 from services.eligibility.fields import CountryCode
 from services.eligibility.models import Factory
 from services.eligibility.schemas import SupplierPage, SupplierPublic
 from services.eligibility.store import factories_by_id, registry_countries
-from shared.auth import Principal
+from shared.auth import BuyerOrAdvisor, Principal
 from shared.db import SessionDep
 from shared.errors import TooManyRequests, Unprocessable
 from shared.pagination import PageDep, SortKey, page_list, paginate, sort_key

@@ -23,7 +23,6 @@ from services.reports.api.deps import (
 )
 from services.reports.bulk_access import request_many, tpa_requested_message
 from services.reports.clients import EligibilityDep
-from services.reports.clock import now
 from services.reports.models import AccessRequest
 from services.reports.schemas import (
     AccessRequestCreate,
@@ -33,6 +32,7 @@ from services.reports.schemas import (
     NotificationKind,
     TpaStatus,
 )
+from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import NotFound, Unprocessable
 from shared.idempotency import IdempotencyKey, idempotent

@@ -16,13 +16,13 @@ from services.reports.api.deps import (
     problems,
 )
 from services.reports.clients import EligibilityDep
-from services.reports.clock import now
 from services.reports.schemas import (
     MAX_CYCLE,
     ReportCycleCreate,
     ReportCyclePublic,
     ReportCycleView,
 )
+from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import Conflict, NotFound
 from shared.pagination import Page, PageDep, SortKey

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reports import store_members
 from services.reports.access import Caller, MembershipFacts, enforce, member_gate
-from services.reports.clock import now
 from services.reports.models import Membership
 from services.reports.schemas import MAX_CYCLE, NotificationKind
 from services.reports.settled import Settled
 from shared.app import problem_responses
 from shared.auth import ROLES, Principal, require
+from shared.clock import now
 from shared.db import SessionDep
 from shared.pagination import Page, PageParams, SortKey, page_list
 

@@ -31,7 +31,6 @@ from services.reports.api.deps import (
 from services.reports.api.lookups import readable_cycle, visible_document
 from services.reports.api.replies import report_reply
 from services.reports.clients import EligibilityClient, EligibilityDep
-from services.reports.clock import now
 from services.reports.models import ReportCycle, ReportDocument
 from services.reports.schemas import (
     DocumentKind,
@@ -42,6 +41,7 @@ from services.reports.schemas import (
     ReportUpdate,
 )
 from services.reports.settled import Settled, SettledDep
+from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import Conflict, Unavailable
 from shared.pagination import Page, PageDep, SortKey

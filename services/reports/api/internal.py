@@ -8,7 +8,6 @@ from fastapi import APIRouter, Response
 from services.reports import domain, store, store_access, store_plan
 from services.reports.api import shapes
 from services.reports.api.deps import CycleNumber, existing
-from services.reports.clock import now
 from services.reports.schemas import (
     InternalAccess,
     InternalAssessment,
@@ -26,6 +25,7 @@ from services.reports.schemas import (
     TpaStatus,
 )
 from shared.auth import Principal, ServiceCaller
+from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import NotFound
 from shared.types import FactoryId, Id

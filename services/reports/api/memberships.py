@@ -11,8 +11,8 @@ from services.reports import store_members
 from services.reports.access import can_manage_members, enforce
 from services.reports.api import shapes
 from services.reports.api.deps import OrgMember
-from services.reports.clock import now
 from services.reports.schemas import MembershipPublic, MembershipStatus
+from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import NotFound
 from shared.pagination import Page, PageDep

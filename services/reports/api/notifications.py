@@ -11,13 +11,13 @@ from services.reports.access import covers_country, enforce
 from services.reports.api import shapes
 from services.reports.api.deps import Advisor, AnyMember
 from services.reports.clients import EligibilityDep
-from services.reports.clock import now
 from services.reports.schemas import (
     NotificationKind,
     NotificationPublic,
     ZeroToleranceAlertCreate,
     ZeroToleranceAlertPublic,
 )
+from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import NotFound
 from shared.pagination import Page, PageDep

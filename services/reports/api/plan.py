@@ -14,9 +14,9 @@ from services.reports.api.deps import (
     FactoryOrAdvisor,
 )
 from services.reports.api.lookups import readable_cycle
-from services.reports.clock import now
 from services.reports.schemas import ImprovementPlan, PlanItemCreate, PlanItemPublic, PlanItemUpdate
 from services.reports.settled import SettledDep
+from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import NotFound
 from shared.types import FactoryId, Id

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query, Response
 from services.reports import domain, store_portal
 from services.reports.api import shapes
 from services.reports.api.deps import FactoryMember
-from services.reports.clock import now
 from services.reports.models import PublicFactory
 from services.reports.schemas import (
     ProgressDocumentCreate,
@@ -20,6 +19,7 @@ from services.reports.schemas import (
     PublicFactorySummary,
     PublicIssue,
 )
+from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound
 from shared.pagination import Page, PageDep

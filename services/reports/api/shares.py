@@ -9,8 +9,8 @@ from services.reports import events, store, store_access, store_members
 from services.reports.access import can_share, enforce
 from services.reports.api import shapes
 from services.reports.api.deps import Buyer, existing, problems
-from services.reports.clock import now
 from services.reports.schemas import NotificationKind, ShareCreate, SharePublic
+from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import NotFound, Unprocessable
 from shared.pagination import Page, PageDep

@@ -1,0 +1,40 @@
+"""Helpers every test area shares (plain functions, not fixtures: tests import them from
+here, never from a conftest)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+if TYPE_CHECKING:
+    from tests.conftest import Api
+
+ADVISOR_ORG = "bw"
+
+
+def key() -> dict[str, str]:
+    """A fresh Idempotency-Key header."""
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+def ok(reply: httpx.Response, status: int = 200) -> Any:
+    """The reply's JSON body, once its status is the one expected."""
+    assert reply.status_code == status, (
+        f"{reply.request.method} {reply.request.url}: {reply.status_code} {reply.text}"
+    )
+    return reply.json()
+
+
+async def paid_invoice(api: Api, *, role: str, org: str, body: dict[str, Any]) -> dict[str, Any]:
+    """An invoice `org` (as `role`) creates through billing, paid in full by the advisor."""
+    buyer = api.client("billing", role=role, org=org)
+    invoice: dict[str, Any] = ok(await buyer.post("/invoices", json=body, headers=key()), 201)
+    advisor = api.client("billing", role="advisor", org=ADVISOR_ORG)
+    payment = {"amount": invoice["total"]}
+    paid: dict[str, Any] = ok(
+        await advisor.post(f"/invoices/{invoice['id']}/payments", json=payment, headers=key()),
+        201,
+    )
+    return paid
