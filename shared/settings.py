@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     # the pool for the load (and the server's max_connections, or PgBouncer, for the sum).
     db_pool_size: int = Field(10, ge=1, validation_alias="BW_DB_POOL_SIZE")
     db_max_overflow: int = Field(20, ge=0, validation_alias="BW_DB_MAX_OVERFLOW")
+    # The database URLs lead to PgBouncer in transaction pooling (deploy/k8s): no prepared
+    # statement cache (shared.db.PGBOUNCER_CONNECT_ARGS).
+    db_pgbouncer: bool = Field(False, validation_alias="BW_DB_PGBOUNCER")
     # How long an unlock attempt holds its pending unlock before another attempt (or the
     # recovery sweep) may take it over: longer than an attempt's billing calls can take.
     unlock_lease_s: float = Field(30.0, gt=0, validation_alias="BW_UNLOCK_LEASE_SECONDS")
