@@ -205,6 +205,9 @@ def pgbouncer() -> list[dict[str, Any]]:
         "ports": [{"containerPort": PGBOUNCER_PORT, "name": "postgres"}],
         "env": [
             {"name": "PGBOUNCER_POOL_MODE", "value": "transaction"},
+            # asyncpg prepares every query: PgBouncer >= 1.21 keeps a prepared statement with
+            # the server connection it runs on (tests/e2e/test_pgbouncer.py).
+            {"name": "PGBOUNCER_MAX_PREPARED_STATEMENTS", "value": "200"},
             {"name": "PGBOUNCER_PORT", "value": str(PGBOUNCER_PORT)},
             {"name": "PGBOUNCER_MAX_CLIENT_CONN", "value": "2000"},
             {"name": "PGBOUNCER_DEFAULT_POOL_SIZE", "value": "20"},

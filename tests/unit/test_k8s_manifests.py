@@ -104,6 +104,9 @@ def test_postgresql_is_reached_through_pgbouncer_in_transaction_pooling() -> Non
     container = _of("Deployment", "pgbouncer")["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["PGBOUNCER_POOL_MODE"] == "transaction"
+    assert int(env["PGBOUNCER_MAX_PREPARED_STATEMENTS"]) > 0
+    image = container["image"].rpartition(":")[2]
+    assert tuple(int(p) for p in image.split(".")[:2]) >= (1, 21), image
     assert _of("Service", "pgbouncer")["spec"]["ports"][0]["port"] == PGBOUNCER_PORT
     for service in SERVICES:
         pod = _of("Deployment", service)["spec"]["template"]["spec"]
