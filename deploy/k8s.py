@@ -3,8 +3,18 @@
 `python -m deploy.k8s` rewrites them; CI checks that the committed files are what this
 renders and that probes, ports and environment match the code. Each component: a
 Deployment (one uvicorn process per container; readiness = /readyz, liveness = /healthz),
-a Service, a HorizontalPodAutoscaler and a PodDisruptionBudget. Secrets (JWT keys, database
-URLs) come from the Secret `betterwork-secrets`, which is created outside this repository.
+a Service, a HorizontalPodAutoscaler, a PodDisruptionBudget and a NetworkPolicy (only our
+own pods, i.e. the gateway and the services calling each other's /internal endpoints, and
+Prometheus reach a service; anyone reaches the gateway). Containers run as a non-root user
+on a read-only root filesystem (an emptyDir at /tmp), with no capabilities. Secrets (JWT
+keys, database URLs) come from the Secret `betterwork-secrets`, which is created outside
+this repository.
+
+PostgreSQL is reached through PgBouncer (pgbouncer.yaml: transaction pooling, so hundreds
+of service connections share a few server connections): the services' database URLs in the
+Secret name `pgbouncer:6432`, and `BW_DB_PGBOUNCER=1` turns asyncpg's prepared-statement
+caches off (shared/db.py). PgBouncer's own settings (the server's address, its auth file)
+come from the Secret `pgbouncer-secrets`.
 
 Client addresses: uvicorn runs with `--no-proxy-headers` and the gateway believes
 `X-Forwarded-For` only from `BW_TRUSTED_PROXIES` (IPs/CIDRs, none by default). Behind an
@@ -45,6 +55,28 @@ COMPONENTS: dict[str, dict[str, Any]] = {
 }
 
 
+PART_OF = {"app.kubernetes.io/part-of": "betterwork"}
+# Prometheus scrapes from its own namespace (labelled so by the monitoring stack).
+PROMETHEUS = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+}
+NON_ROOT = {
+    "runAsNonRoot": True,
+    "runAsUser": 10001,
+    "runAsGroup": 10001,
+    "fsGroup": 10001,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+CONTAINER_SECURITY = {
+    "runAsNonRoot": True,
+    "readOnlyRootFilesystem": True,
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+}
+PGBOUNCER_PORT = 6432
+
+
 def _env(name: str) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = [{"name": "BW_ENV", "value": "production"}]
     env += [
@@ -55,7 +87,8 @@ def _env(name: str) -> list[dict[str, Any]]:
         secrets.append("BW_REDIS_URL")  # rate limits shared by all gateway replicas
         env.append({"name": "BW_TRUSTED_PROXIES", "value": ""})  # see the module docstring
     else:
-        secrets.append(f"{name.upper()}_DATABASE_URL")
+        secrets.append(f"{name.upper()}_DATABASE_URL")  # postgresql+asyncpg://…@pgbouncer:6432/…
+        env.append({"name": "BW_DB_PGBOUNCER", "value": "1"})
     env += [
         {"name": key, "valueFrom": {"secretKeyRef": {"name": "betterwork-secrets", "key": key}}}
         for key in secrets
@@ -80,12 +113,11 @@ def manifests(name: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
             "requests": {"cpu": "250m", "memory": "256Mi"},
             "limits": {"cpu": "1", "memory": "512Mi"},
         },
-        "securityContext": {
-            "runAsNonRoot": True,
-            "readOnlyRootFilesystem": True,
-            "allowPrivilegeEscalation": False,
-        },
+        "securityContext": CONTAINER_SECURITY,
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - an emptyDir
     }
+    callers: list[dict[str, Any]] = [PROMETHEUS]
+    callers.insert(0, {} if name == "gateway" else {"podSelector": {"matchLabels": PART_OF}})
     return [
         {
             "apiVersion": "apps/v1",
@@ -94,7 +126,14 @@ def manifests(name: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
             "spec": {
                 "replicas": spec["replicas"],
                 "selector": {"matchLabels": labels},
-                "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "securityContext": NON_ROOT,
+                        "containers": [container],
+                        "volumes": [{"name": "tmp", "emptyDir": {}}],
+                    },
+                },
             },
         },
         {
@@ -131,6 +170,99 @@ def manifests(name: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
             "metadata": {"name": name},
             "spec": {"minAvailable": 1, "selector": {"matchLabels": labels}},
         },
+        _network_policy(name, labels, port, callers),
+    ]
+
+
+def _network_policy(
+    name: str, labels: dict[str, str], port: int, callers: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Ingress to `port` from `callers` only ({} is anyone: the gateway's clients)."""
+    sources = [c for c in callers if c]
+    rule: dict[str, Any] = {"ports": [{"protocol": "TCP", "port": port}]}
+    if len(sources) == len(callers):
+        rule["from"] = sources
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name},
+        "spec": {
+            "podSelector": {"matchLabels": labels},
+            "policyTypes": ["Ingress"],
+            "ingress": [rule],
+        },
+    }
+
+
+def pgbouncer() -> list[dict[str, Any]]:
+    """PgBouncer in transaction pooling between the services and PostgreSQL."""
+    name = "pgbouncer"
+    labels = {"app.kubernetes.io/name": name, **PART_OF}
+    probe = {"tcpSocket": {"port": PGBOUNCER_PORT}, "periodSeconds": 10}
+    container = {
+        "name": name,
+        "image": "bitnami/pgbouncer:1.23.1",
+        "ports": [{"containerPort": PGBOUNCER_PORT, "name": "postgres"}],
+        "env": [
+            {"name": "PGBOUNCER_POOL_MODE", "value": "transaction"},
+            # asyncpg prepares every query: PgBouncer >= 1.21 keeps a prepared statement with
+            # the server connection it runs on (tests/e2e/test_pgbouncer.py).
+            {"name": "PGBOUNCER_MAX_PREPARED_STATEMENTS", "value": "200"},
+            {"name": "PGBOUNCER_PORT", "value": str(PGBOUNCER_PORT)},
+            {"name": "PGBOUNCER_MAX_CLIENT_CONN", "value": "2000"},
+            {"name": "PGBOUNCER_DEFAULT_POOL_SIZE", "value": "20"},
+            *[
+                {
+                    "name": key,
+                    "valueFrom": {"secretKeyRef": {"name": "pgbouncer-secrets", "key": key}},
+                }
+                for key in ("POSTGRESQL_HOST", "POSTGRESQL_USERNAME", "POSTGRESQL_PASSWORD")
+            ],
+        ],
+        "readinessProbe": probe,
+        "livenessProbe": probe,
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "64Mi"},
+            "limits": {"cpu": "500m", "memory": "128Mi"},
+        },
+        "securityContext": CONTAINER_SECURITY,
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - an emptyDir
+    }
+    services_only = [{"podSelector": {"matchLabels": PART_OF}}]
+    return [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": name, "labels": labels},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "securityContext": NON_ROOT,
+                        "containers": [container],
+                        "volumes": [{"name": "tmp", "emptyDir": {}}],
+                    },
+                },
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": name, "labels": labels},
+            "spec": {
+                "selector": labels,
+                "ports": [{"port": PGBOUNCER_PORT, "targetPort": "postgres", "name": "postgres"}],
+            },
+        },
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": {"name": name},
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": labels}},
+        },
+        _network_policy(name, labels, PGBOUNCER_PORT, services_only),
     ]
 
 
@@ -148,6 +280,7 @@ def render() -> dict[str, str]:
         f"{name}.yaml": "---\n".join(_dump(m) for m in manifests(name, spec))
         for name, spec in COMPONENTS.items()
     }
+    files["pgbouncer.yaml"] = "---\n".join(_dump(m) for m in pgbouncer())
     files["kustomization.yaml"] = _dump(
         {
             "apiVersion": "kustomize.config.k8s.io/v1beta1",

@@ -219,7 +219,10 @@ def create_service_app(
         if migrate:
             await asyncio.to_thread(upgrade, service, database_url)
         engine = make_engine(
-            database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+            database_url,
+            pgbouncer=settings.db_pgbouncer,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
         )
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)

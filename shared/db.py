@@ -7,6 +7,7 @@ failed request) and rolls back on any exception: a request never half-writes.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -62,12 +63,28 @@ async def insert_row(session: AsyncSession, row: SQLModel) -> None:
     await session.execute(sa.insert(table), row.model_dump())
 
 
-def make_engine(url: str, **overrides: Any) -> AsyncEngine:
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
+# Behind PgBouncer in transaction pooling, consecutive transactions of one connection may
+# run on different server connections: a statement prepared on one is unknown (or another
+# one) on the next. So asyncpg caches no prepared statements and names each uniquely.
+PGBOUNCER_CONNECT_ARGS: dict[str, Any] = {
+    "statement_cache_size": 0,
+    "prepared_statement_cache_size": 0,
+    "prepared_statement_name_func": _unique_statement_name,
+}
+
+
+def make_engine(url: str, *, pgbouncer: bool = False, **overrides: Any) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url, **overrides)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     options: dict[str, Any] = {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": False}
+    if pgbouncer:
+        options["connect_args"] = PGBOUNCER_CONNECT_ARGS
     options.update(overrides)
     return create_async_engine(url, **options)
 

@@ -95,9 +95,17 @@ class Settings(BaseSettings):
     # the pool for the load (and the server's max_connections, or PgBouncer, for the sum).
     db_pool_size: int = Field(10, ge=1, validation_alias="BW_DB_POOL_SIZE")
     db_max_overflow: int = Field(20, ge=0, validation_alias="BW_DB_MAX_OVERFLOW")
+    # The database URLs lead to PgBouncer in transaction pooling (deploy/k8s): no prepared
+    # statement cache (shared.db.PGBOUNCER_CONNECT_ARGS).
+    db_pgbouncer: bool = Field(False, validation_alias="BW_DB_PGBOUNCER")
     # How long an unlock attempt holds its pending unlock before another attempt (or the
     # recovery sweep) may take it over: longer than an attempt's billing calls can take.
     unlock_lease_s: float = Field(30.0, gt=0, validation_alias="BW_UNLOCK_LEASE_SECONDS")
+    # A factory list being scoped is leased to one process, renewed every third of this
+    # while it works: a list whose process died is taken over this long after its last
+    # renewal, by the sweep every replica runs every `list_sweep_s` (0: no sweep, tests).
+    list_lease_s: float = Field(30.0, gt=0, validation_alias="BW_LIST_LEASE_SECONDS")
+    list_sweep_s: float = Field(5.0, ge=0, validation_alias="BW_LIST_SWEEP_SECONDS")
     # How often integrations looks for new events when the last look found none; 0 turns
     # the background puller off (tests take events in themselves).
     events_poll_s: float = Field(0.2, ge=0, validation_alias="BW_EVENTS_POLL_SECONDS")

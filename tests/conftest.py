@@ -73,6 +73,8 @@ def test_settings(database_urls: dict[str, str], **overrides: Any) -> Settings:
         "BW_LOG_LEVEL": "WARNING",
         # Tests take events in when they say so (`tests.helpers`), not on a timer.
         "BW_EVENTS_POLL_SECONDS": 0,
+        # List jobs are drained by the tests (`eligibility_jobs.drain()`), not swept.
+        "BW_LIST_SWEEP_SECONDS": 0,
         **{f"{s.upper()}_URL": f"http://{s}.test" for s in SERVICES},
         **{f"{s.upper()}_DATABASE_URL": url for s, url in database_urls.items()},
     }

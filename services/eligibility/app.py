@@ -20,8 +20,8 @@ from services.eligibility.registry import RegistryCache
 from services.eligibility.routes.suppliers import close_limiter, install_limiter
 from services.eligibility.ruleset import default_rule_book
 from services.eligibility.schemas import BulkCheckRequest, FactoryListUpload
-from services.eligibility.store_lists import fail_stale_lists
 from shared.app import create_service_app
+from shared.background import start_repeating, stop_repeating
 from shared.settings import Settings, get_settings
 
 DESCRIPTION = """Country programme rules, the factory registry, factory-list scoping and partnership
@@ -31,23 +31,24 @@ Errors are RFC 9457 problem details (`application/problem+json`). Every endpoint
 health checks needs a bearer JWT; the roles allowed are listed per operation (`x-roles`).
 """
 
-# A list still queued or running this long after its upload was left by a stopped process.
-STALE_LIST_AFTER = timedelta(minutes=10)
-
 
 async def _start_jobs(app: FastAPI) -> None:
-    app.state.jobs = ScopingJobs(
+    """List jobs, and the sweep that takes over the lists of processes that died (their
+    lease ran out) in every replica."""
+    settings: Settings = app.state.settings
+    jobs = ScopingJobs(
         sessionmaker=app.state.sessionmaker,
         engine=app.state.decision_engine,
         registry=app.state.registry,
+        lease=timedelta(seconds=settings.list_lease_s),
     )
-    async with app.state.sessionmaker() as session:
-        await fail_stale_lists(session=session, older_than=STALE_LIST_AFTER)
-        await session.commit()
+    app.state.jobs = jobs
+    start_repeating(app, "list_sweep", jobs.step, interval=settings.list_sweep_s)
 
 
 def _stop_jobs_on_shutdown(app: FastAPI) -> None:
-    """Cancel running list jobs (they mark their list failed) before the engine closes."""
+    """Stop list jobs (they hand their list back to the other processes) before the engine
+    closes."""
     inner = app.router.lifespan_context
 
     @asynccontextmanager
@@ -56,6 +57,7 @@ def _stop_jobs_on_shutdown(app: FastAPI) -> None:
             try:
                 yield state
             finally:
+                await stop_repeating(app, "list_sweep")
                 jobs: ScopingJobs | None = getattr(app.state, "jobs", None)
                 if jobs is not None:
                     await jobs.close()

@@ -16,6 +16,7 @@ __all__ = [
     "Factory",
     "FactoryList",
     "FactoryListChunk",
+    "FactoryListUpload",
     "FactoryLookup",
     "Nomination",
     "PartnershipApplication",
@@ -98,7 +99,16 @@ class FactoryList(SQLModel, table=True):
     """An uploaded factory list and the state of its scoping."""
 
     __tablename__ = "factory_list"
-    __table_args__ = (sa.Index("ix_factory_list_owner_org", "owner_org", "id"),)
+    __table_args__ = (
+        sa.Index("ix_factory_list_owner_org", "owner_org", "id"),
+        # The job sweep looks for unfinished lists only.
+        sa.Index(
+            "ix_factory_list_unfinished",
+            "created_at",
+            postgresql_where=sa.text("status IN ('queued', 'running')"),
+            sqlite_where=sa.text("status IN ('queued', 'running')"),
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=40)
     owner_org: str = Field(max_length=300)
@@ -115,6 +125,26 @@ class FactoryList(SQLModel, table=True):
     created_at: datetime = Field(sa_type=_TZ)
     started_at: datetime | None = Field(default=None, sa_type=_TZ)
     completed_at: datetime | None = Field(default=None, sa_type=_TZ)
+    # A queued or running list is a job leased to one process at a time (shared.leases):
+    # the process scoping it, until when, and how many processes took it.
+    lease_holder: str | None = Field(default=None, max_length=80)
+    leased_until: datetime | None = Field(default=None, sa_type=_TZ)
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": sa.text("0")})
+
+
+class FactoryListUpload(SQLModel, table=True):
+    """The rows of a list still to be scoped, as read from the upload (compressed JSON),
+    and whom the decisions are for: any process can scope the list; gone once it is."""
+
+    __tablename__ = "factory_list_upload"
+
+    list_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(40), sa.ForeignKey("factory_list.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    principal: dict[str, object] = Field(sa_type=sa.JSON)
+    rows_gz: bytes = Field(sa_type=sa.LargeBinary)
 
 
 class FactoryListChunk(SQLModel, table=True):
@@ -199,6 +229,7 @@ TABLES: list[type[SQLModel]] = [
     FactoryLookup,
     FactoryList,
     FactoryListChunk,
+    FactoryListUpload,
     Nomination,
     PartnershipApplication,
     OutboxEvent,

@@ -26,7 +26,13 @@ def test_every_component_is_deployed_with_probes_and_its_settings() -> None:
     for name in APPS:
         documents = list(yaml.safe_load_all((OUT / f"{name}.yaml").read_text()))
         kinds = {d["kind"] for d in documents}
-        assert kinds == {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
+        assert kinds == {
+            "Deployment",
+            "Service",
+            "HorizontalPodAutoscaler",
+            "PodDisruptionBudget",
+            "NetworkPolicy",
+        }
         deployment = next(d for d in documents if d["kind"] == "Deployment")
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         assert APPS[name] in container["command"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
@@ -33,7 +33,14 @@ from services.eligibility.schemas import (
     FactoryListSummary,
     FactoryListUpload,
 )
-from services.eligibility.store_lists import create_list, get_list, list_lists, read_rows
+from services.eligibility.store_lists import (
+    create_list,
+    encode_upload,
+    get_list,
+    list_lists,
+    read_rows,
+    save_upload,
+)
 from services.eligibility.uploads import ParsedList, parse_csv, parse_json, parse_json_bytes
 from shared.app import problem_responses
 from shared.auth import Buyer, BuyerOrAdvisor
@@ -191,7 +198,11 @@ async def create_factory_list(
         day = as_of or body_as_of or today()
         engine.require_rules_on(day)
         large = len(parsed.rows) > SYNC_LIMIT
+        # A large list is a job leased to this process from the start (the sweeps of the
+        # others leave it alone unless this process dies); its rows are stored with it.
         factory_list = await create_list(
+            lease_holder=jobs.holder if large else None,
+            leased_until=datetime.now(UTC) + jobs.lease if large else None,
             session=session,
             owner_org=principal.org,
             created_by=principal.user,
@@ -204,13 +215,11 @@ async def create_factory_list(
             warnings=parsed.warnings,
         )
         if large:
-            background.add_task(
-                jobs.submit,
-                list_id=factory_list.id,
-                rows=parsed.rows,
-                as_of=day,
-                principal=principal,
+            rows_gz = await asyncio.to_thread(encode_upload, parsed.rows)
+            await save_upload(
+                session=session, list_id=factory_list.id, rows_gz=rows_gz, principal=principal
             )
+            background.add_task(jobs.submit, list_id=factory_list.id)
             return _reply(factory_list, [], None, 202)
         outcome = await scope(
             session=session,
