@@ -57,8 +57,8 @@ class Bench:
             "BW_RATE_LIMIT_PER_MINUTE": "100000000",
             "BW_RATE_LIMIT_BURST": "100000000",
             # 50 unlocks in flight need more than the default 10 pooled connections.
-            "BW_DB_POOL_SIZE": "25",
-            "BW_DB_MAX_OVERFLOW": "10",
+            "BW_DB_POOL_SIZE": "35",
+            "BW_DB_MAX_OVERFLOW": "0",
             **database_env,
         }
 
