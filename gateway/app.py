@@ -26,8 +26,10 @@ from shared.errors import install_problem_handlers
 from shared.health import health_router
 from shared.limits import RequestLimitsMiddleware
 from shared.logs import configure_logging
+from shared.metrics import MetricsMiddleware, install_metrics
 from shared.requestid import RequestIdMiddleware
 from shared.settings import SERVICES, Settings, get_settings
+from shared.tracing import configure_tracing, shutdown_tracing, trace_asgi
 from shared.transport import AiohttpTransport
 
 __all__ = ["create_app"]
@@ -62,6 +64,7 @@ def create_app(
     http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
 ) -> ASGIApp:
     settings = settings or get_settings()
+    traced = configure_tracing("gateway")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,6 +85,7 @@ def create_app(
         finally:
             await limiter.close()
             await http.aclose()
+            shutdown_tracing()
 
     app = FastAPI(
         title="Better Work gateway",
@@ -110,6 +114,7 @@ def create_app(
             raise RuntimeError(", ".join(failed))
 
     app.include_router(health_router("gateway", {"services": services_ready}))
+    install_metrics(app)
 
     def own_paths() -> dict[str, Any]:
         document = get_openapi(title=app.title, version=app.version, routes=app.routes)
@@ -137,6 +142,11 @@ def create_app(
         entry, max_body_bytes=settings.max_body_bytes, max_header_bytes=settings.max_header_bytes
     )
     entry = RequestIdMiddleware(entry)
+    if traced:
+        # Outside the request id, so that its log lines carry the trace id too.
+        entry = trace_asgi(entry)
+    if settings.metrics_enabled:
+        entry = MetricsMiddleware(entry, service="gateway")
     if settings.trusted_proxy_list:
         # The client address (per-IP limits, the X-Forwarded-For sent on) is the peer unless
         # the peer is a configured proxy; uvicorn runs with --no-proxy-headers so that this

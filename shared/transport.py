@@ -17,6 +17,8 @@ import aiohttp
 import httpx
 import yarl
 
+from shared import tracing
+
 __all__ = ["AiohttpTransport"]
 
 CHUNK = 64 * 1024
@@ -57,6 +59,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        # aiohttp frames the body itself (length or chunked), so not our framing header.
+        headers = [(k, v) for k, v in request.headers.multi_items() if k != "transfer-encoding"]
+        if not tracing.ENABLED:
+            return await self._send(request, headers)
+        with tracing.client_span(request.method, str(request.url), headers) as span:
+            response = await self._send(request, headers)
+            span.set_attribute("http.response.status_code", response.status_code)
+            return response
+
+    async def _send(self, request: httpx.Request, headers: list[tuple[str, str]]) -> httpx.Response:
         timeouts = request.extensions.get("timeout", {})
         timeout = aiohttp.ClientTimeout(
             total=None,
@@ -72,10 +84,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             response = await self._client().request(
                 request.method,
                 yarl.URL(str(request.url), encoded=True),  # httpx has encoded it already
-                # aiohttp frames the body itself (length or chunked), so not our framing header.
-                headers=[
-                    (k, v) for k, v in request.headers.multi_items() if k != "transfer-encoding"
-                ],
+                headers=headers,
                 data=body,
                 allow_redirects=False,
                 timeout=timeout,

@@ -50,6 +50,7 @@ from services.integrations.models import (
 )
 from shared.background import start_repeating, stop_repeating
 from shared.events.integrations import WebhookEndpointDisabled
+from shared.metrics import WEBHOOK_DELIVERIES
 
 __all__ = [
     "DEFAULT_SCHEDULE",
@@ -405,6 +406,7 @@ async def _record(
                 .execution_options(synchronize_session=False)
             )
         await session.commit()
+    WEBHOOK_DELIVERIES.labels("delivered" if outcome.ok else values.get("state", "retrying")).inc()
 
 
 async def _release_backlog(session: AsyncSession, endpoint_id: str, now: datetime) -> None:
