@@ -29,6 +29,7 @@ from shared.logs import configure_logging
 from shared.metrics import MetricsMiddleware, install_metrics
 from shared.requestid import RequestIdMiddleware
 from shared.settings import SERVICES, Settings, get_settings
+from shared.shutdown import Drain, DrainMiddleware
 from shared.tracing import configure_tracing, shutdown_tracing, trace_asgi
 from shared.transport import AiohttpTransport
 
@@ -80,9 +81,11 @@ def create_app(
         app.state.http = http
         app.state.catalogue = catalogue
         app.state.proxy = Proxy(settings, transports, app.state.verifier, catalogue, limiter)
+        drain.install()
         try:
             yield
         finally:
+            drain.uninstall()
             await limiter.close()
             await http.aclose()
             shutdown_tracing()
@@ -98,6 +101,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.verifier = TokenVerifier(settings)
+    drain = app.state.drain = Drain(settings.shutdown_drain_s)
     install_problem_handlers(app)
 
     async def services_ready(request: Request) -> None:
@@ -113,7 +117,12 @@ def create_app(
         if failed:
             raise RuntimeError(", ".join(failed))
 
-    app.include_router(health_router("gateway", {"services": services_ready}))
+    async def not_shutting_down(_request: Request) -> None:
+        drain.check_ready()
+
+    app.include_router(
+        health_router("gateway", {"shutdown": not_shutting_down, "services": services_ready})
+    )
     install_metrics(app)
 
     def own_paths() -> dict[str, Any]:
@@ -141,7 +150,7 @@ def create_app(
     entry = RequestLimitsMiddleware(
         entry, max_body_bytes=settings.max_body_bytes, max_header_bytes=settings.max_header_bytes
     )
-    entry = RequestIdMiddleware(entry)
+    entry = DrainMiddleware(RequestIdMiddleware(entry), drain)
     if traced:
         # Outside the request id, so that its log lines carry the trace id too.
         entry = trace_asgi(entry)

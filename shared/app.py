@@ -34,6 +34,7 @@ from shared.outbox import events_router
 from shared.pagination import CursorSigner
 from shared.requestid import RequestIdMiddleware
 from shared.settings import Settings
+from shared.shutdown import Drain, DrainMiddleware
 from shared.tracing import (
     configure_tracing,
     instrument_engine,
@@ -238,9 +239,11 @@ def create_service_app(
         app.state.http = make_http_client(settings, http_mounts)
         for hook in on_startup:
             await hook(app)
+        drain.install()
         try:
             yield
         finally:
+            drain.uninstall()
             for hook in on_shutdown:
                 await hook(app)
             await app.state.http.aclose()
@@ -258,6 +261,7 @@ def create_service_app(
     )
     app.state.settings = settings
     app.state.service = service
+    drain = app.state.drain = Drain(settings.shutdown_drain_s)
     app.state.verifier = TokenVerifier(settings)
     app.state.cursors = CursorSigner(settings.cursor_key)
     install_problem_handlers(app)
@@ -265,7 +269,11 @@ def create_service_app(
     async def database(request: Request) -> None:
         await ping(request.app.state.engine)
 
-    app.include_router(health_router(service, {"database": database, **(readiness or {})}))
+    async def not_shutting_down(_request: Request) -> None:
+        drain.check_ready()
+
+    checks = {"shutdown": not_shutting_down, "database": database, **(readiness or {})}
+    app.include_router(health_router(service, checks))
     for router in routers:
         app.include_router(router)
     if outbox:
@@ -277,6 +285,7 @@ def create_service_app(
         max_body_bytes=settings.max_body_bytes,
         max_header_bytes=settings.max_header_bytes,
     )
+    app.add_middleware(DrainMiddleware, drain=drain)
     app.add_middleware(RequestIdMiddleware)
     if settings.metrics_enabled:
         # Outermost: it sees the status of every reply, the 500 of last resort included.

@@ -43,7 +43,9 @@ async def test_requests_are_counted_by_route_template_on_gateway_and_service(
         s for s in seen if s["service"] == "gateway" and s["route"].startswith("/v1/billing/inv")
     ).items()
     assert any(
-        s["service"] == "billing" and s["route"] == "/invoices/{invoice_id}" and s["status"] == "404"
+        s["service"] == "billing"
+        and s["route"] == "/invoices/{invoice_id}"
+        and s["status"] == "404"
         for s in _samples(billing.text, "bw_http_requests_total")
     )
     assert any(
