@@ -11,6 +11,7 @@ tests mount in-process apps exactly as elsewhere); only the wire underneath chan
 
 from __future__ import annotations
 
+import errno
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -92,6 +93,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         except aiohttp.ClientConnectorError as exc:
             raise httpx.ConnectError(str(exc), request=request) from exc
+        except aiohttp.ClientOSError as exc:
+            if exc.errno != errno.ECONNRESET:
+                raise httpx.TransportError(str(exc), request=request) from exc
+            # Reset before any reply: the service's kernel dropped a connection its server
+            # never accepted (its listener closed during a shutdown) or never read from; a
+            # request it read whole ends in a FIN, not a reset. So: as good as refused.
+            raise httpx.ConnectError(f"reset before any reply: {exc}", request=request) from exc
         except TimeoutError as exc:
             raise httpx.ReadTimeout(str(exc) or "timed out", request=request) from exc
         except (
