@@ -33,7 +33,7 @@ async def test_requests_are_counted_by_route_template_on_gateway_and_service(
     assert billing.headers["content-type"].startswith("text/plain")
     assert invoice_id not in gateway_text + billing.text  # ids never become labels
 
-    seen = _samples(gateway_text, "bw_http_requests_total")
+    seen = _samples(gateway_text, "bw_http_request_duration_seconds_count")
     assert {
         "service": "gateway",
         "method": "GET",
@@ -46,7 +46,7 @@ async def test_requests_are_counted_by_route_template_on_gateway_and_service(
         s["service"] == "billing"
         and s["route"] == "/invoices/{invoice_id}"
         and s["status"] == "404"
-        for s in _samples(billing.text, "bw_http_requests_total")
+        for s in _samples(billing.text, "bw_http_request_duration_seconds_count")
     )
     assert any(
         s["caller"] == "gateway" and s["target"] == "billing" and s["outcome"] == "4xx"
@@ -63,4 +63,4 @@ async def test_metrics_are_not_routed_through_the_gateway(gateway_api: Api) -> N
         assert reply.status_code == 404, (service, reply.text)
         direct = await gateway_api.client(service).get("/metrics")
         assert direct.status_code == 200
-        assert "bw_http_requests_total" in direct.text
+        assert "bw_http_request_duration_seconds_count" in direct.text
