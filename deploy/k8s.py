@@ -76,9 +76,27 @@ CONTAINER_SECURITY = {
 }
 PGBOUNCER_PORT = 6432
 
+# Drain (5 s) + in-flight requests + background rounds (up to 20 s), then SIGKILL.
+TERMINATION_GRACE_S = 30
+
+
+def _scrape(port: int) -> dict[str, str]:
+    """For a Prometheus that discovers pods by annotation (deploy/prometheus.yml)."""
+    return {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": str(port),
+        "prometheus.io/path": "/metrics",
+    }
+
 
 def _env(name: str) -> list[dict[str, Any]]:
-    env: list[dict[str, Any]] = [{"name": "BW_ENV", "value": "production"}]
+    env: list[dict[str, Any]] = [
+        {"name": "BW_ENV", "value": "production"},
+        # SIGTERM: fail readiness and keep serving while the endpoints update, then finish
+        # in-flight work (shared/shutdown.py); within TERMINATION_GRACE_S.
+        {"name": "BW_SHUTDOWN_DRAIN_SECONDS", "value": "5"},
+        {"name": "BW_SHUTDOWN_GRACE_SECONDS", "value": "20"},
+    ]
     env += [
         {"name": f"{s.upper()}_URL", "value": f"http://{s}:{DEFAULT_PORTS[s]}"} for s in SERVICES
     ]
@@ -127,11 +145,12 @@ def manifests(name: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
                 "replicas": spec["replicas"],
                 "selector": {"matchLabels": labels},
                 "template": {
-                    "metadata": {"labels": labels},
+                    "metadata": {"labels": labels, "annotations": _scrape(port)},
                     "spec": {
                         "securityContext": NON_ROOT,
                         "containers": [container],
                         "volumes": [{"name": "tmp", "emptyDir": {}}],
+                        "terminationGracePeriodSeconds": TERMINATION_GRACE_S,
                     },
                 },
             },

@@ -25,9 +25,12 @@ from shared.errors import install_problem_handlers
 from shared.health import health_router
 from shared.limits import RequestLimitsMiddleware
 from shared.logs import configure_logging
+from shared.metrics import MetricsMiddleware, install_metrics
 from shared.ratelimit import RateLimiter, make_limiter
 from shared.requestid import RequestIdMiddleware
 from shared.settings import SERVICES, Settings, get_settings
+from shared.shutdown import Drain, DrainMiddleware
+from shared.tracing import configure_tracing, shutdown_tracing, trace_asgi
 from shared.transport import AiohttpTransport
 
 __all__ = ["create_app"]
@@ -60,6 +63,7 @@ def create_app(
     http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
 ) -> ASGIApp:
     settings = settings or get_settings()
+    traced = configure_tracing("gateway")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,11 +79,14 @@ def create_app(
         app.state.http = http
         app.state.catalogue = catalogue
         app.state.proxy = Proxy(settings, transports, app.state.verifier, catalogue, limiter)
+        drain.install()
         try:
             yield
         finally:
+            drain.uninstall()
             await limiter.close()
             await http.aclose()
+            shutdown_tracing()
 
     app = FastAPI(
         title="Better Work gateway",
@@ -92,6 +99,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.verifier = TokenVerifier(settings)
+    drain = app.state.drain = Drain(settings.shutdown_drain_s)
     install_problem_handlers(app)
 
     async def services_ready(request: Request) -> None:
@@ -107,7 +115,13 @@ def create_app(
         if failed:
             raise RuntimeError(", ".join(failed))
 
-    app.include_router(health_router("gateway", {"services": services_ready}))
+    async def not_shutting_down(_request: Request) -> None:
+        drain.check_ready()
+
+    app.include_router(
+        health_router("gateway", {"shutdown": not_shutting_down, "services": services_ready})
+    )
+    install_metrics(app)
 
     def own_paths() -> dict[str, Any]:
         document = get_openapi(title=app.title, version=app.version, routes=app.routes)
@@ -134,7 +148,12 @@ def create_app(
     entry = RequestLimitsMiddleware(
         entry, max_body_bytes=settings.max_body_bytes, max_header_bytes=settings.max_header_bytes
     )
-    entry = RequestIdMiddleware(entry)
+    entry = DrainMiddleware(RequestIdMiddleware(entry), drain)
+    if traced:
+        # Outside the request id, so that its log lines carry the trace id too.
+        entry = trace_asgi(entry)
+    if settings.metrics_enabled:
+        entry = MetricsMiddleware(entry, service="gateway")
     if settings.trusted_proxy_list:
         # The client address (per-IP limits, the X-Forwarded-For sent on) is the peer unless
         # the peer is a configured proxy; uvicorn runs with --no-proxy-headers so that this

@@ -38,6 +38,7 @@ class Operation:
     pattern: re.Pattern[str]
     public: bool
     roles: tuple[str, ...] | None
+    template: str = ""  # the service's path template: the metrics' route label
 
 
 def _compile(template: str) -> re.Pattern[str]:
@@ -67,6 +68,7 @@ def _operations(document: dict[str, Any]) -> list[Operation]:
                     pattern=pattern,
                     public=not operation.get("security"),
                     roles=tuple(roles) if roles is not None else None,
+                    template=template,
                 )
             )
     # Literal segments before parameters: /factories/search must win over /factories/{id}.

@@ -8,6 +8,7 @@ protocol a 502 (`gateway.upstream`)."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,8 +18,10 @@ from starlette.types import Receive, Scope, Send
 from gateway.catalogue import Catalogue, Operation
 from gateway.paths import Target, target_of
 from gateway.upstream import upstream_error
+from shared import tracing
 from shared.auth import Principal, TokenVerifier
 from shared.errors import ApiError, Forbidden, NotFound, TooManyRequests, Unauthorized, problem_body
+from shared.metrics import observe_upstream, outcome_of, status_outcome
 from shared.ratelimit import RateLimiter, limit_field, policy_field, retry_after
 from shared.requestid import current_request_id
 from shared.settings import SERVICES, Settings
@@ -136,6 +139,9 @@ class Proxy:
         try:
             target = target_of(scope)
             operation = await self.catalogue.resolve(target.service, scope["method"], target.path)
+            route = scope["bw.route"] = f"/v1/{target.service}{operation.template}"
+            if tracing.ENABLED:
+                tracing.rename_server_span(f"{scope['method']} {route}")
             principal = await self._authorise(scope, operation)
             limit = await self._rate_limit(scope, principal)
             await self._forward(scope, receive, send, target, limit)
@@ -207,12 +213,17 @@ class Proxy:
             content=await self._body(scope, receive),
             extensions={"timeout": self.timeout},
         )
+        started = time.perf_counter()
         try:
             response = await self.transports[service].handle_async_request(request)
         except httpx.TransportError as exc:
+            observe_upstream("gateway", service, outcome_of(exc), time.perf_counter() - started)
             if not isinstance(exc, httpx.TimeoutException | httpx.ConnectError):
                 log.warning("bad reply from %s: %r", service, exc)
             raise upstream_error(service, exc) from exc
+        observe_upstream(
+            "gateway", service, status_outcome(response.status_code), time.perf_counter() - started
+        )
         stream = response.stream
         assert isinstance(stream, httpx.AsyncByteStream)
         try:

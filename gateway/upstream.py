@@ -27,5 +27,9 @@ def upstream_error(service: str, exc: BaseException | None) -> ApiError:
     if isinstance(exc, httpx.TimeoutException):
         return GatewayTimeout(f"The {service} service did not answer in time; try again.")
     if isinstance(exc, httpx.ConnectError) or exc is None:
-        return ServiceDown(f"The {service} service is not available right now; try again shortly.")
+        # Retry-After: a service that is restarting or shedding a replica is back in moments.
+        return ServiceDown(
+            f"The {service} service is not available right now; try again shortly.",
+            headers={"Retry-After": "1"},
+        )
     return BadGateway(f"The {service} service gave a reply that could not be read.")

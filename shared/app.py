@@ -28,11 +28,19 @@ from shared.health import ReadinessCheck, health_router
 from shared.http import make_http_client
 from shared.limits import RequestLimitsMiddleware
 from shared.logs import configure_logging
+from shared.metrics import MetricsMiddleware, install_metrics, track_pool
 from shared.migrations import upgrade
 from shared.outbox import events_router
 from shared.pagination import CursorSigner
 from shared.requestid import RequestIdMiddleware
 from shared.settings import Settings
+from shared.shutdown import Drain, DrainMiddleware
+from shared.tracing import (
+    configure_tracing,
+    instrument_engine,
+    instrument_service,
+    shutdown_tracing,
+)
 
 __all__ = ["ERROR_DESCRIPTIONS", "PROBLEM_SCHEMA", "create_service_app", "problem_responses"]
 
@@ -211,6 +219,7 @@ def create_service_app(
     migrate: bool = True,
 ) -> FastAPI:
     database_url = settings.database_url(service)
+    traced = configure_tracing(service)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -225,18 +234,24 @@ def create_service_app(
             max_overflow=settings.db_max_overflow,
         )
         app.state.engine = engine
+        track_pool(service, engine.pool)
+        if traced:
+            instrument_engine(engine)
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.autocommit = make_sessionmaker(engine, autocommit=True)
         app.state.http = make_http_client(settings, http_mounts)
         for hook in on_startup:
             await hook(app)
+        drain.install()
         try:
             yield
         finally:
+            drain.uninstall()
             for hook in on_shutdown:
                 await hook(app)
             await app.state.http.aclose()
             await engine.dispose()
+            shutdown_tracing()
 
     app = FastAPI(
         title=f"Better Work {service} service",
@@ -249,6 +264,7 @@ def create_service_app(
     )
     app.state.settings = settings
     app.state.service = service
+    drain = app.state.drain = Drain(settings.shutdown_drain_s)
     app.state.verifier = TokenVerifier(settings)
     app.state.cursors = CursorSigner(settings.cursor_key)
     install_problem_handlers(app)
@@ -256,18 +272,29 @@ def create_service_app(
     async def database(request: Request) -> None:
         await ping(request.app.state.engine)
 
-    app.include_router(health_router(service, {"database": database, **(readiness or {})}))
+    async def not_shutting_down(_request: Request) -> None:
+        drain.check_ready()
+
+    checks = {"shutdown": not_shutting_down, "database": database, **(readiness or {})}
+    app.include_router(health_router(service, checks))
     for router in routers:
         app.include_router(router)
     if outbox:
         app.include_router(events_router())
+    install_metrics(app)
     app.openapi = _openapi(app, service, description)  # type: ignore[method-assign]
     app.add_middleware(
         RequestLimitsMiddleware,
         max_body_bytes=settings.max_body_bytes,
         max_header_bytes=settings.max_header_bytes,
     )
+    app.add_middleware(DrainMiddleware, drain=drain)
     app.add_middleware(RequestIdMiddleware)
+    if settings.metrics_enabled:
+        # Outermost: it sees the status of every reply, the 500 of last resort included.
+        app.add_middleware(MetricsMiddleware, service=service)
+    if traced:
+        instrument_service(app)
     _check_unique_operation_ids(app, service)
     return app
 

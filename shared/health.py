@@ -36,6 +36,8 @@ def health_router(service: str, checks: dict[str, ReadinessCheck]) -> APIRouter:
             try:
                 await check(request)
             except Exception as exc:  # any failure means "not ready", named for the operator
+                if name == "shutdown":  # SIGTERM came (`shared.shutdown`)
+                    raise Unavailable(f"{service} is shutting down.") from exc
                 raise Unavailable(f"{service} is not ready: {name} does not answer.") from exc
         return Health(status="ready", service=service)
 

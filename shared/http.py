@@ -11,6 +11,7 @@ import httpx
 
 from shared.auth import mint_service_token
 from shared.errors import ApiError, Unavailable
+from shared.metrics import observe_upstream, outcome_of, status_outcome
 from shared.requestid import current_request_id
 from shared.settings import Settings
 from shared.transport import AiohttpTransport
@@ -91,16 +92,22 @@ class ServiceClient:
         url = f"{self.base_url}{path}"
         for attempt in range(attempts):
             last = attempt == attempts - 1
+            started = time.perf_counter()
             try:
                 response = await self.http.request(
                     method, url, json=json, params=params, headers=headers
                 )
             except httpx.TransportError as exc:
+                spent = time.perf_counter() - started
+                observe_upstream(self.caller, self.target, outcome_of(exc), spent)
                 if last:
                     raise Unavailable(
                         f"The {self.target} service could not be reached; try again shortly."
                     ) from exc
             else:
+                spent = time.perf_counter() - started
+                outcome = status_outcome(response.status_code)
+                observe_upstream(self.caller, self.target, outcome, spent)
                 if response.status_code not in RETRY_STATUSES or last:
                     return self._checked(response)
             await asyncio.sleep(0.05 * 2**attempt)

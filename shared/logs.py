@@ -1,4 +1,5 @@
-"""Structured JSON logs, one object per line, carrying the request id."""
+"""Structured JSON logs, one object per line, carrying the request id and (when tracing is
+on, `shared.tracing`) the trace id."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from datetime import UTC, datetime
 
 from shared.requestid import current_request_id
+from shared.tracing import current_trace_id
 
 __all__ = ["configure_logging"]
 
@@ -28,6 +30,9 @@ class JsonFormatter(logging.Formatter):
         request_id = current_request_id()
         if request_id:
             entry["request_id"] = request_id
+        trace_id = current_trace_id()
+        if trace_id:
+            entry["trace_id"] = trace_id
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     events_poll_s: float = Field(0.2, ge=0, validation_alias="BW_EVENTS_POLL_SECONDS")
 
     log_level: str = Field("INFO", validation_alias="BW_LOG_LEVEL")
+    # `/metrics` (Prometheus) on each process's own port; never routed by the gateway.
+    metrics_enabled: bool = Field(True, validation_alias="BW_METRICS_ENABLED")
+    # On SIGTERM: fail /readyz and keep serving for `drain` seconds (so the load balancer
+    # stops sending), then stop accepting and give in-flight requests and background rounds
+    # up to `grace` seconds to finish (keep it under Kubernetes' terminationGracePeriodSeconds).
+    shutdown_drain_s: float = Field(0.0, ge=0, validation_alias="BW_SHUTDOWN_DRAIN_SECONDS")
+    shutdown_grace_s: float = Field(20.0, ge=0, validation_alias="BW_SHUTDOWN_GRACE_SECONDS")
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_outside_development(self) -> Settings:

@@ -11,11 +11,14 @@ tests mount in-process apps exactly as elsewhere); only the wire underneath chan
 
 from __future__ import annotations
 
+import errno
 from collections.abc import AsyncIterator
 
 import aiohttp
 import httpx
 import yarl
+
+from shared import tracing
 
 __all__ = ["AiohttpTransport"]
 
@@ -57,6 +60,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        # aiohttp frames the body itself (length or chunked), so not our framing header.
+        headers = [(k, v) for k, v in request.headers.multi_items() if k != "transfer-encoding"]
+        if not tracing.ENABLED:
+            return await self._send(request, headers)
+        with tracing.client_span(request.method, str(request.url), headers) as span:
+            response = await self._send(request, headers)
+            span.set_attribute("http.response.status_code", response.status_code)
+            return response
+
+    async def _send(self, request: httpx.Request, headers: list[tuple[str, str]]) -> httpx.Response:
         timeouts = request.extensions.get("timeout", {})
         timeout = aiohttp.ClientTimeout(
             total=None,
@@ -72,10 +85,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             response = await self._client().request(
                 request.method,
                 yarl.URL(str(request.url), encoded=True),  # httpx has encoded it already
-                # aiohttp frames the body itself (length or chunked), so not our framing header.
-                headers=[
-                    (k, v) for k, v in request.headers.multi_items() if k != "transfer-encoding"
-                ],
+                headers=headers,
                 data=body,
                 allow_redirects=False,
                 timeout=timeout,
@@ -85,6 +95,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         except aiohttp.ClientConnectorError as exc:
             raise httpx.ConnectError(str(exc), request=request) from exc
+        except aiohttp.ClientOSError as exc:
+            if exc.errno != errno.ECONNRESET:
+                raise httpx.TransportError(str(exc), request=request) from exc
+            # Reset before any reply: the service's kernel dropped a connection its server
+            # never accepted (its listener closed during a shutdown) or never read from; a
+            # request it read whole ends in a FIN, not a reset. So: as good as refused.
+            raise httpx.ConnectError(f"reset before any reply: {exc}", request=request) from exc
         except TimeoutError as exc:
             raise httpx.ReadTimeout(str(exc) or "timed out", request=request) from exc
         except (

@@ -30,6 +30,7 @@ from services.billing.domain import EntryKind
 from services.billing.models import Charge, CreditAccount, CreditEntry, PartnerFootprint
 from shared import clock
 from shared.errors import Conflict, Forbidden, PaymentRequired
+from shared.metrics import LEDGER_CHANGES
 from shared.pagination import PageParams, paginate, sort_key
 
 __all__ = [
@@ -110,9 +111,12 @@ async def charge(
     if (await session.execute(statement)).first() is None:
         return await _replay(session, org=org, reference=reference, kind=kind)
     if kind == CREDIT:
-        return await _spend_credit(session, row=row, reason=reason, by=by)
-    assert year is not None  # the request schema requires it for footprint charges
-    return await _claim_slot(session, row=row, year=year)
+        result = await _spend_credit(session, row=row, reason=reason, by=by)
+    else:
+        assert year is not None  # the request schema requires it for footprint charges
+        result = await _claim_slot(session, row=row, year=year)
+    LEDGER_CHANGES.labels("charge", kind).inc()
+    return result
 
 
 async def _replay(session: AsyncSession, *, org: str, reference: str, kind: str) -> ChargeResult:
@@ -295,6 +299,7 @@ async def _cancel_one(
         )
     else:
         await _free_slot(session, org=org, year=year, factory_id=held_factory, reference=reference)
+    LEDGER_CHANGES.labels("release", held_kind).inc()
     return Cancelled(reference, RELEASED, given_back=True)
 
 

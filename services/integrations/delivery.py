@@ -50,6 +50,7 @@ from services.integrations.models import (
 )
 from shared.background import start_repeating, stop_repeating
 from shared.events.integrations import WebhookEndpointDisabled
+from shared.metrics import WEBHOOK_DELIVERIES
 from shared.transport import AiohttpTransport
 
 __all__ = [
@@ -435,6 +436,10 @@ async def _record(
                 .execution_options(synchronize_session=False)
             )
         await session.commit()
+    for result in results:
+        if result.job.id in ours:
+            failed = "failed" if retries[result.job.id] is None else "retrying"
+            WEBHOOK_DELIVERIES.labels("delivered" if result.outcome.ok else failed).inc()
 
 
 async def _settle(

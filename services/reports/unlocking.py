@@ -38,6 +38,7 @@ from services.reports.store import Facts
 from shared.background import start_repeating, stop_repeating
 from shared.clock import now
 from shared.errors import ApiError, Conflict, Forbidden, NotFound, PaymentRequired
+from shared.metrics import UNLOCKS
 
 __all__ = ["Target", "UnlockResult", "look_up", "recover", "start_recovery", "unlock_cycle"]
 
@@ -135,9 +136,25 @@ async def unlock_cycle(
     if unlock.status == ACTIVE:
         return UnlockResult(unlock, created=False)
     attempt = Attempt(unlock, sessionmaker, billing, transactional, target.cycle.country)
-    await _cancel_earlier(attempt)
-    year = await _pay(attempt)
-    return UnlockResult(await _activate(attempt, year), created=True)
+    try:
+        await _cancel_earlier(attempt)
+        year = await _pay(attempt)
+        result = UnlockResult(await _activate(attempt, year), created=True)
+    except BaseException as exc:
+        UNLOCKS.labels(_outcome(exc)).inc()
+        raise
+    UNLOCKS.labels("unlocked").inc()
+    return result
+
+
+def _outcome(exc: BaseException) -> str:
+    """The saga's outcome for the metrics: refused (no credits, footprint full), busy
+    (another attempt holds it), unavailable (billing or the database failed; compensated)."""
+    if isinstance(exc, PaymentRequired | Forbidden):
+        return "refused"
+    if isinstance(exc, Conflict):
+        return "busy"
+    return "failed"
 
 
 async def _reserve(
@@ -333,6 +350,8 @@ async def recover(
             continue
         await _step(attempt, store_access.forget_unlock)
         settled += 1
+    if settled:
+        UNLOCKS.labels("recovered").inc(settled)
     if taken:
         log.info("recovery: settled %d of %d stale pending unlocks", settled, len(taken))
     return settled
