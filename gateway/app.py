@@ -21,11 +21,11 @@ from gateway.catalogue import Catalogue
 from gateway.openapi import merge
 from gateway.proxy import Proxy
 from shared.auth import TokenVerifier
-from shared.errors import install_problem_handlers
 from shared.health import health_router
 from shared.limits import RequestLimitsMiddleware
 from shared.logs import configure_logging
 from shared.metrics import MetricsMiddleware, install_metrics
+from shared.problem_handlers import install_problem_handlers
 from shared.ratelimit import RateLimiter, make_limiter
 from shared.requestid import RequestIdMiddleware
 from shared.settings import SERVICES, Settings, get_settings

@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute
 
 from shared.auth import TokenVerifier
 from shared.db import make_engine, make_sessionmaker, ping
-from shared.errors import Unprocessable, install_problem_handlers
+from shared.errors import Unprocessable
 from shared.health import ReadinessCheck, health_router
 from shared.http import make_http_client
 from shared.limits import RequestLimitsMiddleware
@@ -32,6 +32,7 @@ from shared.metrics import MetricsMiddleware, install_metrics, track_pool
 from shared.migrations import upgrade
 from shared.outbox import events_router
 from shared.pagination import CursorSigner
+from shared.problem_handlers import install_problem_handlers
 from shared.requestid import RequestIdMiddleware
 from shared.settings import Settings
 from shared.shutdown import Drain, DrainMiddleware

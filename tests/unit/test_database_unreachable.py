@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import exc as sa
 
-from shared.errors import database_unreachable, install_problem_handlers
+from shared.problem_handlers import database_unreachable, install_problem_handlers
 
 
 def _wrapped(cause: BaseException) -> sa.DBAPIError:
