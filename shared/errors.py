@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -29,7 +28,6 @@ __all__ = [
 ]
 
 PROBLEM_JSON = "application/problem+json"
-log = logging.getLogger("betterwork.errors")
 
 
 class ApiError(Exception):
