@@ -34,14 +34,13 @@ async def test_requests_are_counted_by_route_template_on_gateway_and_service(
     assert invoice_id not in gateway_text + billing.text  # ids never become labels
 
     seen = _samples(gateway_text, "bw_http_request_duration_seconds_count")
-    assert {
+    expected = {
         "service": "gateway",
         "method": "GET",
         "route": "/v1/billing/invoices/{invoice_id}",
         "status": "404",
-    }.items() <= next(
-        s for s in seen if s["service"] == "gateway" and s["route"].startswith("/v1/billing/inv")
-    ).items()
+    }.items()
+    assert any(expected <= s.items() for s in seen), seen  # other tests add their own rows
     assert any(
         s["service"] == "billing"
         and s["route"] == "/invoices/{invoice_id}"
