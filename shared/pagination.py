@@ -40,10 +40,13 @@ from sqlalchemy.orm import InstrumentedAttribute
 from shared.errors import BadRequest, Unprocessable
 
 __all__ = [
+    "DEFAULT_LIMIT",
     "MAX_CURSOR_LENGTH",
+    "MAX_LIMIT",
     "ROW_OFFSET",
     "BadCursor",
     "CursorSigner",
+    "CursorText",
     "Page",
     "PageDep",
     "PageParams",
