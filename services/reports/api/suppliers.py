@@ -4,7 +4,7 @@ whether it is enrolled, and whether their own organisation already holds (or ask
 third-party access. Never the address or other contact data, never other buyers.
 
 The registry (eligibility's `GET /internal/suppliers`) finds the suppliers and pages them
-(its signed cursors pass through unchanged); reports adds the caller's TPA states from its
+(this list's signed cursor wraps the registry's); reports adds the caller's TPA states from its
 own access requests. Reports calls eligibility, never the other way round, so the call
 graph stays acyclic (services/INTERNAL_API.md). Each organisation has its own budget of
 searches per minute on top of the gateway's (`BW_SUPPLIER_SEARCH_PER_MINUTE`,
@@ -25,7 +25,7 @@ from services.reports.clients import EligibilityDep
 from services.reports.schemas import SupplierPage, SupplierPublic
 from shared.db import SessionDep
 from shared.errors import TooManyRequests, Unprocessable
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorText
+from shared.pagination import MAX_CURSOR_LENGTH, PageDep, SortKey
 from shared.ratelimit import RateLimiter, make_limiter, retry_after
 from shared.scope import ensure_in_scope, scope_countries
 from shared.types import text
@@ -33,6 +33,10 @@ from shared.types import text
 __all__ = ["close_limiter", "install_limiter", "router"]
 
 router = APIRouter(tags=["suppliers"])
+
+# This list's cursor wraps the registry's own (signed by eligibility for its internal
+# list): a forged or foreign cursor is refused here first, like on every list.
+REGISTRY_CURSOR = [SortKey(type=str, max_length=MAX_CURSOR_LENGTH)]
 
 SupplierName = Annotated[str, text(max_length=300)]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
@@ -86,6 +90,7 @@ async def search_suppliers(
     caller: Searcher,
     session: SessionDep,
     eligibility: EligibilityDep,
+    page: PageDep,
     q: Annotated[
         SupplierName | None,
         Query(
@@ -101,13 +106,6 @@ async def search_suppliers(
     country: Annotated[
         Country | None, Query(description="Only this country (ISO 3166-1 alpha-2).")
     ] = None,
-    limit: Annotated[
-        int,
-        Query(ge=1, le=MAX_LIMIT, description=f"Items per page (1..{MAX_LIMIT})."),
-    ] = DEFAULT_LIMIT,
-    cursor: Annotated[
-        CursorText | None, Query(description="The `next_cursor` of the previous page, unchanged.")
-    ] = None,
 ) -> SupplierPage:
     """Find suppliers in the registry by name, OS ID or country: their public fields, whether
     they are enrolled and your organisation's third-party access state for each. Name hits
@@ -119,8 +117,13 @@ async def search_suppliers(
     countries = _countries(caller, None if country is None else country.upper())
     if countries == []:  # an advisor of no programme: nothing to search
         return SupplierPage(items=[])
+    after = page.start(REGISTRY_CURSOR)
     found = await eligibility.suppliers(
-        q=q, os_id=os_id, countries=countries, cursor=cursor, limit=limit
+        q=q,
+        os_id=os_id,
+        countries=countries,
+        cursor=None if after is None else str(after[0]),
+        limit=page.limit,
     )
     states: dict[str, str] = {}
     if caller.role != "advisor" and found.items:
@@ -135,4 +138,6 @@ async def search_suppliers(
         )
         for item in found.items
     ]
-    return SupplierPage(items=items, next_cursor=found.next_cursor)
+    cursor = found.next_cursor
+    next_cursor = None if cursor is None else page.cursor_for([cursor], REGISTRY_CURSOR)
+    return SupplierPage(items=items, next_cursor=next_cursor)
