@@ -40,13 +40,10 @@ from sqlalchemy.orm import InstrumentedAttribute
 from shared.errors import BadRequest, Unprocessable
 
 __all__ = [
-    "DEFAULT_LIMIT",
     "MAX_CURSOR_LENGTH",
-    "MAX_LIMIT",
     "ROW_OFFSET",
     "BadCursor",
     "CursorSigner",
-    "CursorText",
     "Page",
     "PageDep",
     "PageParams",
