@@ -1,7 +1,7 @@
 """Per-organisation rate limits: a token bucket of `burst` requests refilled at
 `per_minute`. In memory for one replica (`make run`), in Redis when `BW_REDIS_URL` is set
 so that all replicas share one budget per organisation. The gateway limits every call;
-a service may limit one costly route more tightly (eligibility's supplier search).
+a service may limit one costly route more tightly (reports' supplier search).
 
 Every decision is announced with the IETF fields (draft-ietf-httpapi-ratelimit-headers):
 `RateLimit-Policy: "default";q=<per_minute>;w=60;bw-burst=<burst>` (the sustained quota

@@ -72,8 +72,8 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(600, ge=1, validation_alias="BW_RATE_LIMIT_PER_MINUTE")
     rate_limit_burst: int = Field(120, ge=1, validation_alias="BW_RATE_LIMIT_BURST")
     redis_url: str | None = Field(None, validation_alias="BW_REDIS_URL")
-    # Eligibility's supplier search, per organisation, on top of the gateway's limit: a
-    # search reads the registry, so it is kept well below the general budget.
+    # Reports' supplier search (GET /v1/reports/suppliers), per organisation, on top of the
+    # gateway's limit: a search reads the registry, so it is kept well below the general budget.
     supplier_search_per_minute: int = Field(
         60, ge=1, validation_alias="BW_SUPPLIER_SEARCH_PER_MINUTE"
     )

@@ -13,11 +13,9 @@ from pydantic import BaseModel, TypeAdapter
 from starlette.middleware.gzip import GZipMiddleware
 
 from services.eligibility.api import router
-from services.eligibility.clients import install_clients
 from services.eligibility.domain import Engine
 from services.eligibility.jobs import ScopingJobs
 from services.eligibility.registry import RegistryCache
-from services.eligibility.routes.suppliers import close_limiter, install_limiter
 from services.eligibility.ruleset import default_rule_book
 from services.eligibility.schemas import BulkCheckRequest, FactoryListUpload
 from shared.app import create_service_app
@@ -97,8 +95,7 @@ def create_app(
         routers=[router],
         description=DESCRIPTION,
         http_mounts=http_mounts,
-        on_startup=[_start_jobs, install_clients, install_limiter],
-        on_shutdown=[close_limiter],
+        on_startup=[_start_jobs],
     )
     app.state.decision_engine = Engine(rule_book)
     app.state.registry = RegistryCache()

@@ -73,6 +73,8 @@ __all__ = [
     "InternalFactoryLookup",
     "InternalListRow",
     "InternalListRows",
+    "InternalSupplier",
+    "InternalSuppliers",
     "NominationCreate",
     "NominationPage",
     "NominationPublic",
@@ -80,8 +82,6 @@ __all__ = [
     "ProgrammeList",
     "ProgrammePublic",
     "RegistrationForm",
-    "SupplierPage",
-    "SupplierPublic",
 ]
 
 MAX_BULK = 10_000
@@ -273,27 +273,20 @@ class FactoryPublic(BaseModel):
     updated_at: datetime
 
 
-class SupplierPublic(BaseModel):
-    """A registry factory as buyers find it (supplier quick-find): public fields only."""
+class InternalSupplier(BaseModel):
+    """A registry factory's public fields (reports' supplier quick-find)."""
 
-    id: str = Field(description="The registry id: `factory_id` of access requests.")
+    id: str
     name: str
     country: str
     region: str | None
     os_id: str | None
-    enrolled: bool = Field(description="Enrolled in Better Work (registered and paid).")
-    tpa_status: Literal["pending", "approved", "declined", "revoked"] | None = Field(
-        description="Your organisation's third-party access request for it, if any "
-        "(always null for advisors)."
-    )
-    has_tpa: bool = Field(description="Your organisation holds an approved TPA for it.")
-    match_score: float | None = Field(
-        description="How close the name is to `q` (0..100); null without `q`."
-    )
+    enrolled: bool
+    match_score: float | None
 
 
-class SupplierPage(BaseModel):
-    items: list[SupplierPublic]
+class InternalSuppliers(BaseModel):
+    items: list[InternalSupplier]
     next_cursor: str | None = None
 
 

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from services.reports import unlocking
 from services.reports.api import ROUTERS
+from services.reports.api.suppliers import close_limiter, install_limiter
 from services.reports.clients import install_clients
 from services.reports.settled import Settled
 from shared.app import create_service_app
@@ -37,8 +38,8 @@ def create_app(
         routers=ROUTERS,
         description=DESCRIPTION,
         http_mounts=http_mounts,
-        on_startup=[install_clients, unlocking.start_recovery],
-        on_shutdown=[unlocking.stop_recovery],
+        on_startup=[install_clients, install_limiter, unlocking.start_recovery],
+        on_shutdown=[unlocking.stop_recovery, close_limiter],
     )
     app.state.settled = Settled()
     return app

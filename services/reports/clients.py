@@ -16,7 +16,7 @@ import httpx
 from fastapi import Depends, FastAPI, Request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from shared.errors import Conflict, NotFound, Unavailable
+from shared.errors import BadRequest, Conflict, NotFound, Unavailable, Unprocessable
 from shared.http import ServiceClient, UpstreamError
 from shared.settings import Settings
 
@@ -35,6 +35,8 @@ __all__ = [
     "ListRows",
     "NoCredits",
     "RegistryFactory",
+    "RegistrySupplier",
+    "RegistrySuppliers",
     "install_clients",
 ]
 
@@ -54,6 +56,21 @@ class RegistryFactory(_Reply):
 
 class RegistryFactories(_Reply):
     factories: list[RegistryFactory]
+
+
+class RegistrySupplier(_Reply):
+    id: str
+    name: str
+    country: str
+    region: str | None
+    os_id: str | None
+    enrolled: bool
+    match_score: float | None
+
+
+class RegistrySuppliers(_Reply):
+    items: list[RegistrySupplier]
+    next_cursor: str | None = None
 
 
 class ListRow(_Reply):
@@ -199,6 +216,36 @@ class EligibilityClient(ServiceClient):
                 raise Conflict(exc.detail) from exc
             raise Unavailable("The factory registry refused the look-up; try again.") from exc
         return _parse(ListRows, reply, self.target)
+
+    async def suppliers(
+        self,
+        *,
+        q: str | None,
+        os_id: str | None,
+        countries: list[str] | None,
+        cursor: str | None,
+        limit: int,
+    ) -> RegistrySuppliers:
+        """A page of the registry's suppliers by name, OS ID or countries (None: every one).
+        The cursor is the registry's own, passed back unchanged; a cursor or search it
+        refuses is the caller's 400/422, as the registry words it."""
+        params: dict[str, str | int | list[str]] = {"limit": limit}
+        for name, value in (("q", q), ("os_id", os_id), ("cursor", cursor)):
+            if value is not None:
+                params[name] = value
+        if countries is not None:
+            params["countries"] = countries
+        try:
+            reply = await self.call("GET", "/internal/suppliers", params=params)
+        except UpstreamError as exc:
+            errors = exc.body.get("errors")
+            errors = errors if isinstance(errors, list) else []
+            if exc.status == 400:
+                raise BadRequest(exc.detail, errors=errors) from exc
+            if exc.status == 422:
+                raise Unprocessable(exc.detail, errors=errors) from exc
+            raise Unavailable("The factory registry refused the search; try again.") from exc
+        return _parse(RegistrySuppliers, reply, self.target)
 
 
 class BillingClient(ServiceClient):

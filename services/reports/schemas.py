@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 MAX_CYCLE = 1000
-MAX_TPA_STATES = 1000  # factories per internal TPA-state look-up
 
 CycleNumber = Annotated[int, Field(ge=1, le=MAX_CYCLE, description="The cycle number (1, 2, …).")]
 Title = Annotated[str, text(200)]
@@ -55,6 +54,30 @@ class TpaStatus(StrEnum):
     APPROVED = "approved"
     DECLINED = "declined"
     REVOKED = "revoked"
+
+
+class SupplierPublic(BaseModel):
+    """A registry factory as buyers find it (supplier quick-find): public fields only."""
+
+    id: str = Field(description="The registry id: `factory_id` of access requests.")
+    name: str
+    country: str
+    region: str | None
+    os_id: str | None
+    enrolled: bool = Field(description="Enrolled in Better Work (registered and paid).")
+    tpa_status: Literal["pending", "approved", "declined", "revoked"] | None = Field(
+        description="Your organisation's third-party access request for it, if any "
+        "(always null for advisors)."
+    )
+    has_tpa: bool = Field(description="Your organisation holds an approved TPA for it.")
+    match_score: float | None = Field(
+        description="How close the name is to `q` (0..100); null without `q`."
+    )
+
+
+class SupplierPage(BaseModel):
+    items: list[SupplierPublic]
+    next_cursor: str | None = None
 
 
 class BulkAccessOutcome(StrEnum):
@@ -419,19 +442,6 @@ class InternalAccess(BaseModel):
     tpa_status: TpaStatus | None
     unlocked_cycles: list[int]
     shared_cycles: list[int]
-
-
-class InternalTpaStatesQuery(_In):
-    org: Id
-    factory_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_TPA_STATES)]
-
-
-class InternalTpaStates(BaseModel):
-    """The organisation's TPA state per factory asked about (factories it never asked are
-    left out)."""
-
-    org: str
-    states: dict[str, TpaStatus]
 
 
 class InternalTpaHolder(BaseModel):

@@ -113,8 +113,7 @@ class TestInternal:
 
 
 class TestTpaLookups:
-    """`/internal/factories/{id}/tpa-holders` (cycles' event audience) and
-    `/internal/tpa-states` (eligibility's supplier search)."""
+    """`/internal/factories/{id}/tpa-holders` (cycles' event audience)."""
 
     async def test_holders_are_the_approved_buyers_only(
         self, world: World, service: httpx.AsyncClient
@@ -138,24 +137,7 @@ class TestTpaLookups:
         unknown = ok(await service.get("/internal/factories/fac_nobody/tpa-holders"))
         assert unknown == {"factory_id": "fac_nobody", "holders": []}
 
-    async def test_states_of_one_org_for_many_factories(
-        self, world: World, service: httpx.AsyncClient
-    ) -> None:
-        approved, pending, other = [await world.factory() for _ in range(3)]
-        await world.grant_tpa("partner", "brand-1", approved)
-        await world.request_tpa("partner", "brand-1", pending)
-        await world.grant_tpa("partner", "brand-2", other)
-        body = {"org": "brand-1", "factory_ids": [approved, pending, other, "fac_unknown"]}
-        reply = ok(await service.post("/internal/tpa-states", json=body))
-        assert reply == {"org": "brand-1", "states": {approved: "approved", pending: "pending"}}
-        too_many = {"org": "brand-1", "factory_ids": [f"fac_{i}" for i in range(1001)]}
-        assert (await service.post("/internal/tpa-states", json=too_many)).status_code == 422
-
     async def test_user_tokens_are_refused(self, world: World) -> None:
         for role in ("advisor", "partner", "factory"):
             client = world.reports(role, "x")
             assert (await client.get("/internal/factories/f/tpa-holders")).status_code in (401, 403)
-            reply = await client.post(
-                "/internal/tpa-states", json={"org": "x", "factory_ids": ["f"]}
-            )
-            assert reply.status_code in (401, 403)

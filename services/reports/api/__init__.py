@@ -16,6 +16,7 @@ from services.reports.api import (
     plan,
     portal,
     shares,
+    suppliers,
     unlocks,
 )
 
@@ -32,5 +33,6 @@ ROUTERS: list[APIRouter] = [
     memberships.router,
     notifications.router,
     portal.router,
+    suppliers.router,
     internal.router,
 ]

@@ -30,6 +30,7 @@ __all__ = [
     "FactoryMember",
     "FactoryOrAdvisor",
     "OrgMember",
+    "SearchingBuyerOrAdvisor",
     "UnlockingBuyer",
     "existing",
     "page_of",
@@ -123,6 +124,10 @@ Buyer = Annotated[Caller, member("partner", "participant")]
 # Unlocking waits on billing: no database connection is held meanwhile.
 UnlockingBuyer = Annotated[Caller, member("partner", "participant", own_session=True)]
 OrgMember = Annotated[Caller, member("partner", "participant", "factory")]
+# The supplier search waits on the registry: no database connection is held meanwhile.
+SearchingBuyerOrAdvisor = Annotated[
+    Caller, member("partner", "participant", "advisor", own_session=True)
+]
 FactoryOrAdvisor = Annotated[Caller, member("factory", "advisor")]
 Advisor = Annotated[Caller, member("advisor")]
 FactoryMember = Annotated[Caller, member("factory")]

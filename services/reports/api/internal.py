@@ -20,8 +20,6 @@ from services.reports.schemas import (
     InternalPlanItemsCreated,
     InternalTpaHolder,
     InternalTpaHolders,
-    InternalTpaStates,
-    InternalTpaStatesQuery,
     TpaStatus,
 )
 from shared.auth import Principal, ServiceCaller
@@ -67,19 +65,6 @@ async def get_access_internal(
         tpa_status=TpaStatus(tpa.status) if tpa else None,
         unlocked_cycles=await store_access.unlocked_cycles(session, org=org, factory_id=factory_id),
         shared_cycles=await store_access.shared_cycles(session, org=org, factory_id=factory_id),
-    )
-
-
-@router.post("/tpa-states")
-async def get_tpa_states_internal(
-    body: InternalTpaStatesQuery, service: ServiceCaller, session: SessionDep
-) -> InternalTpaStates:
-    """An organisation's TPA state for many factories at once (eligibility's supplier
-    search shows a buyer whether it already holds access). A read: POST only because the
-    ids do not fit a URL."""
-    states = await store_access.tpa_states(session, org=body.org, factory_ids=body.factory_ids)
-    return InternalTpaStates(
-        org=body.org, states={fid: TpaStatus(status) for fid, status in states.items()}
     )
 
 

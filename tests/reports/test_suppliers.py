@@ -1,6 +1,8 @@
-"""Supplier quick-find (issue 12, item 6; the guide's Appendix 2): buyers and advisors search
-the registry by name (fuzzy), OS ID or country and see public fields only, with their own
-organisation's TPA state; factories may not; each organisation has a search budget."""
+"""Supplier quick-find (issue 12, item 6; the guide's Appendix 2), `GET /v1/reports/suppliers`:
+buyers and advisors search the registry by name (fuzzy), OS ID or country and see public
+fields only, with their own organisation's TPA state; factories may not; each organisation
+has a search budget. Reports asks eligibility's `GET /internal/suppliers` (service tokens
+only) for the matching rows."""
 
 from __future__ import annotations
 
@@ -42,7 +44,7 @@ class Registry:
         return str(created["id"])
 
     def search(self, role: str, org: str = "brand-1", **kw: Any) -> httpx.AsyncClient:
-        return self.api.client("eligibility", role=role, org=org, **kw)
+        return self.api.client("reports", role=role, org=org, **kw)
 
 
 @pytest.fixture
@@ -193,11 +195,11 @@ async def test_name_hits_and_country_pages_use_signed_cursors(api: Api) -> None:
         seen: list[str] = []
         cursor = None
         while True:
-            page = (
-                await client.get(
-                    "/suppliers", params={**params, **({"cursor": cursor} if cursor else {})}
-                )
-            ).json()
+            reply = await client.get(
+                "/suppliers", params={**params, **({"cursor": cursor} if cursor else {})}
+            )
+            assert reply.status_code == 200, reply.text
+            page = reply.json()
             seen += [item["id"] for item in page["items"]]
             cursor = page["next_cursor"]
             if cursor is None:
@@ -210,14 +212,27 @@ async def test_name_hits_and_country_pages_use_signed_cursors(api: Api) -> None:
     problem(await client.get("/suppliers", params={"country": "BD", "cursor": "forged"}), 400)
 
 
-@pytest.fixture
-async def tight_budget(apps: dict[str, FastAPI]) -> AsyncIterator[None]:
-    """The search budget as a deployment might set it, 3 at once (and 1 a minute)."""
-    state = apps["eligibility"].state
+async def _budget(apps: dict[str, FastAPI], *, per_minute: int, burst: int) -> AsyncIterator[None]:
+    state = apps["reports"].state
     kept = state.supplier_search_limiter
-    state.supplier_search_limiter = MemoryLimiter(per_minute=1, burst=3)
+    state.supplier_search_limiter = MemoryLimiter(per_minute=per_minute, burst=burst)
     yield
     state.supplier_search_limiter = kept
+
+
+@pytest.fixture(autouse=True)
+async def fresh_budget(apps: dict[str, FastAPI]) -> AsyncIterator[None]:
+    """Each test starts with a full budget (the apps, and so their buckets, live for the
+    whole session): a test's searches never depend on how fast the earlier ones ran."""
+    async for _ in _budget(apps, per_minute=600, burst=100):
+        yield
+
+
+@pytest.fixture
+async def tight_budget(apps: dict[str, FastAPI], fresh_budget: None) -> AsyncIterator[None]:
+    """The search budget as a deployment might set it, 3 at once (and 1 a minute)."""
+    async for _ in _budget(apps, per_minute=1, burst=3):
+        yield
 
 
 async def test_searches_are_rate_limited_per_organisation(
@@ -232,3 +247,24 @@ async def test_searches_are_rate_limited_per_organisation(
     # Another organisation has its own budget.
     other = registry.search("participant", "buyer-2")
     assert (await other.get("/suppliers", params={"country": "BD"})).status_code == 200
+
+
+async def test_the_registry_search_is_for_services_only(registry: Registry, api: Api) -> None:
+    params = {"q": "Golden Star", "countries": ["BD", "KH"]}
+    for role in ("advisor", "partner", "participant", "factory"):
+        client = api.client("eligibility", role=role, org="brand-1")
+        assert (await client.get("/internal/suppliers", params=params)).status_code in (401, 403)
+        # The public route is gone from eligibility: the quick-find lives in reports.
+        gone = await client.get("/suppliers", params={"country": "BD"})
+        assert gone.status_code in (404, 405)
+    service = api.client("eligibility", role="service")
+    reply = await service.get("/internal/suppliers", params=params)
+    assert reply.status_code == 200, reply.text
+    items = reply.json()["items"]
+    assert [item["name"] for item in items] == [
+        "Golden Star Apparels Ltd",
+        "Angkor Golden Star Garments",
+    ]
+    assert set(items[0]) == PUBLIC_FIELDS - {"tpa_status", "has_tpa"}
+    problem(await service.get("/internal/suppliers", params={"limit": "5"}), 422)
+    problem(await service.get("/internal/suppliers", params={"countries": ["ZZ"]}), 422)
