@@ -10,6 +10,7 @@ import httpx
 
 if TYPE_CHECKING:
     from tests.conftest import Api
+    from tests.databases import TestDatabases
 
 ADVISOR_ORG = "bw"
 
@@ -38,3 +39,19 @@ async def paid_invoice(api: Api, *, role: str, org: str, body: dict[str, Any]) -
         201,
     )
     return paid
+
+
+def process_env(databases: TestDatabases, **settings: str) -> dict[str, str]:
+    """The environment of a stack of real processes in a test: test mode, the suite's JWT
+    secret, quiet logs, rate limits out of the way, these databases, then `settings`."""
+    from tests.conftest import TEST_SECRET
+
+    return {
+        "BW_ENV": "test",
+        "BW_JWT_SECRET": TEST_SECRET,
+        "BW_LOG_LEVEL": "WARNING",
+        "BW_RATE_LIMIT_PER_MINUTE": "1000000",
+        "BW_RATE_LIMIT_BURST": "1000000",
+        **databases.env(),
+        **settings,
+    }

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from shared.stack import Stack
 from tests import conftest as suite
 from tests import databases as test_databases
+from tests.helpers import process_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -70,16 +71,11 @@ class Replicas:
 def replicas(tmp_path: Path) -> Iterator[Replicas]:
     databases = test_databases.TestDatabases(postgres=True, label="listjobs")
     asyncio.run(databases.create())
-    env = {
-        "BW_ENV": "test",
-        "BW_JWT_SECRET": suite.TEST_SECRET,
-        "BW_LOG_LEVEL": "WARNING",
-        "BW_RATE_LIMIT_PER_MINUTE": "1000000",
-        "BW_RATE_LIMIT_BURST": "1000000",
-        "BW_LIST_LEASE_SECONDS": "2",
-        "BW_LIST_SWEEP_SECONDS": "0.5",
-        **databases.env(),
-    }
+    env = process_env(
+        databases,
+        BW_LIST_LEASE_SECONDS="2",
+        BW_LIST_SWEEP_SECONDS="0.5",
+    )
     settings = suite.test_settings(databases.urls)
     token = suite.token_for(settings, "partner", "brand-jobs")
     running = Replicas(env, databases.urls["eligibility"], tmp_path, token)

@@ -24,6 +24,7 @@ from shared.stack import Stack
 from tests import conftest as suite
 from tests import databases as test_databases
 from tests.faultproxy import FaultProxy
+from tests.helpers import process_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -55,18 +56,13 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
 
     databases = test_databases.TestDatabases(postgres=True, label="faults")
     asyncio.run(databases.create())
-    env = {
-        "BW_ENV": "test",
-        "BW_JWT_SECRET": suite.TEST_SECRET,
-        "BW_LOG_LEVEL": "WARNING",
-        "BW_RATE_LIMIT_PER_MINUTE": "1000000",
-        "BW_RATE_LIMIT_BURST": "1000000",
-        "BW_UNLOCK_LEASE_SECONDS": "2",
-        "BW_HTTP_TIMEOUT": "1.5",
-        "BW_HTTP_RETRIES": "1",
-        "BW_UPSTREAM_TIMEOUT": "5",
-        **databases.env(),
-    }
+    env = process_env(
+        databases,
+        BW_UNLOCK_LEASE_SECONDS="2",
+        BW_HTTP_TIMEOUT="1.5",
+        BW_HTTP_RETRIES="1",
+        BW_UPSTREAM_TIMEOUT="5",
+    )
     stack = Stack.on_free_ports(env, log_dir=Path(tmp_path_factory.mktemp("fault-logs")))
     with (
         FaultProxy(stack.ports["billing"]) as billing_link,

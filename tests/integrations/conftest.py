@@ -37,6 +37,7 @@ from fastapi import FastAPI  # noqa: E402
 
 from services.integrations import delivery  # noqa: E402
 from shared.stack import free_port  # noqa: E402
+from tests.databases import TestDatabases  # noqa: E402
 
 
 @dataclass
@@ -93,3 +94,12 @@ async def deliver_all(app: FastAPI, rounds: int = 20) -> int:
             break
         total += done
     return total
+
+
+@pytest.fixture
+async def own_databases() -> AsyncIterator[TestDatabases]:
+    """Fresh PostgreSQL databases for a test that starts its own processes."""
+    dbs = TestDatabases(postgres=True, label="own")
+    await dbs.create()
+    yield dbs
+    await dbs.drop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -14,19 +14,12 @@ import pytest
 from shared.stack import Stack, free_port
 from tests import conftest as root
 from tests import databases as dbmod
+from tests.helpers import process_env
 from tests.integrations.conftest import Receiver
 
 pytestmark = pytest.mark.postgres
 
 PURCHASES = 20
-
-
-@pytest.fixture
-async def own_databases() -> AsyncIterator[dbmod.TestDatabases]:
-    dbs = dbmod.TestDatabases(postgres=True, label="replicas")
-    await dbs.create()
-    yield dbs
-    await dbs.drop()
 
 
 async def _eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 60.0) -> None:
@@ -39,15 +32,12 @@ async def _eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 6
 async def test_two_replicas_take_in_and_deliver_each_event_once(
     own_databases: dbmod.TestDatabases, receiver: Receiver, tmp_path: Path
 ) -> None:
-    env = {
-        "BW_ENV": "test",
-        "BW_JWT_SECRET": root.TEST_SECRET,
-        "BW_LOG_LEVEL": "WARNING",
-        "BW_EVENTS_POLL_SECONDS": "0.05",
-        "BW_DB_POOL_SIZE": "3",
-        "BW_DB_MAX_OVERFLOW": "2",
-        **own_databases.env(),
-    }
+    env = process_env(
+        own_databases,
+        BW_EVENTS_POLL_SECONDS="0.05",
+        BW_DB_POOL_SIZE="3",
+        BW_DB_MAX_OVERFLOW="2",
+    )
     first = Stack.on_free_ports(env, log_dir=tmp_path / "first")
     second = Stack({**first.ports, "integrations": free_port()}, env, log_dir=tmp_path / "second")
     settings = root.test_settings(own_databases.urls)

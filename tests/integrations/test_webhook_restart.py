@@ -4,7 +4,6 @@ process delivers it once the dead one's lease has run out (real processes, Postg
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -14,17 +13,10 @@ from aiohttp import web
 from shared.stack import Stack
 from tests import conftest as root
 from tests import databases as dbmod
+from tests.helpers import process_env
 from tests.integrations.conftest import Receiver
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-async def own_databases() -> AsyncIterator[dbmod.TestDatabases]:
-    dbs = dbmod.TestDatabases(postgres=True, label="hooks")
-    await dbs.create()
-    yield dbs
-    await dbs.drop()
 
 
 async def test_kill_9_mid_delivery_loses_nothing(
@@ -38,17 +30,14 @@ async def test_kill_9_mid_delivery_loses_nothing(
         return web.Response(status=204)
 
     receiver.answer = hang_first  # type: ignore[assignment]
-    env = {
-        "BW_ENV": "test",
-        "BW_JWT_SECRET": root.TEST_SECRET,
-        "BW_LOG_LEVEL": "WARNING",
-        "BW_EVENTS_POLL_SECONDS": "0.05",
-        "BW_WEBHOOK_TIMEOUT_SECONDS": "30",
-        "BW_WEBHOOK_LEASE_SECONDS": "2",
-        "BW_DB_POOL_SIZE": "2",
-        "BW_DB_MAX_OVERFLOW": "2",
-        **own_databases.env(),
-    }
+    env = process_env(
+        own_databases,
+        BW_EVENTS_POLL_SECONDS="0.05",
+        BW_WEBHOOK_TIMEOUT_SECONDS="30",
+        BW_WEBHOOK_LEASE_SECONDS="2",
+        BW_DB_POOL_SIZE="2",
+        BW_DB_MAX_OVERFLOW="2",
+    )
     stack = Stack.on_free_ports(env, log_dir=tmp_path)
     settings = root.test_settings(own_databases.urls)
     headers = {"Authorization": "Bearer " + root.token_for(settings, "partner", "buyer-1")}

@@ -22,6 +22,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from shared.stack import Stack
 from tests import conftest as suite
 from tests import databases as test_databases
+from tests.helpers import process_env
 
 SERVICES = ["eligibility", "billing", "reports"]
 
@@ -109,17 +110,12 @@ def ops(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ops]:
     databases = test_databases.TestDatabases(postgres=True, label="ops")
     asyncio.run(databases.create())
     collector = OtlpReceiver()
-    env = {
-        "BW_ENV": "test",
-        "BW_JWT_SECRET": suite.TEST_SECRET,
-        "BW_LOG_LEVEL": "WARNING",
-        "BW_RATE_LIMIT_PER_MINUTE": "1000000",
-        "BW_RATE_LIMIT_BURST": "1000000",
-        "BW_SHUTDOWN_DRAIN_SECONDS": "1",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
-        "OTEL_BSP_SCHEDULE_DELAY": "100",
-        **databases.env(),
-    }
+    env = process_env(
+        databases,
+        BW_SHUTDOWN_DRAIN_SECONDS="1",
+        OTEL_EXPORTER_OTLP_ENDPOINT=collector.url,
+        OTEL_BSP_SCHEDULE_DELAY="100",
+    )
     stack = Stack.on_free_ports(env, log_dir=Path(tmp_path_factory.mktemp("ops-logs")))
     try:
         stack.start(SERVICES)
