@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -83,6 +83,21 @@ async def access_request(
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+def _new_request(factory_id: str, country: str, buyer: Principal, now: datetime) -> dict[str, Any]:
+    """A new pending request's row (`country`: the registry's, kept for advisor scope)."""
+    return {
+        "id": new_id("tpa"),
+        "factory_id": factory_id,
+        "country": country.upper(),
+        "buyer_org": buyer.org,
+        "buyer_role": buyer.role,
+        "status": TpaStatus.PENDING,
+        "requested_by": buyer.user,
+        "requested_at": now,
+        "updated_at": now,
+    }
+
+
 async def request_access(
     session: AsyncSession, *, factory_id: str, country: str, buyer: Principal, now: datetime
 ) -> tuple[AccessRequest, bool]:
@@ -91,17 +106,7 @@ async def request_access(
     created = await insert_ignoring_conflict(
         session,
         AccessRequest,
-        {
-            "id": new_id("tpa"),
-            "factory_id": factory_id,
-            "country": country.upper(),
-            "buyer_org": buyer.org,
-            "buyer_role": buyer.role,
-            "status": TpaStatus.PENDING,
-            "requested_by": buyer.user,
-            "requested_at": now,
-            "updated_at": now,
-        },
+        _new_request(factory_id, country, buyer, now),
         on=["factory_id", "buyer_org"],
     )
     statement = (
@@ -139,17 +144,7 @@ async def request_access_many(
     if not countries:
         return {}
     values = [
-        {
-            "id": new_id("tpa"),
-            "factory_id": factory_id,
-            "country": country.upper(),
-            "buyer_org": buyer.org,
-            "buyer_role": buyer.role,
-            "status": TpaStatus.PENDING,
-            "requested_by": buyer.user,
-            "requested_at": now,
-            "updated_at": now,
-        }
+        _new_request(factory_id, country, buyer, now)
         for factory_id, country in sorted(countries.items())
     ]
     statement = (
