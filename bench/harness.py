@@ -11,6 +11,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,16 @@ class Bench:
         self.figures.append(figure)
         print(figure.line(), flush=True)
         return figure
+
+    async def call(
+        self, method: str, path: str, role: str, org: str, body: Any = None, **kw: Any
+    ) -> Any:
+        """One set-up call through the gateway; anything but 2xx stops the scenario."""
+        headers = {**self.auth(role, org, **kw), "Idempotency-Key": str(uuid.uuid4())}
+        reply = await self.http.request(method, self.url() + path, json=body, headers=headers)
+        if reply.status_code >= 300:
+            raise RuntimeError(f"{method} {path} as {role}: {reply.status_code} {reply.text}")
+        return reply.json()
 
     async def load(self, name: str, url: str, **kw: Any) -> LoadResult:
         result = await load(name, url, **kw)

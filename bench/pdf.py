@@ -19,6 +19,7 @@ from typing import Any
 
 from bench.harness import Bench
 from bench.load import LoadResult
+from bench.reports import buyer_with_access
 
 ROUNDS = 3
 SECONDS = 4.0
@@ -26,10 +27,15 @@ FINDINGS = 200
 CPU_DOWNLOADS = 20
 FIRST_DOWNLOADS = 6
 CLUSTERS = [
-    "Child Labour", "Discrimination", "Forced Labour", "Freedom of Association",
-    "Compensation", "Contracts and Human Resources", "Occupational Safety and Health",
+    "Child Labour",
+    "Discrimination",
+    "Forced Labour",
+    "Freedom of Association",
+    "Compensation",
+    "Contracts and Human Resources",
+    "Occupational Safety and Health",
     "Working Time",
-]  # fmt: skip
+]
 
 
 def findings() -> list[dict[str, Any]]:
@@ -50,54 +56,57 @@ def findings() -> list[dict[str, Any]]:
     ]
 
 
-async def _call(bench: Bench, method: str, path: str, role: str, org: str, body: Any = None) -> Any:
-    headers = {**bench.auth(role, org), "Idempotency-Key": str(uuid.uuid4())}
-    reply = await bench.http.request(method, bench.url() + path, json=body, headers=headers)
-    if reply.status_code >= 300:
-        raise RuntimeError(f"{method} {path} as {role}: {reply.status_code} {reply.text}")
-    return reply.json()
-
-
 async def _report(bench: Bench, reader: str | None) -> str:
     """A BD factory with a Vietnamese-and-Bengali name, its released 200-finding assessment,
     unlocked by `reader` (if any); returns the report id."""
-    factory = await _call(
-        bench, "POST", "/v1/eligibility/factories", "advisor", "bw",
-        {"name": f"Công ty May Việt Tiến গাজীপুর {uuid.uuid4().hex[:6]}", "address": "1 Road",
-         "country": "BD", "region": "Gazipur", "products": ["garments"], "worker_count": 900},
-    )  # fmt: skip
-    factory_id = factory["id"]
-    await _call(
-        bench, "POST", f"/v1/eligibility/factories/{factory_id}/enrolment", "advisor", "bw",
-        {"status": "enrolled"},
-    )  # fmt: skip
-    await _call(
-        bench, "POST", f"/v1/reports/factories/{factory_id}/cycles", "advisor", "bw", {"cycle": 1}
+    factory = await bench.call(
+        "POST",
+        "/v1/eligibility/factories",
+        "advisor",
+        "bw",
+        {
+            "name": f"Công ty May Việt Tiến গাজীপুর {uuid.uuid4().hex[:6]}",
+            "address": "1 Road",
+            "country": "BD",
+            "region": "Gazipur",
+            "products": ["garments"],
+            "worker_count": 900,
+        },
     )
-    draft = await _call(
-        bench, "POST", f"/v1/reports/factories/{factory_id}/cycles/1/reports", "advisor", "bw",
-        {"kind": "assessment", "title": "Assessment, cycle 1", "findings": findings(),
-         "body": "The factory was assessed over two days by two Enterprise Advisors. " * 6},
-    )  # fmt: skip
-    await _call(bench, "POST", f"/v1/reports/reports/{draft['id']}/release", "advisor", "bw")
+    factory_id = factory["id"]
+    await bench.call(
+        "POST",
+        f"/v1/eligibility/factories/{factory_id}/enrolment",
+        "advisor",
+        "bw",
+        {"status": "enrolled"},
+    )
+    await bench.call(
+        "POST", f"/v1/reports/factories/{factory_id}/cycles", "advisor", "bw", {"cycle": 1}
+    )
+    draft = await bench.call(
+        "POST",
+        f"/v1/reports/factories/{factory_id}/cycles/1/reports",
+        "advisor",
+        "bw",
+        {
+            "kind": "assessment",
+            "title": "Assessment, cycle 1",
+            "findings": findings(),
+            "body": "The factory was assessed over two days by two Enterprise Advisors. " * 6,
+        },
+    )
+    await bench.call("POST", f"/v1/reports/reports/{draft['id']}/release", "advisor", "bw")
     if reader is None:
         return str(draft["id"])
-    request = await _call(
-        bench, "POST", "/v1/reports/access-requests", "participant", reader,
-        {"factory_id": factory_id},
-    )  # fmt: skip
-    await _call(
-        bench, "POST", f"/v1/reports/access-requests/{request['id']}/approve", "factory",
-        factory_id,
-    )  # fmt: skip
-    await _call(
-        bench, "POST", "/v1/billing/credit-adjustments", "advisor", "bw",
-        {"org": reader, "delta": 1, "reason": "benchmark"},
-    )  # fmt: skip
-    await _call(
-        bench, "POST", "/v1/reports/unlocks", "participant", reader,
+    await buyer_with_access(bench, factory_id, reader, credits=1)
+    await bench.call(
+        "POST",
+        "/v1/reports/unlocks",
+        "participant",
+        reader,
         {"factory_id": factory_id, "cycle": 1},
-    )  # fmt: skip
+    )
     return str(draft["id"])
 
 
@@ -191,10 +200,13 @@ async def run(bench: Bench) -> None:
     bench.record("report.pdf: p99 / 4 connections", _pooled(busy, 99), "ms")
 
     buyer = "bench-pdf-buyer"
-    invoice = await _call(
-        bench, "POST", "/v1/billing/invoices", "participant", buyer,
+    invoice = await bench.call(
+        "POST",
+        "/v1/billing/invoices",
+        "participant",
+        buyer,
         {"kind": "credits", "year": 2025, "report_cycles": 12},
-    )  # fmt: skip
+    )
     invoice_url = f"{bench.url()}/v1/billing/invoices/{invoice['id']}/invoice.pdf"
     bench.section("GET /v1/billing/invoices/{id}/invoice.pdf")
     invoices = await _rounds(bench, "invoice.pdf", invoice_url, bench.auth("participant", buyer), 1)

@@ -18,7 +18,6 @@ import os
 import statistics
 import time
 import uuid
-from typing import Any
 from urllib.parse import urlsplit
 
 from bench.harness import Bench
@@ -32,74 +31,102 @@ UNLOCK_ROUNDS = 5
 UNLOCK_SECONDS = float(os.environ.get("BENCH_UNLOCK_SECONDS", "3"))  # longer for profiling
 CYCLES = 80  # enough cycles that no unlocker runs out during the rounds
 FINDINGS = [
-    {"cluster": "Occupational Safety and Health", "question": "Emergency exits unobstructed?",
-     "publicly_reported": True, "compliant": False, "detail": "Exit B locked"},
-    {"cluster": "Compensation", "question": "Overtime paid correctly?",
-     "publicly_reported": False, "compliant": True},
-]  # fmt: skip
-
-
-async def _call(
-    bench: Bench, method: str, path: str, role: str, org: str, body: Any = None, **kw: Any
-) -> Any:
-    """One set-up call through the gateway; anything but 2xx stops the scenario."""
-    headers = {**bench.auth(role, org, **kw), "Idempotency-Key": str(uuid.uuid4())}
-    reply = await bench.http.request(method, bench.url() + path, json=body, headers=headers)
-    if reply.status_code >= 300:
-        raise RuntimeError(f"{method} {path} as {role}: {reply.status_code} {reply.text}")
-    return reply.json()
+    {
+        "cluster": "Occupational Safety and Health",
+        "question": "Emergency exits unobstructed?",
+        "publicly_reported": True,
+        "compliant": False,
+        "detail": "Exit B locked",
+    },
+    {
+        "cluster": "Compensation",
+        "question": "Overtime paid correctly?",
+        "publicly_reported": False,
+        "compliant": True,
+    },
+]
 
 
 async def _factory(bench: Bench) -> str:
-    factory = await _call(
-        bench, "POST", "/v1/eligibility/factories", "advisor", "bw",
-        {"name": f"Bench Garments {uuid.uuid4().hex[:6]}", "address": "1 Bench Road",
-         "country": "BD", "region": "Gazipur", "products": ["garments"], "worker_count": 900},
-    )  # fmt: skip
+    factory = await bench.call(
+        "POST",
+        "/v1/eligibility/factories",
+        "advisor",
+        "bw",
+        {
+            "name": f"Bench Garments {uuid.uuid4().hex[:6]}",
+            "address": "1 Bench Road",
+            "country": "BD",
+            "region": "Gazipur",
+            "products": ["garments"],
+            "worker_count": 900,
+        },
+    )
     factory_id: str = factory["id"]
-    await _call(
-        bench, "POST", f"/v1/eligibility/factories/{factory_id}/enrolment", "advisor", "bw",
+    await bench.call(
+        "POST",
+        f"/v1/eligibility/factories/{factory_id}/enrolment",
+        "advisor",
+        "bw",
         {"status": "enrolled"},
-    )  # fmt: skip
+    )
     return factory_id
 
 
 async def _open_cycles(bench: Bench, factory_id: str, cycles: range) -> None:
     for cycle in cycles:
-        await _call(
-            bench, "POST", f"/v1/reports/factories/{factory_id}/cycles", "advisor", "bw",
+        await bench.call(
+            "POST",
+            f"/v1/reports/factories/{factory_id}/cycles",
+            "advisor",
+            "bw",
             {"cycle": cycle},
-        )  # fmt: skip
+        )
 
 
-async def _buyer_with_access(bench: Bench, factory_id: str, org: str, credits: int) -> None:
-    request = await _call(
-        bench, "POST", "/v1/reports/access-requests", "participant", org,
+async def buyer_with_access(bench: Bench, factory_id: str, org: str, credits: int) -> None:
+    """`org` (a participant) with an approved TPA for the factory and `credits` credits."""
+    request = await bench.call(
+        "POST",
+        "/v1/reports/access-requests",
+        "participant",
+        org,
         {"factory_id": factory_id},
-    )  # fmt: skip
-    await _call(
-        bench, "POST", f"/v1/reports/access-requests/{request['id']}/approve", "factory",
+    )
+    await bench.call(
+        "POST",
+        f"/v1/reports/access-requests/{request['id']}/approve",
+        "factory",
         factory_id,
-    )  # fmt: skip
-    await _call(
-        bench, "POST", "/v1/billing/credit-adjustments", "advisor", "bw",
+    )
+    await bench.call(
+        "POST",
+        "/v1/billing/credit-adjustments",
+        "advisor",
+        "bw",
         {"org": org, "delta": credits, "reason": "benchmark"},
-    )  # fmt: skip
+    )
 
 
 async def _reads(bench: Bench) -> None:
     factory_id = await _factory(bench)
     await _open_cycles(bench, factory_id, range(1, 2))
-    draft = await _call(
-        bench, "POST", f"/v1/reports/factories/{factory_id}/cycles/1/reports", "advisor", "bw",
+    draft = await bench.call(
+        "POST",
+        f"/v1/reports/factories/{factory_id}/cycles/1/reports",
+        "advisor",
+        "bw",
         {"kind": "assessment", "title": "Bench assessment", "findings": FINDINGS},
-    )  # fmt: skip
-    await _call(bench, "POST", f"/v1/reports/reports/{draft['id']}/release", "advisor", "bw")
-    await _buyer_with_access(bench, factory_id, "bench-reader", 1)
-    await _call(
-        bench, "POST", "/v1/reports/unlocks", "participant", "bench-reader",
+    )
+    await bench.call("POST", f"/v1/reports/reports/{draft['id']}/release", "advisor", "bw")
+    await buyer_with_access(bench, factory_id, "bench-reader", 1)
+    await bench.call(
+        "POST",
+        "/v1/reports/unlocks",
+        "participant",
+        "bench-reader",
         {"factory_id": factory_id, "cycle": 1},
-    )  # fmt: skip
+    )
     path = f"/reports/{draft['id']}"
     headers = bench.auth("participant", "bench-reader")
     bench.section(
@@ -228,7 +255,7 @@ async def _unlocks(bench: Bench) -> None:
 
     async def prepare(org: str) -> None:
         async with gate:
-            await _buyer_with_access(bench, factory_id, org, CYCLES)
+            await buyer_with_access(bench, factory_id, org, CYCLES)
 
     await asyncio.gather(*(prepare(org) for org in orgs))
     unlockers = [Unlocker(bench, org, factory_id) for org in orgs]
