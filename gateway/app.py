@@ -71,7 +71,9 @@ def create_app(
         settings.warn_if_insecure()
         wire = AiohttpTransport()
         mounts = http_mounts or {}
-        transports = {s: mounts.get(settings.service_url(s), wire) for s in SERVICES}
+        transports = {
+            url: mounts.get(url, wire) for s in SERVICES for url in settings.service_urls(s)
+        }
         # The client for the gateway's own calls (OpenAPI documents, readiness).
         http = httpx.AsyncClient(transport=wire, mounts=http_mounts)
         limiter = _limiter(settings)
@@ -106,9 +108,18 @@ def create_app(
         http: httpx.AsyncClient = request.app.state.http
 
         async def check(service: str) -> None:
-            reply = await http.get(f"{settings.service_url(service)}/readyz", timeout=3.0)
-            if reply.status_code != 200:
-                raise RuntimeError(f"{service} answered {reply.status_code}")
+            # Ready when each service has a replica that is: the proxy sends to that one.
+            answers = []
+            for url in settings.service_urls(service):
+                try:
+                    reply = await http.get(f"{url}/readyz", timeout=3.0)
+                except httpx.HTTPError as exc:
+                    answers.append(repr(exc))
+                    continue
+                if reply.status_code == 200:
+                    return
+                answers.append(str(reply.status_code))
+            raise RuntimeError(f"{service} answered {', '.join(answers)}")
 
         results = await asyncio.gather(*(check(s) for s in SERVICES), return_exceptions=True)
         failed = [s for s, r in zip(SERVICES, results, strict=True) if isinstance(r, BaseException)]

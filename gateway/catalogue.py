@@ -115,15 +115,17 @@ class Catalogue:
         return self.documents.get(service)
 
     async def _fetch(self, service: str) -> None:
-        url = f"{self.settings.service_url(service)}/openapi.json"
         self._tried_at[service] = time.monotonic()
-        try:
-            reply = await self.http.get(url, timeout=5.0)
-            reply.raise_for_status()
-            document = reply.json()
-        except (httpx.HTTPError, ValueError) as exc:
+        for url in self.settings.service_urls(service):  # every replica serves the same one
+            try:
+                reply = await self.http.get(f"{url}/openapi.json", timeout=5.0)
+                reply.raise_for_status()
+                document = reply.json()
+                break
+            except (httpx.HTTPError, ValueError) as exc:
+                self._errors[service] = exc
+        else:
             # Retried after `retry_s`, not a whole TTL; the last good copy is kept meanwhile.
-            self._errors[service] = exc
             return
         self.documents[service] = document
         self._operations[service] = _operations(document)

@@ -1,9 +1,10 @@
 """Forwarding `/v1/<service>/<path>` to a service: refuse paths with more than one reading
 (`gateway.paths`), find the operation (`gateway.catalogue`; none is a 404), verify the
 token, check the role, apply the organisation's rate limit, then stream the request and
-the reply through one pooled httpx client. Never retries (a POST might be done twice); a
-service that cannot be reached is a 503, one that is too slow a 504, one that breaks the
-protocol a 502 (`gateway.upstream`)."""
+the reply through one pooled httpx client, to the next of the service's replicas in turn
+(`shared.replicas`). Retries only a refused connection, on another replica (nothing was
+sent; a POST that reached a service might be done twice); a service that cannot be reached
+is a 503, one that is too slow a 504, one that breaks the protocol a 502 (`gateway.upstream`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from shared.auth import Principal, TokenVerifier
 from shared.errors import ApiError, Forbidden, NotFound, TooManyRequests, Unauthorized, problem_body
 from shared.metrics import observe_upstream, outcome_of, status_outcome
 from shared.ratelimit import RateLimiter, limit_field, policy_field, retry_after
+from shared.replicas import DRAINING_HEADER, replicas_of
 from shared.requestid import current_request_id
 from shared.settings import SERVICES, Settings
 
@@ -60,7 +62,13 @@ FORWARDING = frozenset(
 REQUEST_DROPPED = HOP_BY_HOP | FORWARDING
 # The gateway's own server adds these to every reply; the service's copies would duplicate
 # them. The rate-limit fields are the gateway's to give.
-REPLY_DROPPED = HOP_BY_HOP | {b"date", b"server", b"ratelimit", b"ratelimit-policy"}
+REPLY_DROPPED = HOP_BY_HOP | {
+    b"date",
+    b"server",
+    b"ratelimit",
+    b"ratelimit-policy",
+    DRAINING_HEADER.encode(),  # between a service and its callers only
+}
 Headers = list[tuple[bytes, bytes]]
 # Bodies up to this size are read whole (fast path); larger ones are streamed.
 BUFFER_LIMIT = 64 * 1024
@@ -113,11 +121,12 @@ class Proxy:
         limiter: RateLimiter,
     ) -> None:
         self.settings = settings
-        # One transport per service, used directly: the client layers of httpx (cookies,
-        # redirects, URL merging) are work a proxy must not do and cost a third of its time.
+        # One transport per replica's base URL, used directly: the client layers of httpx
+        # (cookies, redirects, URL merging) are work a proxy must not do and cost a third of
+        # its time.
         self.transports = transports
-        self.base_urls = {service: settings.service_url(service) for service in SERVICES}
-        self.base_paths = {s: httpx.URL(url).path.rstrip("/") for s, url in self.base_urls.items()}
+        self.replicas = {s: replicas_of(settings.service_urls(s)) for s in SERVICES}
+        self.base_paths = {url: httpx.URL(url).path.rstrip("/") for url in transports}
         self.verifier = verifier
         self.catalogue = catalogue
         self.limiter = limiter
@@ -184,11 +193,6 @@ class Proxy:
     ) -> None:
         service = target.service
         query = scope.get("query_string", b"")
-        # The path goes on as the client encoded it (re-encoding the decoded path would turn
-        # `%2F` into `/` and fail on control characters); `target_of` has made sure that the
-        # service decodes it to exactly the path whose operation was checked.
-        url = self.base_urls[service] + target.raw_path
-        url += "?" + query.decode("latin-1") if query else ""
         headers: list[tuple[bytes, bytes]] = [
             (k, v) for k, v in scope["headers"] if k not in REQUEST_DROPPED
         ]
@@ -198,32 +202,70 @@ class Proxy:
         client = scope.get("client")
         if client:
             headers.append((b"x-forwarded-for", client[0].encode()))
+        body = await self._body(scope, receive)
+        replicas = self.replicas[service]
+        order = replicas.order()
+        for n, base_url in enumerate(order):
+            request = self._request(scope, base_url, target, query, headers, body)
+            started = time.perf_counter()
+            try:
+                response = await self.transports[base_url].handle_async_request(request)
+            except httpx.TransportError as exc:
+                observe_upstream("gateway", service, outcome_of(exc), time.perf_counter() - started)
+                # Refused: nothing was sent, so the next replica may take it (a streamed
+                # body cannot be sent twice). Anything else may have been done: no retry.
+                if isinstance(exc, httpx.ConnectError):
+                    replicas.down(base_url)
+                    if n + 1 < len(order) and isinstance(body, bytes):
+                        continue
+                    raise upstream_error(service, exc) from exc
+                if isinstance(exc, httpx.TimeoutException):
+                    raise upstream_error(service, exc) from exc
+                if replicas.was_draining(base_url):
+                    # It said it is stopping and finishes all it took in: this was not.
+                    raise upstream_error(service, None) from exc
+                log.warning("bad reply from %s: %r", service, exc)
+                raise upstream_error(service, exc) from exc
+            break
+        observe_upstream(
+            "gateway", service, status_outcome(response.status_code), time.perf_counter() - started
+        )
+        if DRAINING_HEADER.encode() in (k.lower() for k, _ in response.headers.raw):
+            replicas.draining(base_url)
+        await self._relay(send, service, response, limit)
+
+    def _request(
+        self,
+        scope: Scope,
+        base_url: str,
+        target: Target,
+        query: bytes,
+        headers: Headers,
+        body: bytes | AsyncIterator[bytes],
+    ) -> httpx.Request:
+        # The path goes on as the client encoded it (re-encoding the decoded path would turn
+        # `%2F` into `/` and fail on control characters); `target_of` has made sure that the
+        # service decodes it to exactly the path whose operation was checked.
+        url = base_url + target.raw_path
+        url += "?" + query.decode("latin-1") if query else ""
         try:
             target_url = httpx.URL(url)
         except httpx.InvalidURL as exc:
             raise NotFound(f"There is no API at {scope['path']!r}.") from exc
-        if target_url.path != self.base_paths[service] + target.path:
+        if target_url.path != self.base_paths[base_url] + target.path:
             # Never reached: a URL library that rewrote the path would send the request
             # to a route the gateway has not checked.
             raise NotFound(f"There is no API at {scope['path']!r}.")
-        request = httpx.Request(
+        return httpx.Request(
             scope["method"],
             target_url,
             headers=headers,
-            content=await self._body(scope, receive),
+            content=body,
             extensions={"timeout": self.timeout},
         )
-        started = time.perf_counter()
-        try:
-            response = await self.transports[service].handle_async_request(request)
-        except httpx.TransportError as exc:
-            observe_upstream("gateway", service, outcome_of(exc), time.perf_counter() - started)
-            if not isinstance(exc, httpx.TimeoutException | httpx.ConnectError):
-                log.warning("bad reply from %s: %r", service, exc)
-            raise upstream_error(service, exc) from exc
-        observe_upstream(
-            "gateway", service, status_outcome(response.status_code), time.perf_counter() - started
-        )
+
+    @staticmethod
+    async def _relay(send: Send, service: str, response: httpx.Response, limit: Headers) -> None:
         stream = response.stream
         assert isinstance(stream, httpx.AsyncByteStream)
         try:

@@ -12,6 +12,7 @@ import httpx
 from shared.auth import mint_service_token
 from shared.errors import ApiError, Unavailable
 from shared.metrics import observe_upstream, outcome_of, status_outcome
+from shared.replicas import DRAINING_HEADER, replicas_of
 from shared.requestid import current_request_id
 from shared.settings import Settings
 from shared.transport import AiohttpTransport
@@ -53,7 +54,7 @@ class ServiceClient:
         self.settings = settings
         self.caller = caller
         self.target = target
-        self.base_url = settings.service_url(target)
+        self.replicas = replicas_of(settings.service_urls(target))
         self._token = ""
         self._token_expires = 0.0
 
@@ -89,14 +90,11 @@ class ServiceClient:
             repeatable or method.upper() in IDEMPOTENT_METHODS or idempotency_key is not None
         )
         attempts = 1 + (self.settings.http_retries if retryable else 0)
-        url = f"{self.base_url}{path}"
         for attempt in range(attempts):
             last = attempt == attempts - 1
             started = time.perf_counter()
             try:
-                response = await self.http.request(
-                    method, url, json=json, params=params, headers=headers
-                )
+                response = await self._send(method, path, json=json, params=params, headers=headers)
             except httpx.TransportError as exc:
                 spent = time.perf_counter() - started
                 observe_upstream(self.caller, self.target, outcome_of(exc), spent)
@@ -111,6 +109,23 @@ class ServiceClient:
                 if response.status_code not in RETRY_STATUSES or last:
                     return self._checked(response)
             await asyncio.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One attempt: to the next replica in turn, or on to the one after it when that
+        refuses the connection (nothing was sent, so any request may go on)."""
+        order = self.replicas.order()
+        for n, base_url in enumerate(order):
+            try:
+                response = await self.http.request(method, f"{base_url}{path}", **kwargs)
+            except httpx.ConnectError:
+                self.replicas.down(base_url)
+                if n + 1 < len(order):
+                    continue
+                raise
+            if DRAINING_HEADER in response.headers:
+                self.replicas.draining(base_url)
+            return response
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _checked(self, response: httpx.Response) -> httpx.Response:

@@ -174,8 +174,15 @@ class Settings(BaseSettings):
     def database_url(self, service: str) -> str:
         return str(getattr(self, f"{service}_database_url"))
 
+    def service_urls(self, service: str) -> list[str]:
+        """The base URL of each of the service's replicas (`shared.replicas`): the setting
+        may list several, comma-separated."""
+        value = str(getattr(self, f"{service}_url"))
+        return [url.strip().rstrip("/") for url in value.split(",") if url.strip()]
+
     def service_url(self, service: str) -> str:
-        return str(getattr(self, f"{service}_url")).rstrip("/")
+        """The service's first (usually only) base URL."""
+        return self.service_urls(service)[0]
 
     def warn_if_insecure(self) -> None:
         if self.uses_hs256 and self.jwt_secret == DEV_JWT_SECRET:

@@ -2,7 +2,9 @@
 
 1. `/readyz` fails at once (503), so the load balancer (or the Service's endpoints) stops
    sending new requests here; every reply meanwhile says `Connection: close`, so callers
-   (the gateway's pool, a service client's) drop their kept-alive connections to us.
+   (the gateway's pool, a service client's) drop their kept-alive connections to us, and
+   `X-Service-Draining`, so callers that address replicas themselves send the next ones
+   elsewhere and know why a request to us breaks off (`shared.replicas`).
 2. After `BW_SHUTDOWN_DRAIN_SECONDS` the server's own SIGTERM handling runs: uvicorn stops
    accepting, lets the requests in flight finish (within `--timeout-graceful-shutdown`),
    then the lifespan's shutdown stops the background loops, each after the round it is in
@@ -24,6 +26,8 @@ from types import FrameType
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.replicas import DRAINING_HEADER
 
 __all__ = ["Drain", "DrainMiddleware"]
 
@@ -84,7 +88,8 @@ class DrainMiddleware:
         async def send_closing(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"connection"]
-                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+                closing = [(b"connection", b"close"), (DRAINING_HEADER.encode(), b"1")]
+                message = {**message, "headers": [*headers, *closing]}
             await send(message)
 
         await self.app(scope, receive, send_closing)

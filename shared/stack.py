@@ -21,7 +21,7 @@ import httpx
 
 from shared.settings import DEFAULT_PORTS, SERVICES
 
-__all__ = ["Stack", "free_port", "uvicorn_command"]
+__all__ = ["Stack", "free_port", "instances_of", "uvicorn_command"]
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = {
@@ -49,6 +49,10 @@ def uvicorn_command(app: str, *, host: str, port: int) -> list[str]:
     ]
 
 
+def instances_of(component: str, replicas: int) -> list[str]:
+    return [component, *(f"{component}-{n}" for n in range(2, replicas + 1))]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -57,35 +61,60 @@ def free_port() -> int:
 
 @dataclass
 class Stack:
+    """The processes of the stack, by instance name: a component's first process has the
+    component's name ("billing"), its further replicas a number ("billing-2"). Whoever
+    calls a service is given every replica's URL (`shared.replicas` spreads the calls)."""
+
     ports: dict[str, int]
     env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     log_dir: Path | None = None
     # Where the others reach a service, when not at its own port (a fault proxy in tests).
     via: dict[str, str] = field(default_factory=dict)
+    replicas: int = 1
 
     @classmethod
-    def on_free_ports(cls, env: dict[str, str] | None = None, log_dir: Path | None = None) -> Stack:
-        return cls({name: free_port() for name in APPS}, env or {}, log_dir=log_dir)
+    def on_free_ports(
+        cls, env: dict[str, str] | None = None, log_dir: Path | None = None, replicas: int = 1
+    ) -> Stack:
+        names = [instance for app in APPS for instance in instances_of(app, replicas)]
+        return cls(
+            {name: free_port() for name in names}, env or {}, log_dir=log_dir, replicas=replicas
+        )
+
+    def instances(self, name: str) -> list[str]:
+        """The instances a name stands for: a component's every replica, or one instance."""
+        return instances_of(name, self.replicas) if name in APPS else [name]
+
+    def _expand(self, names: list[str]) -> list[str]:
+        return list(dict.fromkeys(i for n in names for i in self.instances(n)))
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
+    def urls(self, component: str) -> list[str]:
+        return [self.url(instance) for instance in self.instances(component)]
+
     def environment(self) -> dict[str, str]:
         env = {**os.environ, **self.env}
         for service in SERVICES:
-            env[f"{service.upper()}_URL"] = self.via.get(service, self.url(service))
+            env[f"{service.upper()}_URL"] = self.via.get(service, ",".join(self.urls(service)))
         env["BW_GATEWAY_PORT"] = str(self.ports["gateway"])
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 
     def command(self, name: str) -> list[str]:
-        command = uvicorn_command(APPS[name], host="127.0.0.1", port=self.ports[name])
+        app = APPS[name.split("-", 1)[0]]
+        command = uvicorn_command(app, host="127.0.0.1", port=self.ports[name])
         return [sys.executable, "-m", *command, "--timeout-graceful-shutdown", "5"]
 
     def start(self, names: list[str] | None = None) -> None:
+        """Start the named components (every replica) or instances, unless running."""
         env = self.environment()
-        for name in names or list(APPS):
+        for name in self._expand(names or list(APPS)):
+            running = self.processes.get(name)
+            if running is not None and running.poll() is None:
+                continue
             command = self.command(name)
             output = None
             if self.log_dir is not None:
@@ -97,7 +126,8 @@ class Stack:
 
     def wait_healthy(self, names: list[str] | None = None, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
-        for name in names or list(self.processes):
+        chosen = self._expand(names or list(self.processes))
+        for name in chosen:
             while True:
                 process = self.processes[name]
                 if process.poll() is not None:
@@ -114,7 +144,7 @@ class Stack:
                 time.sleep(0.1)
 
     def stop(self, names: list[str] | None = None) -> None:
-        chosen = [n for n in (names or list(self.processes)) if n in self.processes]
+        chosen = [i for i in self._expand(names or list(self.processes)) if i in self.processes]
         for name in chosen:
             if self.processes[name].poll() is None:
                 self.processes[name].send_signal(signal.SIGTERM)

@@ -1,7 +1,9 @@
 """A controllable HTTP/1.1 fault proxy for tests on real processes.
 
 It sits on a free port in front of one upstream (a service), in a thread of its own, and
-serves each connection one request (replies carry `Connection: close`). Faults are planned
+serves each connection one request (replies carry `Connection: close`). In front of several
+replicas of the service it sends each request to the next in turn, and on to the one after
+when a replica refuses the connection, as a load balancer would. Faults are planned
 per request path, one per request, in order:
 
 - `refuse`: close the connection at once (nothing reaches the upstream);
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -37,8 +40,9 @@ class _Held:
 
 
 class FaultProxy:
-    def __init__(self, upstream_port: int) -> None:
-        self.upstream_port = upstream_port
+    def __init__(self, *upstream_ports: int) -> None:
+        self.upstream_ports = list(upstream_ports)
+        self._turn = itertools.cycle(range(len(self.upstream_ports)))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.paths: list[str] = []
@@ -175,17 +179,18 @@ class FaultProxy:
                 writer.close()
 
     async def _forward(self, request: bytes) -> bytes | None:
-        try:
-            upstream_reader, upstream_writer = await asyncio.open_connection(
-                "127.0.0.1", self.upstream_port
-            )
-        except OSError:
-            return None
-        try:
-            upstream_writer.write(request)
-            await upstream_writer.drain()
-            return await upstream_reader.read()  # to EOF: the request said Connection: close
-        except OSError:
-            return None
-        finally:
-            upstream_writer.close()
+        start = next(self._turn)
+        for port in self.upstream_ports[start:] + self.upstream_ports[:start]:
+            try:
+                upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                continue  # refused: nothing was sent, the next replica may take it
+            try:
+                upstream_writer.write(request)
+                await upstream_writer.drain()
+                return await upstream_reader.read()  # to EOF: the request said Connection: close
+            except OSError:
+                return None
+            finally:
+                upstream_writer.close()
+        return None
