@@ -17,7 +17,18 @@ from shared.settings import SERVICES
 from shared.stack import Stack
 from tests.databases import TestDatabases, postgres_reachable
 
-SCENARIOS = ["gateway", "eligibility", "billing", "reports", "cycles", "events", "pdf", "portfolio"]
+# `replicas` restarts the main stack (it measures stacks of its own): last.
+SCENARIOS = [
+    "gateway",
+    "eligibility",
+    "billing",
+    "reports",
+    "cycles",
+    "events",
+    "pdf",
+    "portfolio",
+    "replicas",
+]
 
 
 def available(names: list[str]) -> list[str]:

@@ -17,7 +17,6 @@ import os
 import statistics
 import time
 import uuid
-from urllib.parse import urlsplit
 
 from bench.harness import Bench
 from bench.load import Connection, LoadResult, percentile
@@ -56,7 +55,6 @@ def _charge(org: str, reference: str) -> bytes:
 async def _burst(bench: Bench, orgs: list[str]) -> tuple[list[float], int, float]:
     """One spend per org, all released at once: latencies (ms), errors, wall time (ms)."""
     base = bench.url("billing")
-    host = urlsplit(base).netloc
     token = bench.token("service", "betterwork")
     connections = await asyncio.gather(*(Connection.open(base) for _ in orgs))
     start = asyncio.Event()
@@ -67,7 +65,7 @@ async def _burst(bench: Bench, orgs: list[str]) -> tuple[list[float], int, float
         headers = {"Authorization": f"Bearer {token}"}
         await start.wait()
         sent = time.perf_counter()
-        status = await connection.post(host, "/internal/charges", headers, body)
+        status = await connection.post("/internal/charges", headers, body)
         return (time.perf_counter() - sent) * 1000, status
 
     try:
@@ -89,7 +87,6 @@ async def _burst(bench: Bench, orgs: list[str]) -> tuple[list[float], int, float
 async def _one_by_one(bench: Bench, orgs: list[str]) -> list[float]:
     """The same spends on one connection, each after the last: what a spend costs alone."""
     base = bench.url("billing")
-    host = urlsplit(base).netloc
     token = bench.token("service", "betterwork")
     connection = await Connection.open(base)
     latencies = []
@@ -99,7 +96,7 @@ async def _one_by_one(bench: Bench, orgs: list[str]) -> list[float]:
             body = _charge(org, reference)
             headers = {"Authorization": f"Bearer {token}"}
             sent = time.perf_counter()
-            status = await connection.post(host, "/internal/charges", headers, body)
+            status = await connection.post("/internal/charges", headers, body)
             latencies.append((time.perf_counter() - sent) * 1000)
             if status != 201:
                 raise RuntimeError(f"spend answered {status}")

@@ -80,18 +80,21 @@ class Connection:
     """One keep-alive HTTP/1.1 connection sending raw requests, for scenarios that time
     individual calls themselves (bursts, sagas)."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str
+    ) -> None:
         self.reader = reader
         self.writer = writer
+        self.host = host
 
     @classmethod
     async def open(cls, url: str) -> Connection:
         parts = urlsplit(url)
         reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-        return cls(reader, writer)
+        return cls(reader, writer, parts.netloc)
 
-    async def post(self, host: str, path: str, headers: dict[str, str], body: bytes) -> int:
-        lines = [f"POST {path} HTTP/1.1", f"Host: {host}", "Content-Type: application/json"]
+    async def post(self, path: str, headers: dict[str, str], body: bytes) -> int:
+        lines = [f"POST {path} HTTP/1.1", f"Host: {self.host}", "Content-Type: application/json"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
         lines.append(f"Content-Length: {len(body)}")
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)

@@ -18,7 +18,6 @@ import os
 import statistics
 import time
 import uuid
-from urllib.parse import urlsplit
 
 from bench.harness import Bench
 from bench.load import Connection, LoadResult, percentile
@@ -108,7 +107,8 @@ async def buyer_with_access(bench: Bench, factory_id: str, org: str, credits: in
     )
 
 
-async def _reads(bench: Bench) -> None:
+async def readable_report(bench: Bench, reader: str) -> str:
+    """A released assessment that `reader`, a participant, has unlocked: its path."""
     factory_id = await _factory(bench)
     await _open_cycles(bench, factory_id, range(1, 2))
     draft = await bench.call(
@@ -119,15 +119,15 @@ async def _reads(bench: Bench) -> None:
         {"kind": "assessment", "title": "Bench assessment", "findings": FINDINGS},
     )
     await bench.call("POST", f"/v1/reports/reports/{draft['id']}/release", "advisor", "bw")
-    await buyer_with_access(bench, factory_id, "bench-reader", 1)
+    await buyer_with_access(bench, factory_id, reader, 1)
     await bench.call(
-        "POST",
-        "/v1/reports/unlocks",
-        "participant",
-        "bench-reader",
-        {"factory_id": factory_id, "cycle": 1},
+        "POST", "/v1/reports/unlocks", "participant", reader, {"factory_id": factory_id, "cycle": 1}
     )
-    path = f"/reports/{draft['id']}"
+    return f"/reports/{draft['id']}"
+
+
+async def _reads(bench: Bench) -> None:
+    path = await readable_report(bench, "bench-reader")
     headers = bench.auth("participant", "bench-reader")
     bench.section(
         f"GET {path} (released, unlocked), 1 and {READ_CONNECTIONS} connections, "
@@ -190,24 +190,31 @@ class Unlocker:
         self.headers = bench.auth("participant", org)
         self.next_cycle = 1
 
-    async def unlock(self, connection: Connection, host: str) -> tuple[float, int]:
+    async def unlock(self, connection: Connection) -> tuple[float, int]:
         body = json.dumps({"factory_id": self.factory_id, "cycle": self.next_cycle}).encode()
         self.next_cycle += 1
         headers = {**self.headers, "Idempotency-Key": str(uuid.uuid4())}
         sent = time.perf_counter()
-        status = await connection.post(host, "/v1/reports/unlocks", headers, body)
+        status = await connection.post("/v1/reports/unlocks", headers, body)
         return (time.perf_counter() - sent) * 1000, status
+
+
+async def _connections(bench: Bench, count: int) -> list[Connection]:
+    """`count` keep-alive connections, spread over the stack's gateways (one per replica)."""
+    gateways = bench.stack.urls("gateway")
+    return list(
+        await asyncio.gather(*(Connection.open(gateways[n % len(gateways)]) for n in range(count)))
+    )
 
 
 async def _burst(bench: Bench, unlockers: list[Unlocker]) -> tuple[list[float], int]:
     """Every unlocker sends one unlock at the same instant: (latencies ms, errors)."""
-    host = urlsplit(bench.url()).netloc
-    connections = await asyncio.gather(*(Connection.open(bench.url()) for _ in unlockers))
+    connections = await _connections(bench, len(unlockers))
     start = asyncio.Event()
 
     async def one(unlocker: Unlocker, connection: Connection) -> tuple[float, int]:
         await start.wait()
-        return await unlocker.unlock(connection, host)
+        return await unlocker.unlock(connection)
 
     try:
         tasks = [
@@ -226,8 +233,7 @@ async def _closed_loop(
     bench: Bench, unlockers: list[Unlocker], seconds: float
 ) -> tuple[list[float], int]:
     """Every unlocker unlocks cycle after cycle for `seconds`: (latencies ms, errors)."""
-    host = urlsplit(bench.url()).netloc
-    connections = await asyncio.gather(*(Connection.open(bench.url()) for _ in unlockers))
+    connections = await _connections(bench, len(unlockers))
     latencies: list[float] = []
     errors = 0
     stop_at = time.perf_counter() + seconds
@@ -235,7 +241,7 @@ async def _closed_loop(
     async def loop(unlocker: Unlocker, connection: Connection) -> None:
         nonlocal errors
         while time.perf_counter() < stop_at and unlocker.next_cycle <= CYCLES:
-            ms, status = await unlocker.unlock(connection, host)
+            ms, status = await unlocker.unlock(connection)
             latencies.append(ms)
             errors += status != 201
 
@@ -247,10 +253,12 @@ async def _closed_loop(
     return latencies, errors
 
 
-async def _unlocks(bench: Bench) -> None:
+async def unlockers(bench: Bench, prefix: str) -> list[Unlocker]:
+    """UNLOCKERS participants, each with an approved TPA on one factory of CYCLES cycles
+    and a credit for each."""
     factory_id = await _factory(bench)
     await _open_cycles(bench, factory_id, range(1, CYCLES + 1))
-    orgs = [f"bench-unlocker-{n}" for n in range(UNLOCKERS)]
+    orgs = [f"{prefix}-{n}" for n in range(UNLOCKERS)]
     gate = asyncio.Semaphore(8)
 
     async def prepare(org: str) -> None:
@@ -258,15 +266,19 @@ async def _unlocks(bench: Bench) -> None:
             await buyer_with_access(bench, factory_id, org, CYCLES)
 
     await asyncio.gather(*(prepare(org) for org in orgs))
-    unlockers = [Unlocker(bench, org, factory_id) for org in orgs]
+    return [Unlocker(bench, org, factory_id) for org in orgs]
+
+
+async def _unlocks(bench: Bench) -> None:
+    unlockers_ = await unlockers(bench, "bench-unlocker")
     bench.section(
         f"POST /v1/reports/unlocks, {UNLOCKERS} participants at once, {UNLOCK_ROUNDS} rounds "
         "(each request is a new unlock that spends a credit in billing)"
     )
-    await _burst(bench, unlockers)  # warm-up: pools, caches, prepared statements
+    await _burst(bench, unlockers_)  # warm-up: pools, caches, prepared statements
     p50s, p99s, errors = [], [], 0
     for round_ in range(1, UNLOCK_ROUNDS + 1):
-        latencies, failed = await _burst(bench, unlockers)
+        latencies, failed = await _burst(bench, unlockers_)
         p50s.append(percentile(latencies, 50))
         p99s.append(percentile(latencies, 99))
         errors += failed
@@ -284,7 +296,7 @@ async def _unlocks(bench: Bench) -> None:
         met=p99 <= 400,
     )
     cpu_before = bench.cpu_seconds()
-    latencies, failed = await _closed_loop(bench, unlockers, UNLOCK_SECONDS)
+    latencies, failed = await _closed_loop(bench, unlockers_, UNLOCK_SECONDS)
     cpu_after = bench.cpu_seconds()
     errors += failed
     rate = len(latencies) / UNLOCK_SECONDS
