@@ -1,6 +1,6 @@
 """The invoicing rules (SPEC §4): invoice lines from a quote, the invoice state machine
 `issued → paid | void` (here and nowhere else), the payment rule, and the kinds of ledger
-entry. Pure functions, no I/O; prices and quotes are in `pricing.py`.
+entry. Pure functions, no I/O; prices and quotes are in `domain/pricing.py`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from services.billing.pricing import CURRENCY, ParticipantQuote, PartnerQuote
+from services.billing.domain.pricing import CURRENCY, ParticipantQuote, PartnerQuote
 from shared.errors import Conflict, Unprocessable
 
 __all__ = [

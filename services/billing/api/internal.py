@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.billing import charges
 from services.billing.schemas import (
     CancelledPublic,
     CancelReply,
@@ -20,6 +19,7 @@ from services.billing.schemas import (
     DiscrepancyPublic,
     LedgerCheck,
 )
+from services.billing.store import charges
 from shared.app import problem_responses
 from shared.auth import ServiceCaller
 from shared.db import SessionDep

@@ -9,10 +9,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
-from services.billing import domain, pdf, pricing, store
+from services.billing import domain, exports, store
+from services.billing.api.deps import OrgQuery, with_idempotency_note
+from services.billing.domain import pricing
 from services.billing.models import Invoice
-from services.billing.price_books import published_price_books
-from services.billing.routes.common import OrgQuery, with_idempotency_note
+from services.billing.rules import published_price_books
 from services.billing.schemas import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -182,8 +183,8 @@ async def download_invoice(
 
 
 async def _pdf(invoice: InvoicePublic) -> Response:
-    content = await run_in_threadpool(render, pdf.invoice_sheet(invoice))
-    return pdf_reply(content, filename=pdf.filename(invoice))
+    content = await run_in_threadpool(render, exports.invoice_sheet(invoice))
+    return pdf_reply(content, filename=exports.filename(invoice))
 
 
 @router.post(

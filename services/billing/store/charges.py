@@ -25,9 +25,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.billing import events, ledger
+from services.billing import events
 from services.billing.domain import EntryKind
 from services.billing.models import Charge, CreditAccount, CreditEntry, PartnerFootprint
+from services.billing.store import ledger
 from shared import clock
 from shared.errors import Conflict, Forbidden, PaymentRequired
 from shared.metrics import LEDGER_CHANGES

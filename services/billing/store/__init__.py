@@ -16,8 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.billing import domain, events, ledger, pricing
+from services.billing import domain, events
+from services.billing.domain import pricing
 from services.billing.models import Invoice, InvoiceLine
+from services.billing.store import ledger
 from shared import clock
 from shared.errors import Conflict
 from shared.ids import new_id

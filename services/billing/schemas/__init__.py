@@ -1,6 +1,6 @@
 """Request and response schemas of the billing service (the public contract, API.md).
 
-Money goes out as a string with two decimals plus `currency` (`money.py`).
+Money goes out as a string with two decimals plus `currency` (`schemas/money.py`).
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.billing import domain, pricing
+from services.billing import domain
+from services.billing.domain import pricing
 from services.billing.models import CreditEntry, Invoice, InvoiceLine, PartnerFootprint
-from services.billing.money import Amount, Currency, Money, Revenue
+from services.billing.schemas.money import Amount, Currency, Money, Revenue
 from shared.types import Id, text
 
 __all__ = [

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
-from services.billing.pricing import CENT
+from services.billing.domain.pricing import CENT
 
 __all__ = ["Amount", "Currency", "Money", "Revenue"]
 

@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from services.billing import ledger
-from services.billing.routes.common import (
+from services.billing.api.deps import (
     OrgQuery,
     ParticipantOrAdvisor,
     org_in_view,
@@ -23,6 +22,7 @@ from services.billing.schemas import (
     CreditsPublic,
     FootprintPublic,
 )
+from services.billing.store import ledger
 from shared.app import problem_responses
 from shared.auth import Advisor, PartnerOrAdvisor
 from shared.db import SessionDep

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from services.billing import pricing
-from services.billing.price_books import published_price_books
-from services.billing.routes.common import ParticipantOrAdvisor
+from services.billing.api.deps import ParticipantOrAdvisor
+from services.billing.domain import pricing
+from services.billing.rules import published_price_books
 from services.billing.schemas import (
     FIRST_YEAR,
     LAST_YEAR,

@@ -10,7 +10,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from services.billing.pricing import PriceBook, PriceBooks
+from services.billing.domain.pricing import PriceBook, PriceBooks
 
 __all__ = ["BOOKS_DIR", "load_price_books", "published_price_books"]
 

@@ -1,13 +1,14 @@
 """Routes of the billing service: parse, authorise, call the domain, shape the reply.
 
-One router per resource family, in `routes/`.
+One module per resource family beside this one; this module gathers their routers into
+the one router the app includes.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.billing.routes import accounts, internal, invoices, prices
+from services.billing.api import accounts, internal, invoices, prices
 
 router = APIRouter()
 for family in (prices, invoices, accounts, internal):

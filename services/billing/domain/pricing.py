@@ -1,6 +1,6 @@
 """Price books and quotes (SPEC §4, Appendix 1 of the guide): pure, no I/O.
 
-A price book is data (`price_books/<year>.json`, parsed and checked here: tiers without gaps
+A price book is data (`rules/<year>.json`, parsed and checked here: tiers without gaps
 or overlaps); the book in force for a year is that year's or the latest earlier one.
 """
 
@@ -143,7 +143,7 @@ class PriceBook:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PriceBook:
-        """Parse and validate one price book (the JSON of `price_books/<year>.json`)."""
+        """Parse and validate one price book (the JSON of `rules/<year>.json`)."""
         try:
             year = int(data["year"])
             revenue = tuple(
