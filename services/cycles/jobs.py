@@ -32,9 +32,8 @@ from sqlmodel import col
 
 from services.cycles import store
 from services.cycles.domain import milestone_states
-from services.cycles.models import Cycle, MilestoneAlert
-from services.cycles.schedule import ASSESSMENT, ASSESSMENT_REPORT_RELEASE, PlannedMilestone
-from services.cycles.views import fact, plan_of
+from services.cycles.domain.schedule import ASSESSMENT, ASSESSMENT_REPORT_RELEASE, PlannedMilestone
+from services.cycles.models import Cycle, MilestoneAlert, fact, plan_of
 from shared.background import start_repeating, stop_repeating
 from shared.db import insert_for
 from shared.events import EventData

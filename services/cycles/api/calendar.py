@@ -9,11 +9,10 @@ import icalendar
 from fastapi import APIRouter, Response
 
 from services.cycles import store
-from services.cycles.access import Reader, audience_for_factory
+from services.cycles.api.deps import Reader, Responses, audience_for_factory
+from services.cycles.api.replies import cycle_views
 from services.cycles.clients import ReportsDep
-from services.cycles.models import CyclePublic
-from services.cycles.routers import Responses
-from services.cycles.views import cycle_views
+from services.cycles.schemas import CyclePublic
 from shared.clock import now, today
 from shared.db import SessionDep
 from shared.types import FactoryId

@@ -7,9 +7,9 @@ import asyncio
 from fastapi import APIRouter
 
 from services.cycles import events, store
-from services.cycles.access import AdvisorOrFactory, Reader, audience_for_factory
+from services.cycles.api.deps import AdvisorOrFactory, Reader, audience_for_factory, conflict
 from services.cycles.clients import ReportsDep
-from services.cycles.differentiation import (
+from services.cycles.domain.differentiation import (
     LEARNING,
     MANAGEMENT_SYSTEMS,
     SOCIAL_DIALOGUE,
@@ -20,8 +20,8 @@ from services.cycles.differentiation import (
     classification_basis,
     classify,
 )
-from services.cycles.models import (
-    Classification,
+from services.cycles.models import Classification
+from services.cycles.schemas import (
     ClassificationCreate,
     ClassificationPublic,
     CriterionPublic,
@@ -30,7 +30,6 @@ from services.cycles.models import (
     ManagementSystemsEvidence,
     SocialDialogueEvidence,
 )
-from services.cycles.routers import conflict
 from shared.app import problem_responses
 from shared.auth import Advisor, Principal
 from shared.clock import now

@@ -9,17 +9,23 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 from sqlalchemy.exc import IntegrityError
 
-from services.cycles import alerts, events, store
-from services.cycles.access import Reader, audience_for_factory, readable_cycle
+from services.cycles import events, jobs, store
+from services.cycles.api.deps import (
+    NOT_MODIFIED,
+    Reader,
+    audience_for_factory,
+    conflict,
+    readable_cycle,
+)
+from services.cycles.api.replies import cycle_view, cycle_views
 from services.cycles.clients import EligibilityDep, ReportsDep
-from services.cycles.differentiation import check_high_performing_option
 from services.cycles.domain import RuleBroken
-from services.cycles.models import Cycle, CycleCreate, CyclePublic
-from services.cycles.routers import NOT_MODIFIED, conflict
+from services.cycles.domain.differentiation import check_high_performing_option
+from services.cycles.domain.schedule import plan_cycle
+from services.cycles.domain.visibility import Audience
+from services.cycles.models import Cycle
 from services.cycles.rules import country_rules
-from services.cycles.schedule import plan_cycle
-from services.cycles.views import cycle_view, cycle_views
-from services.cycles.visibility import Audience
+from services.cycles.schemas import CycleCreate, CyclePublic
 from shared.auth import Advisor
 from shared.clock import now, today
 from shared.db import SessionDep
@@ -106,7 +112,7 @@ async def open_cycle(
         ) from exc
     # Idempotent in reports: if our commit fails after this, a retry opens it again safely.
     await reports.open_report_cycle(factory_id=factory_id, cycle=number, country=plan.country)
-    await alerts.plan_alerts(session, cycle)
+    await jobs.plan_alerts(session, cycle)
     buyers = await events.tpa_buyers(reports, factory_id=factory_id)
     await events.cycle_opened(session, cycle, buyers=buyers)
     return cycle_view(

@@ -6,21 +6,31 @@ extra replies documented in OpenAPI (304, 409)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.cycles import store
+from services.cycles.api.replies import released_documents
 from services.cycles.clients import ReportsClient
+from services.cycles.domain.visibility import Audience, audience_of
 from services.cycles.models import Cycle, Visit
-from services.cycles.views import released_documents
-from services.cycles.visibility import Audience, audience_of
 from shared import clock
+from shared.app import problem_responses
 from shared.auth import Principal, require
 from shared.errors import Forbidden, NotFound
 from shared.scope import ensure_in_scope
-from typing import Any
-from shared.app import problem_responses
 
-__all__ = ["AdvisorOrFactory", "NOT_MODIFIED", "Reader", "Responses", "audience_for_factory", "conflict", "cycle_for", "readable_cycle"]
+__all__ = [
+    "NOT_MODIFIED",
+    "AdvisorOrFactory",
+    "Reader",
+    "Responses",
+    "audience_for_factory",
+    "conflict",
+    "cycle_for",
+    "readable_cycle",
+]
 
 
 AdvisorOrFactory = Annotated[Principal, require("advisor", "factory")]

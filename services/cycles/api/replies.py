@@ -11,53 +11,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cycles import store
 from services.cycles.clients import ReportsClient
-from services.cycles.domain import RELEASE_MILESTONES, VisitFact, milestone_states
-from services.cycles.models import Cycle, CyclePublic, Visit, VisitPublic
-from services.cycles.rules import country_rules
-from services.cycles.schedule import CyclePlan, plan_cycle
-from services.cycles.visibility import (
+from services.cycles.domain import RELEASE_MILESTONES, milestone_states
+from services.cycles.domain.visibility import (
     Audience,
     cycle_notice,
     shape_milestones,
     shown_buyer_org,
     visible_visits,
 )
+from services.cycles.models import Cycle, Visit, fact, plan_of
+from services.cycles.schemas import CyclePublic, VisitPublic
 from shared.http import UpstreamError
 
 __all__ = [
     "cycle_view",
     "cycle_views",
-    "fact",
-    "plan_of",
     "released_documents",
     "releases_that_count",
     "visit_view",
 ]
-
-
-def plan_of(cycle: Cycle) -> CyclePlan:
-    """The cycle's schedule, by the rules and training allowance it was opened with."""
-    rules = country_rules(
-        cycle.country,
-        training_participant_days=cycle.training_participant_days,
-        version=cycle.schedule_rules,
-    )
-    return plan_cycle(
-        start=cycle.start_date,
-        number=cycle.number,
-        rules=rules,
-        high_performing=cycle.assessment_skipped,
-    )
-
-
-def fact(visit: Visit) -> VisitFact:
-    return VisitFact(
-        id=visit.id,
-        type=visit.type,
-        status=visit.status,
-        date=visit.date,
-        buyer_org=visit.buyer_org,
-    )
 
 
 def releases_that_count(cycle: Cycle, visits: Sequence[Visit], today: date) -> set[str]:

@@ -12,24 +12,20 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy.exc import IntegrityError
 
 from services.cycles import store
-from services.cycles.access import AdvisorOrFactory, Reader
+from services.cycles.api.deps import AdvisorOrFactory, Reader, conflict
 from services.cycles.clients import EligibilityDep, ReportsDep
 from services.cycles.domain import RuleBroken
-from services.cycles.models import (
+from services.cycles.models import Cycle, Seminar, SeminarActionPlan, SeminarRegistration
+from services.cycles.schemas import (
     ActionPlanCreate,
     ActionPlanPublic,
     Country,
-    Cycle,
     IsoDate,
     RegistrationCreate,
     RegistrationPublic,
-    Seminar,
-    SeminarActionPlan,
     SeminarCreate,
     SeminarPublic,
-    SeminarRegistration,
 )
-from services.cycles.routers import conflict
 from shared.auth import Advisor, Principal
 from shared.clock import now, today
 from shared.db import SessionDep

@@ -8,23 +8,20 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from services.cycles import store
-from services.cycles.access import AdvisorOrFactory, cycle_for
+from services.cycles.api.deps import AdvisorOrFactory, conflict, cycle_for
 from services.cycles.clients import ReportsDep
 from services.cycles.domain import TrainingBalance, check_training
-from services.cycles.models import (
-    Cycle,
+from services.cycles.models import Cycle, TrainingBooking, TrainingPurchase
+from services.cycles.schemas import (
     TrainingBalancePublic,
-    TrainingBooking,
     TrainingBookingCreate,
     TrainingBookingPublic,
     TrainingBookingReply,
-    TrainingPurchase,
     TrainingPurchaseCreate,
     TrainingPurchasePublic,
     TrainingPurchaseReply,
     TrainingSummary,
 )
-from services.cycles.routers import conflict
 from shared.clock import now
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyKey, idempotent

@@ -9,7 +9,8 @@ from fastapi import APIRouter
 from sqlalchemy.exc import IntegrityError
 
 from services.cycles import events, store
-from services.cycles.access import Reader, cycle_for
+from services.cycles.api.deps import Reader, conflict, cycle_for
+from services.cycles.api.replies import visit_view
 from services.cycles.clients import ReportsClient, ReportsDep
 from services.cycles.domain import (
     BUYER_TYPES,
@@ -22,11 +23,10 @@ from services.cycles.domain import (
     check_visit,
     shadow_key,
 )
-from services.cycles.models import Cycle, Visit, VisitComplete, VisitCreate, VisitPublic
-from services.cycles.routers import conflict
+from services.cycles.domain.visibility import Audience, visible_visits
+from services.cycles.models import Cycle, Visit, fact, plan_of
 from services.cycles.rules import cycle_rules
-from services.cycles.views import fact, plan_of, visit_view
-from services.cycles.visibility import Audience, visible_visits
+from services.cycles.schemas import VisitComplete, VisitCreate, VisitPublic
 from shared.auth import Advisor, BuyerOrAdvisor, Principal
 from shared.clock import now, today
 from shared.db import SessionDep

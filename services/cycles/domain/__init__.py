@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Final, Literal, NamedTuple
 
-from services.cycles.schedule import (
+from services.cycles.domain.schedule import (
     ASSESSMENT,
     ASSESSMENT_REPORT_RELEASE,
     POST_ASSESSMENT_ADVISORY,
@@ -303,7 +303,7 @@ def milestone_states(
 ) -> list[MilestoneState]:
     """Milestones with their status, from the visits and the documents released in reports.
 
-    Computed from the visits the caller may see (visibility.py filters them first), so
+    Computed from the visits the caller may see (domain/visibility.py filters them first), so
     nothing derived here can reveal a visit the caller may not see."""
     released_codes = {RELEASE_MILESTONES[k] for k in released if k in RELEASE_MILESTONES}
     advisory_done = [v.date for v in visits if v.status == "completed" and v.type in ADVISORY_TYPES]

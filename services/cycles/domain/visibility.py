@@ -15,8 +15,8 @@ from enum import StrEnum
 from typing import Final, Protocol, TypeVar
 
 from services.cycles.domain import MilestoneState
-from services.cycles.models import MilestonePublic
-from services.cycles.schedule import ASSESSMENT, ASSESSMENT_REPORT_RELEASE, MILESTONE_TITLES
+from services.cycles.domain.schedule import ASSESSMENT, ASSESSMENT_REPORT_RELEASE, MILESTONE_TITLES
+from services.cycles.schemas import MilestonePublic
 from shared.auth import Principal
 from shared.scope import in_scope
 
