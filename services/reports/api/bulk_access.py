@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports import domain, events, store_access, store_members
-from services.reports.access import Caller
+from services.reports import domain, events
 from services.reports.clients import EligibilityClient, RegistryFactory
+from services.reports.domain.access import Caller
 from services.reports.models import AccessRequest
 from services.reports.schemas import (
     MAX_BULK_ACCESS,
@@ -27,6 +27,8 @@ from services.reports.schemas import (
     NotificationKind,
     TpaStatus,
 )
+from services.reports.store import access as store_access
+from services.reports.store import members as store_members
 from shared.clock import now
 from shared.errors import Unprocessable
 

@@ -9,28 +9,48 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
+
 from fastapi import Depends, Path, Request
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from services.reports import store_members
-from services.reports.access import Caller, MembershipFacts, enforce, member_gate
-from services.reports.models import Membership
+
+from services.reports import store
+from services.reports.domain.access import (
+    Caller,
+    MembershipFacts,
+    can_read,
+    document_visible,
+    enforce,
+    member_gate,
+)
+from services.reports.models import Membership, ReportCycle, ReportDocument
 from services.reports.schemas import MAX_CYCLE, NotificationKind
-from services.reports.settled import Settled
+from services.reports.store import Facts
+from services.reports.store import members as store_members
+from services.reports.store.settled import Settled
 from shared.app import problem_responses
 from shared.auth import ROLES, Principal, require
 from shared.clock import now
 from shared.db import SessionDep
-from shared.pagination import Page, PageParams, SortKey, page_list
-from sqlalchemy.ext.asyncio import AsyncSession
-from services.reports import store
-from services.reports.access import Caller, can_read, document_visible, enforce
-from services.reports.models import ReportCycle, ReportDocument
-from services.reports.settled import Settled
-from services.reports.store import Facts
 from shared.errors import NotFound
+from shared.pagination import Page, PageParams, SortKey, page_list
 
-__all__ = ["Advisor", "AnyMember", "Buyer", "CycleNumber", "FactoryMember", "FactoryOrAdvisor", "OrgMember", "SearchingBuyerOrAdvisor", "UnlockingBuyer", "existing", "page_of", "problems", "readable_cycle", "visible_document"]
+__all__ = [
+    "Advisor",
+    "AnyMember",
+    "Buyer",
+    "CycleNumber",
+    "FactoryMember",
+    "FactoryOrAdvisor",
+    "OrgMember",
+    "SearchingBuyerOrAdvisor",
+    "UnlockingBuyer",
+    "existing",
+    "page_of",
+    "problems",
+    "readable_cycle",
+    "visible_document",
+]
 
 
 T = TypeVar("T")
@@ -147,7 +167,8 @@ def page_of(
     items: list[T], page: PageParams, *, key: SortKey, value: Callable[[T], str | int]
 ) -> Page[T]:
     """Keyset pagination of a short list already filtered in Python (by an access rule that
-    lives in `access.py` rather than in SQL), sorted by `value`, whose cursor type is `key`."""
+    lives in `domain/access.py` rather than in SQL), sorted by `value`, whose cursor type is
+    `key`."""
     chosen, cursor = page_list(items, page, key=[key], value=lambda item: (value(item),))
     return Page[T](items=chosen, next_cursor=cursor)
 

@@ -1,5 +1,5 @@
 """The rules of report cycles, documents, plans, third-party access and the public portal:
-pure functions, no I/O (access decisions are in `access.py`)."""
+pure functions, no I/O (access decisions are in `domain/access.py`)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 ledger and footprint checks. What an operator runs after an incident (`make audit`, or
 `GET /v1/reports/audit/unlock-payments` as an all-programme advisor).
 
-It checks the saga's invariant (services/reports/unlocking.py): every active unlock has a
+It checks the saga's invariant (services/reports/jobs/unlocking.py): every active unlock has a
 held charge of its kind behind it, and every held charge an active unlock, except the
 charges of attempts still inside their lease (`in_flight`, not a discrepancy). A pending
 unlock whose lease ran out is reported too: the recovery sweep settles it shortly.
@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.reports import store_access
 from services.reports.clients import BillingClient
 from services.reports.models import Unlock, payment_reference_of
+from services.reports.store import access as store_access
 from shared.clock import now
 
 __all__ = ["AuditReport", "Discrepancy", "audit"]

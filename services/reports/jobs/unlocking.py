@@ -30,11 +30,12 @@ from datetime import timedelta
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.reports import domain, events, store, store_access
-from services.reports.access import Caller, can_unlock, enforce
+from services.reports import domain, events, store
 from services.reports.clients import BillingClient, ChargeCancelled, FootprintFull, NoCredits
+from services.reports.domain.access import Caller, can_unlock, enforce
 from services.reports.models import ReportCycle, Unlock, payment_reference_of
 from services.reports.store import Facts
+from services.reports.store import access as store_access
 from shared.background import start_repeating, stop_repeating
 from shared.clock import now
 from shared.errors import ApiError, Conflict, Forbidden, NotFound, PaymentRequired

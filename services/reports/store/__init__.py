@@ -2,9 +2,10 @@
 improvement plans, and the access facts a decision reads. Session in, rows out; nothing
 here commits (the request's session dependency does).
 
-The improvement plan is in `store_plan.py`; third-party access, unlocks and shares in
-`store_access.py`; memberships and notifications in `store_members.py`; the transparency
-portal in `store_portal.py`.
+The improvement plan is in `store/plan.py`; third-party access, unlocks and shares in
+`store/access.py`; memberships and notifications in `store/members.py`; the transparency
+portal in `store/portal.py`; facts that never change again, kept in the process, in
+`store/settled.py`.
 """
 
 from __future__ import annotations
