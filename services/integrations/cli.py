@@ -1,6 +1,6 @@
-"""Rebuilding the portfolio from scratch (a new replica, a lost table, a changed
-projection): `python -m services.integrations.portfolio.rebuild` (the service's
-settings: BW_INTEGRATIONS_DATABASE_URL and the sources' URLs).
+"""The integrations service's command line: rebuilding the portfolio from scratch (a new
+replica, a lost table, a changed projection): `python -m services.integrations.cli` (the
+service's settings: BW_INTEGRATIONS_DATABASE_URL and the sources' URLs).
 
 From the event history: every source keeps its whole outbox (`GET /internal/events`, the
 feed here keeps only 30 days), so the rebuild empties the portfolio tables and replays
@@ -8,7 +8,7 @@ each source from its first event up to where ingest has taken it in, applying th
 projection ingest applies, in one transaction. It holds the sources' cursor rows while it
 works, so the puller waits (nothing is applied twice or skipped) and readers see the old
 portfolio until the new one commits. The result equals the incremental one because the
-projection does not depend on how the sources' streams interleave (projection.py).
+projection does not depend on how the sources' streams interleave (`store/portfolio/projection.py`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from sqlmodel import col
 
 from services.integrations.clients import SOURCES, SourceClient
 from services.integrations.models import SourceCursor
-from services.integrations.portfolio import projection
-from services.integrations.portfolio.models import PORTFOLIO_TABLES
+from services.integrations.models.portfolio import PORTFOLIO_TABLES
+from services.integrations.store.portfolio import projection
 from shared.db import make_engine, make_sessionmaker
 from shared.settings import get_settings
 

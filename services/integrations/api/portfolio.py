@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from services.integrations.portfolio import query
-from services.integrations.portfolio.query import Filters, Sort, TpaFilter
-from services.integrations.portfolio.schemas import PortfolioPage, PortfolioSummary
+from services.integrations.schemas.portfolio import PortfolioPage, PortfolioSummary
+from services.integrations.store.portfolio import query
+from services.integrations.store.portfolio.query import Filters, Sort, TpaFilter
 from shared.app import problem_responses
 from shared.auth import Principal, require
 from shared.db import SessionDep

@@ -40,7 +40,9 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from services.integrations import hooks, signing, ssrf, store
+from services.integrations import store
+from services.integrations.domain import signing
+from services.integrations.jobs import ssrf
 from services.integrations.models import (
     FeedAudience,
     FeedEvent,
@@ -48,6 +50,7 @@ from services.integrations.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from services.integrations.store import hooks
 from shared.background import start_repeating, stop_repeating
 from shared.events.integrations import WebhookEndpointDisabled
 from shared.metrics import WEBHOOK_DELIVERIES

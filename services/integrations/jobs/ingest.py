@@ -22,8 +22,8 @@ from sqlmodel import col
 
 from services.integrations.clients import SourceClient
 from services.integrations.models import FeedAudience, FeedCounter, FeedEvent, SourceCursor
-from services.integrations.portfolio import projection
 from services.integrations.store import audience_rows
+from services.integrations.store.portfolio import projection
 from shared.background import start_repeating, stop_repeating
 from shared.db import insert_for
 from shared.errors import ApiError

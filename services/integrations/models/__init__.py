@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from services.integrations.portfolio.models import PORTFOLIO_TABLES
+from services.integrations.models.portfolio import PORTFOLIO_TABLES
 from shared.sqltypes import UtcDateTime
 
 __all__ = [

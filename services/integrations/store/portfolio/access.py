@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.integrations.portfolio.models import (
+from services.integrations.models.portfolio import (
     ADVISORS,
     PortfolioFactory,
     PortfolioRelation,

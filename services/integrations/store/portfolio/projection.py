@@ -1,6 +1,6 @@
 """Applying events to the portfolio: each handler updates the facts one event type carries
 (rules as data: `HANDLERS`), then the rows of every factory the batch touched are made
-again from the facts (access.rows_of). ingest.py calls `apply` with each batch it stores,
+again from the facts (access.rows_of). jobs/ingest.py calls `apply` with each batch it stores,
 in the same transaction, so the portfolio is exactly as far along as the feed.
 
 The result does not depend on how the sources' streams interleave (the rebuild replays
@@ -20,12 +20,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.integrations.portfolio.access import rows_of
-from services.integrations.portfolio.models import (
+from services.integrations.models.portfolio import (
     PortfolioFactory,
     PortfolioRelation,
     PortfolioRow,
 )
+from services.integrations.store.portfolio.access import rows_of
 from shared.outbox import EventOut
 
 __all__ = ["HANDLERS", "apply"]

@@ -1,6 +1,6 @@
 """Reading the portfolio: whose rows a caller reads, the filters, a page, the CSV stream
 and the summary's figures. Every access decision was made when the rows were written
-(access.py); here the caller only picks its viewer key (and advisors their countries)."""
+(`access.py`); here the caller only picks its viewer key (and advisors their countries)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from services.integrations.portfolio.models import ADVISORS, PortfolioFactory, PortfolioRow
-from services.integrations.portfolio.schemas import (
+from services.integrations.models.portfolio import ADVISORS, PortfolioFactory, PortfolioRow
+from services.integrations.schemas.portfolio import (
     BenchmarkCell,
     CountryCount,
     Coverage,
