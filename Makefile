@@ -52,7 +52,7 @@ bench: setup ## Run the benchmarks and print the figures
 	@$(PY) -m bench $(BENCH_ARGS)
 
 audit: setup ## After an incident: cross-check unlocks against billing (make audit [URL=http://127.0.0.1:8000])
-	@$(PY) -m services.reports.audit_cli --url "$(or $(URL),http://127.0.0.1:8000)"
+	@$(PY) -m services.reports.cli --url "$(or $(URL),http://127.0.0.1:8000)"
 
 lock: ## Re-resolve requirements.lock from pyproject.toml
 	@$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11 -q

@@ -16,8 +16,8 @@ from typing import Any
 
 from bench.harness import Bench
 from services.cycles.domain import VisitFact, milestone_states
+from services.cycles.domain.schedule import plan_cycle
 from services.cycles.rules import country_rules
-from services.cycles.schedule import plan_cycle
 
 CYCLES = 10_000
 REPEATS = 5

@@ -28,9 +28,9 @@ import sqlalchemy as sa
 
 from bench.harness import Bench
 from services.eligibility.domain import Engine
+from services.eligibility.domain.normalise import name_key
+from services.eligibility.domain.ruleset import default_rule_book
 from services.eligibility.models import Factory
-from services.eligibility.normalise import name_key
-from services.eligibility.ruleset import default_rule_book
 from services.eligibility.schemas import FactoryFacts
 from shared.db import make_engine
 from shared.ids import new_id

@@ -6,7 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.billing.api import router
-from services.billing.price_books import published_price_books
+from services.billing.rules import published_price_books
 from shared.app import create_service_app
 from shared.settings import Settings, get_settings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from services.cycles import alerts
+from services.cycles import jobs
 from services.cycles.api import router
 from shared.app import create_service_app
 from shared.settings import Settings, get_settings
@@ -29,6 +29,6 @@ def create_app(
         routers=[router],
         description=DESCRIPTION,
         http_mounts=http_mounts,
-        on_startup=[alerts.start_scheduler],
-        on_shutdown=[alerts.stop_scheduler],
+        on_startup=[jobs.start_scheduler],
+        on_shutdown=[jobs.stop_scheduler],
     )

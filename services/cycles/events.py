@@ -1,5 +1,5 @@
 """The events cycles records, in the transaction of the change (shared.outbox), with their
-audiences decided by the same rules its reads use (visibility.py):
+audiences decided by the same rules its reads use (domain/visibility.py):
 
 - advisors: those whose programmes cover the factory's country (shared.scope);
 - the factory: what `visible_visits` shows it (so never a planned assessment, nor a shadow
@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cycles.clients import ReportsClient
+from services.cycles.domain.visibility import Audience, visible_visits
 from services.cycles.models import Cycle, Visit
-from services.cycles.visibility import Audience, visible_visits
 from shared.events import EventData
 from shared.events import cycles as events
 from shared.outbox import Subject, record
@@ -123,7 +123,7 @@ async def classification_changed(
     buyers: Sequence[str],
 ) -> None:
     # The outcome only: advisors and the factory read the evidence
-    # (routers/classification.py), TPA holders the outcome (`/high-performing`).
+    # (api/classification.py), TPA holders the outcome (`/high-performing`).
     await record(
         session,
         events.ClassificationChanged(factory_id=factory_id, high_performing=high_performing),

@@ -14,10 +14,10 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from services.eligibility.api import router
 from services.eligibility.domain import Engine
+from services.eligibility.domain.ruleset import default_rule_book
 from services.eligibility.jobs import ScopingJobs
-from services.eligibility.registry import RegistryCache
-from services.eligibility.ruleset import default_rule_book
 from services.eligibility.schemas import BulkCheckRequest, FactoryListUpload
+from services.eligibility.store.registry import RegistryCache
 from shared.app import create_service_app
 from shared.background import start_repeating, stop_repeating
 from shared.settings import Settings, get_settings
@@ -65,7 +65,7 @@ def _stop_jobs_on_shutdown(app: FastAPI) -> None:
 
 def _document_bodies(app: FastAPI, models: tuple[type[BaseModel], ...]) -> None:
     """Routes that read their body themselves (a factory list comes as JSON, CSV or a file;
-    a bulk check is validated straight from bytes) declare it with `routes.common.json_body`;
+    a bulk check is validated straight from bytes) declare it with `api.deps.json_body`;
     here their models join the document's components."""
     build: Callable[[], dict[str, Any]] = app.openapi
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from services.integrations import delivery, ingest, retention
-from services.integrations.api import ROUTERS
+from services.integrations.api import router
+from services.integrations.api.webhook_docs import install_webhook_docs
 from services.integrations.clients import install_clients
-from services.integrations.webhook_docs import install_webhook_docs
+from services.integrations.jobs import delivery, ingest, retention
 from shared.app import create_service_app
 from shared.settings import Settings, get_settings
 
@@ -36,7 +36,7 @@ def create_app(
     app = create_service_app(
         service="integrations",
         settings=settings or get_settings(),
-        routers=ROUTERS,
+        routers=[router],
         description=DESCRIPTION,
         http_mounts=http_mounts,
         on_startup=[

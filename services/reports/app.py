@@ -5,11 +5,11 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from services.reports import unlocking
-from services.reports.api import ROUTERS
+from services.reports.api import router
 from services.reports.api.suppliers import close_limiter, install_limiter
 from services.reports.clients import install_clients
-from services.reports.settled import Settled
+from services.reports.jobs import unlocking
+from services.reports.store.settled import Settled
 from shared.app import create_service_app
 from shared.settings import Settings, get_settings
 
@@ -35,7 +35,7 @@ def create_app(
     app = create_service_app(
         service="reports",
         settings=settings or get_settings(),
-        routers=ROUTERS,
+        routers=[router],
         description=DESCRIPTION,
         http_mounts=http_mounts,
         on_startup=[install_clients, install_limiter, unlocking.start_recovery],

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports import store, store_access
-from services.reports.access import ACTIVE, can_read
+from services.reports import store
+from services.reports.domain.access import ACTIVE, can_read
 from services.reports.models import (
     AccessRequest,
     ReportCycle,
@@ -40,6 +40,7 @@ from services.reports.models import (
     Unlock,
     ZeroToleranceAlert,
 )
+from services.reports.store import access as store_access
 from shared.auth import Principal
 from shared.events import reports as events
 from shared.outbox import Pending, Subject, record, record_many

@@ -1,7 +1,11 @@
 """Import contracts (issue 14): services never import each other (they talk over HTTP), and
-each service's domain — `domain.py` and every project module it pulls in — imports no I/O
-(no database, HTTP client, cache or web framework routing): rules stay pure and testable
-without a server. Read from the source with `ast`, so a violation fails before anything runs.
+each service's domain — `domain.py` or every module of `domain/`, and every project module
+they pull in — imports no I/O (no database, HTTP client, cache or web framework routing):
+rules stay pure and testable without a server. Read from the source with `ast`, so a
+violation fails before anything runs. Imports under `if TYPE_CHECKING:` are annotations
+only (never run), so they do not count; nor do the few pure names in `PURE_NAMES` (the
+caller's `Principal`, the advisor-scope rule) that live in modules that also do I/O. The
+layout itself is checked in `test_layout.py`.
 """
 
 from __future__ import annotations
@@ -16,16 +20,40 @@ SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "app.py"
 # Packages that do I/O (or are the place where it is wired): a domain module must reach none.
 IO = {"sqlalchemy", "sqlmodel", "asyncpg", "aiosqlite", "httpx", "aiohttp", "redis", "uvicorn"}
 IO_PROJECT = {"shared.db", "shared.http", "shared.transport", "shared.outbox", "shared.app"}
-IO_ROLES = {"store", "clients", "models", "app", "api", "routes", "routers", "jobs"}
+IO_ROLES = {"store", "clients", "models", "app", "api", "jobs", "cli"}
+# Pure names a rule may take from modules that also hold I/O: who the caller is, and the
+# advisor-scope rule every service applies. Importing only these does not follow the module.
+PURE_NAMES = {
+    "shared.auth": {"ALL_COUNTRIES", "Principal"},
+    "shared.scope": {"ensure_in_scope", "in_scope", "out_of_scope", "scope_countries"},
+}
+
+
+def _type_checking_only(tree: ast.Module) -> set[int]:
+    """The ids of the nodes inside `if TYPE_CHECKING:` blocks."""
+    return {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If)
+        and isinstance(node.test, ast.Name | ast.Attribute)
+        and (node.test.id if isinstance(node.test, ast.Name) else node.test.attr) == "TYPE_CHECKING"
+        for stmt in node.body
+        for inner in ast.walk(stmt)
+    }
 
 
 def _imports(path: Path) -> set[str]:
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    tree = ast.parse(path.read_text(), str(path))
+    skipped = _type_checking_only(tree)
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
+            if not {alias.name for alias in node.names} <= PURE_NAMES.get(node.module, set()):
+                names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
 
@@ -50,12 +78,26 @@ def test_services_never_import_each_other(service: str) -> None:
     assert not found, "services talk over HTTP only:\n" + "\n".join(found)
 
 
+def _domain_modules(service: str) -> list[str]:
+    """`services.<service>.domain`, and each module of the package when it is one."""
+    package = ROOT / "services" / service / "domain"
+    modules = [f"services.{service}.domain"]
+    if package.is_dir():
+        modules += [
+            f"services.{service}.domain."
+            + ".".join(path.relative_to(package).with_suffix("").parts)
+            for path in sorted(package.rglob("*.py"))
+            if path.name != "__init__.py"
+        ]
+    return modules
+
+
 @pytest.mark.parametrize("service", [s for s in SERVICES if _module_path(f"services.{s}.domain")])
 def test_domain_imports_no_io(service: str) -> None:
-    """Follow `domain` through the project modules it imports (transitively)."""
+    """Follow every module of `domain` through the project modules it imports (transitively)."""
     start = f"services.{service}.domain"
     seen: set[str] = set()
-    todo = [start]
+    todo = _domain_modules(service)
     found = []
     while todo:
         module = todo.pop()

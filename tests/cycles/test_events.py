@@ -1,5 +1,5 @@
 """Cycles' events on the integrations feed, table-driven: for each event type, exactly the
-callers that may read the thing it is about see it (visibility.py), and a planned
+callers that may read the thing it is about see it (domain/visibility.py), and a planned
 assessment reaches advisors only."""
 
 from __future__ import annotations

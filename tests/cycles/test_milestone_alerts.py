@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from services.cycles import alerts
+from services.cycles import jobs
 from tests.conftest import Api
 from tests.cycles.conftest import World, days_ago, milestones
 from tests.helpers import ok
@@ -37,11 +37,11 @@ async def test_due_soon_once_on_its_day_to_factory_and_advisors(world: World, ap
     start = date(2030, 1, 15)
     cycle = await world.open_cycle(factory_id, start)
     pr1 = date.fromisoformat(milestones(cycle)["progress_report_1"]["due"])
-    assert await alerts.send_due(job(api), today=pr1 - timedelta(days=8)) >= 0
+    assert await jobs.send_due(job(api), today=pr1 - timedelta(days=8)) >= 0
     before = await milestone_events(api, "factory", factory_id)
     assert ("milestone.due_soon", "progress_report_1", pr1.isoformat()) not in before
-    await alerts.send_due(job(api), today=pr1 - timedelta(days=7))
-    await alerts.send_due(job(api), today=pr1 - timedelta(days=7))  # again: nothing new
+    await jobs.send_due(job(api), today=pr1 - timedelta(days=7))
+    await jobs.send_due(job(api), today=pr1 - timedelta(days=7))  # again: nothing new
     seen = await milestone_events(api, "factory", factory_id)
     assert seen.count(("milestone.due_soon", "progress_report_1", pr1.isoformat())) == 1
     advisor = await milestone_events(api, "advisor", "bw")
@@ -54,7 +54,7 @@ async def test_the_assessment_alerts_reach_advisors_only(world: World, api: Api)
     factory_id = await world.factory()
     cycle = await world.open_cycle(factory_id, date(2030, 1, 15))
     end = date.fromisoformat(cycle["end_date"])
-    await alerts.send_due(job(api), today=end + timedelta(days=1))
+    await jobs.send_due(job(api), today=end + timedelta(days=1))
     factory = {m for _, m, _ in await milestone_events(api, "factory", factory_id)}
     advisor = await milestone_events(api, "advisor", "bw")
     assert "assessment" not in factory
@@ -70,7 +70,7 @@ async def test_a_milestone_done_in_time_sends_no_overdue(world: World, api: Api)
     held = await world.visit(cycle["id"], "assessment", start + timedelta(days=92))
     ok(await world.advisor.post(f"/cycles/{cycle['id']}/visits/{held['id']}/complete"))
     end_month_4 = date.fromisoformat(milestones(cycle)["assessment"]["window_end"])
-    await alerts.send_due(job(api), today=end_month_4 + timedelta(days=1))
+    await jobs.send_due(job(api), today=end_month_4 + timedelta(days=1))
     kinds = {(t, m) for t, m, _ in await milestone_events(api, "advisor", "bw")}
     assert ("milestone.overdue", "assessment") not in kinds
 
@@ -84,12 +84,12 @@ async def test_cycles_opened_before_the_scheduler_get_rows_without_old_alerts(
         await session.execute(sa.text("DELETE FROM milestone_alert"))
         await session.commit()
     today = days_ago(0)
-    assert await alerts.plan_missing(job(api), today=today) == 1
-    assert await alerts.plan_missing(job(api), today=today) == 0
-    await alerts.send_due(job(api), today=today)
+    assert await jobs.plan_missing(job(api), today=today) == 1
+    assert await jobs.plan_missing(job(api), today=today) == 0
+    await jobs.send_due(job(api), today=today)
     assert await milestone_events(api, "advisor", "bw") == []  # the past stays quiet
     end = date.fromisoformat(cycle["end_date"])
-    await alerts.send_due(job(api), today=end + timedelta(days=1))
+    await jobs.send_due(job(api), today=end + timedelta(days=1))
     assert ("milestone.overdue", "progress_report_2") in {
         (t, m) for t, m, _ in await milestone_events(api, "advisor", "bw")
     }
@@ -102,9 +102,7 @@ async def test_two_replicas_send_each_alert_once(world: World, api: Api) -> None
         factory_id = await world.factory()
         cycles.append(await world.open_cycle(factory_id, date(2030, 1, 15)))
     day = date.fromisoformat(cycles[0]["end_date"]) + timedelta(days=1)
-    counts = await asyncio.gather(
-        *(alerts.send_due(job(api), today=day, batch=3) for _ in range(2))
-    )
+    counts = await asyncio.gather(*(jobs.send_due(job(api), today=day, batch=3) for _ in range(2)))
     async with job(api)() as session:
         rows = (
             await session.execute(
@@ -129,7 +127,7 @@ async def test_the_process_runs_the_job_when_the_setting_says_so(
     await world.open_cycle(factory_id, days_ago(200))  # milestones long due
     app = api.apps["cycles"]
     monkeypatch.setenv("BW_SCHEDULER_SECONDS", "0.05")
-    await alerts.start_scheduler(app)
+    await jobs.start_scheduler(app)
     try:
         for _ in range(100):
             async with job(api)() as session:
@@ -143,7 +141,7 @@ async def test_the_process_runs_the_job_when_the_setting_says_so(
                 break
             await asyncio.sleep(0.05)
     finally:
-        await alerts.stop_scheduler(app)
+        await jobs.stop_scheduler(app)
     assert pending == 0
     seen = await milestone_events(api, "factory", factory_id)
     overdue = [m for t, m, _ in seen if t == "milestone.overdue"]

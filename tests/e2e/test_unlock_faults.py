@@ -319,20 +319,20 @@ def _swallow(call: Callable[[], object]) -> None:
 def test_make_audit_reports_and_exits_by_the_outcome(
     faulty: Faulty, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from services.reports import audit_cli
+    from services.reports import cli
 
     org, factory_id = fault_case(faulty, "audit")
     unlocked = _ok(unlock(faulty, org, factory_id), 201)
     monkeypatch.setenv("BW_AUDIT_TOKEN", faulty.token("advisor", "bw", countries=["*"]))
     gateway = faulty.stack.url("gateway")
-    assert audit_cli.main(["--url", gateway]) == 0
+    assert cli.main(["--url", gateway]) == 0
     assert "consistent" in capsys.readouterr().out
     # Damage: the payment behind the unlock is given back behind reports' back.
     with faulty.client("service", "bw", "billing") as billing:
         body = {"org": org, "kind": "credit", "factory_id": factory_id,
                 "references": [f"{unlocked['id']}.1"]}  # fmt: skip
         _ok(billing.post("/internal/charges/cancel", json=body))
-    assert audit_cli.main(["--url", gateway]) == 1
+    assert cli.main(["--url", gateway]) == 1
     out = capsys.readouterr().out
     assert f"unlock_without_payment org={org} unlock_id={unlocked['id']}" in out
-    assert audit_cli.main(["--url", "http://127.0.0.1:9"]) == 2
+    assert cli.main(["--url", "http://127.0.0.1:9"]) == 2

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.eligibility.store_lists import create_list
+from services.eligibility.store.lists import create_list
 from shared.auth import mint_token
 from tests.conftest import Api
 from tests.eligibility.conftest import BD_FACTORY, create_factory

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.eligibility.partnership import COMMITMENTS
+from services.eligibility.domain.partnership import COMMITMENTS
 from tests.conftest import Api
 from tests.eligibility.conftest import problem
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services.eligibility import store_lists
-from services.eligibility.partnership import COMMITMENTS
+from services.eligibility.domain.partnership import COMMITMENTS
+from services.eligibility.store import lists as store_lists
 from tests.conftest import Api
 from tests.eligibility.conftest import create_factory, enrol
 from tests.eligibility.test_applications import advisor, apply, record

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from services.eligibility.jobs import ScopingJobs
-from services.eligibility.store_lists import create_list
+from services.eligibility.store.lists import create_list
 from tests.conftest import Api
 from tests.eligibility.conftest import create_factory, enrol, problem
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from services.integrations import ingest
+from services.integrations.jobs import ingest
 from tests.conftest import Api
 
 
@@ -35,7 +35,7 @@ import pytest  # noqa: E402
 from aiohttp import web  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 
-from services.integrations import delivery  # noqa: E402
+from services.integrations.jobs import delivery  # noqa: E402
 from shared.stack import free_port  # noqa: E402
 from tests.databases import TestDatabases  # noqa: E402
 

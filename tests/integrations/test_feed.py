@@ -141,7 +141,7 @@ async def test_concurrent_writers_never_leave_a_gap(api: Api) -> None:
 
 
 async def test_two_pullers_take_each_batch_once(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from services.integrations import ingest
+    from services.integrations.jobs import ingest
 
     await buy_credits(api, "buyer-1", 1)
     app = api.apps["integrations"]

@@ -7,8 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from services.integrations.portfolio import rebuild as rebuilding
-from services.integrations.portfolio.models import PORTFOLIO_TABLES
+from services.integrations import cli as rebuilding
+from services.integrations.models.portfolio import PORTFOLIO_TABLES
 from tests.conftest import Api
 from tests.cycles.conftest import World as CyclesWorld
 from tests.cycles.conftest import days_ago

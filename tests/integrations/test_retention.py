@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import col
 
-from services.integrations import delivery, retention
+from services.integrations.jobs import delivery, retention
 from services.integrations.models import FeedAudience, FeedEvent, WebhookAttempt, WebhookDelivery
 from tests.billing.conftest import buy_credits
 from tests.conftest import Api

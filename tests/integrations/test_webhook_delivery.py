@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlmodel import col
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from services.integrations import delivery
+from services.integrations.jobs import delivery
 from services.integrations.models import FeedEvent, WebhookDelivery
 from tests.billing.conftest import buy_credits
 from tests.conftest import Api

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.integrations import delivery, ssrf
+from services.integrations.jobs import delivery, ssrf
 from tests.conftest import Api
 from tests.integrations.conftest import deliver_all
 

@@ -167,7 +167,7 @@ async def world(api: Api) -> World:
 @pytest.fixture(autouse=True)
 def _forget_settled_facts(request: pytest.FixtureRequest) -> Iterator[None]:
     """The suite empties the tables after each test, which production never does: facts the
-    reports service keeps because they never turn false there (services/reports/settled.py)
+    reports service keeps because they never turn false there (services/reports/store/settled.py)
     would outlive the rows they came from."""
     yield
     if "apps" in request.fixturenames:

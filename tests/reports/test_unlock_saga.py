@@ -27,9 +27,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import col
 
-from services.reports import events, store_access, unlocking
+from services.reports import events
 from services.reports.clients import BillingClient
+from services.reports.jobs import unlocking
 from services.reports.models import Unlock
+from services.reports.store import access as store_access
 from tests.helpers import ok
 from tests.reports.conftest import World
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from services.billing import pricing
-from services.billing.price_books import BOOKS_DIR, load_price_books, published_price_books
+from services.billing.domain import pricing
+from services.billing.rules import BOOKS_DIR, load_price_books, published_price_books
 
 BOOK_2024: dict[str, Any] = json.loads((BOOKS_DIR / "2024.json").read_text())
 

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from services.billing import domain, pricing
-from services.billing.price_books import published_price_books
+from services.billing import domain
+from services.billing.domain import pricing
+from services.billing.rules import published_price_books
 from shared.errors import Unprocessable
 
 BOOKS = published_price_books()

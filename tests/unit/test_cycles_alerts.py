@@ -8,9 +8,9 @@ from typing import Literal
 
 import pytest
 
-from services.cycles import alerts
+from services.cycles import jobs
+from services.cycles.domain.schedule import MILESTONE_CODES
 from services.cycles.models import Cycle
-from services.cycles.schedule import MILESTONE_CODES
 from shared.settings import Settings
 
 Environment = Literal["development", "test", "production"]
@@ -34,7 +34,7 @@ def cycle(*, skipped: bool = False) -> Cycle:
 
 
 def test_two_alerts_per_milestone_on_their_days() -> None:
-    rows = alerts.alert_rows(cycle())
+    rows = jobs.alert_rows(cycle())
     assert {(r["milestone"], r["kind"]) for r in rows} == {
         (code, kind) for code in MILESTONE_CODES for kind in ("due_soon", "overdue")
     }
@@ -52,11 +52,11 @@ def test_two_alerts_per_milestone_on_their_days() -> None:
 
 
 def test_no_alerts_for_a_skipped_assessment() -> None:
-    assert "assessment" not in {r["milestone"] for r in alerts.alert_rows(cycle(skipped=True))}
+    assert "assessment" not in {r["milestone"] for r in jobs.alert_rows(cycle(skipped=True))}
 
 
 def test_a_backfill_settles_what_is_past() -> None:
-    rows = alerts.alert_rows(cycle(), settled_before=date(2025, 7, 1))
+    rows = jobs.alert_rows(cycle(), settled_before=date(2025, 7, 1))
     for row in rows:
         fire_on = row["fire_on"]
         assert isinstance(fire_on, date)
@@ -82,4 +82,4 @@ def test_scheduler_seconds(
     else:
         monkeypatch.setenv("BW_SCHEDULER_SECONDS", env)
     settings = Settings.model_construct(environment=environment)
-    assert alerts.scheduler_seconds(settings) == seconds
+    assert jobs.scheduler_seconds(settings) == seconds

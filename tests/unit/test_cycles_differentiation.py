@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.cycles.differentiation import (
+from services.cycles.domain.differentiation import (
     AdvisorEvidence,
     AssessedCycle,
     CycleRecord,

@@ -21,8 +21,8 @@ from services.cycles.domain import (
     check_visit,
     milestone_states,
 )
+from services.cycles.domain.schedule import CyclePlan, plan_cycle
 from services.cycles.rules import country_rules
-from services.cycles.schedule import CyclePlan, plan_cycle
 from shared.errors import Conflict
 
 D = date.fromisoformat

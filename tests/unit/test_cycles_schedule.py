@@ -10,20 +10,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.cycles.rules import (
-    CountryRules,
-    country_rules,
-    current_version,
-    cycle_rules,
-    versions,
-)
-from services.cycles.schedule import (
+from services.cycles.domain.schedule import (
     MILESTONE_CODES,
     CyclePlan,
     month_end,
     month_start,
     plan_cycle,
     report_release_window,
+)
+from services.cycles.rules import (
+    CountryRules,
+    country_rules,
+    current_version,
+    cycle_rules,
+    versions,
 )
 from shared.dates import add_months
 
@@ -307,7 +307,7 @@ def test_the_assessment_fits_between_day_90_and_the_end_of_month_4(start: date) 
 
 
 def test_seminar_schemas_take_their_cap_from_the_rule_data() -> None:
-    from services.cycles.models import RegistrationCreate, SeminarCreate
+    from services.cycles.schemas import RegistrationCreate, SeminarCreate
 
     cap = cycle_rules().seminar_capacity_max
     assert SeminarCreate.model_json_schema()["properties"]["capacity"]["maximum"] == cap

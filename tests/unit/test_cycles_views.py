@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.cycles.models import Cycle, Visit
-from services.cycles.views import plan_of, releases_that_count
+from services.cycles.api.replies import releases_that_count
+from services.cycles.models import Cycle, Visit, plan_of
 
 D = date.fromisoformat
 

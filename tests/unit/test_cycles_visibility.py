@@ -1,4 +1,4 @@
-"""What each role may see (services/cycles/visibility.py), as tables over every role."""
+"""What each role may see (services/cycles/domain/visibility.py), as tables over every role."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from datetime import date
 import pytest
 
 from services.cycles.domain import VisitFact, milestone_states
-from services.cycles.rules import country_rules
-from services.cycles.schedule import plan_cycle
-from services.cycles.visibility import (
+from services.cycles.domain.schedule import plan_cycle
+from services.cycles.domain.visibility import (
     UNANNOUNCED_NOTICE,
     Audience,
     audience_of,
@@ -19,6 +18,7 @@ from services.cycles.visibility import (
     shown_buyer_org,
     visible_visits,
 )
+from services.cycles.rules import country_rules
 from shared.auth import Principal
 
 D = date.fromisoformat

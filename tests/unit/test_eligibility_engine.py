@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from services.eligibility.domain import Decision, Engine, mark_enrolled
-from services.eligibility.ruleset import default_rule_book
+from services.eligibility.domain.ruleset import default_rule_book
 from services.eligibility.schemas import FactoryFacts
 from shared.dates import add_months
 from shared.errors import Unprocessable

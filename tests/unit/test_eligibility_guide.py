@@ -11,11 +11,11 @@ from typing import Any, NamedTuple
 import pytest
 
 from services.eligibility.domain import Decision, Engine, RecordedNomination, mark_enrolled
-from services.eligibility.matching import Match
-from services.eligibility.nominations import counted_nomination
-from services.eligibility.ruleset import default_rule_book
+from services.eligibility.domain.matching import Match
+from services.eligibility.domain.nominations import counted_nomination
+from services.eligibility.domain.ruleset import default_rule_book
+from services.eligibility.domain.scoping import decide_rows
 from services.eligibility.schemas import FactoryFacts, FactoryQuery
-from services.eligibility.scoping import decide_rows
 from shared.auth import Principal
 
 AS_OF = date(2025, 6, 1)

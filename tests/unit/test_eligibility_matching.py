@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from services.eligibility.matching import CountryIndex, Match, RegistryEntry
-from services.eligibility.normalise import address_key, core_name, name_key, region_key
+from services.eligibility.domain.matching import CountryIndex, Match, RegistryEntry
+from services.eligibility.domain.normalise import address_key, core_name, name_key, region_key
+from services.eligibility.domain.scoping import match_rows
 from services.eligibility.schemas import FactoryQuery
-from services.eligibility.scoping import match_rows
 
 REGISTRY = [
     ("fac_1", "Golden Star Apparels Ltd", "Plot 12, Konabari, Gazipur", "BD2019ABC"),

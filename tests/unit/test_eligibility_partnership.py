@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from services.eligibility.domain import enrolment_changes
-from services.eligibility.exports import csv_lines
-from services.eligibility.partnership import (
+from services.eligibility.domain.partnership import (
     COMMITMENTS,
     DECLINED_REASON,
     after_due_diligence,
     screen_commitments,
     sign_agreement,
 )
+from services.eligibility.exports import csv_lines
 from shared.errors import Conflict
 
 ALL_YES = {c.code: True for c in COMMITMENTS}

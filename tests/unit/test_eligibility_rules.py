@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.eligibility.ruleset import (
+from services.eligibility.domain.ruleset import (
     RULES_DIR,
     RuleBook,
     RuleBookError,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from services.eligibility.domain.scoping import InvalidRow
 from services.eligibility.schemas import FactoryQuery
-from services.eligibility.scoping import InvalidRow
-from services.eligibility.uploads import parse_csv, parse_json, parse_json_bytes
+from services.eligibility.schemas.uploads import parse_csv, parse_json, parse_json_bytes
 from shared.errors import Unprocessable
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from services.reports.access import (
+from services.reports.domain.access import (
     Decision,
     Verdict,
     can_draft,

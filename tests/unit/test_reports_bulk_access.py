@@ -1,4 +1,4 @@
-"""The outcome table of bulk access requests (services/reports/domain.py), both sides of
+"""The outcome table of bulk access requests (services/reports/domain/__init__.py), both sides of
 each rule: registry status by the buyer's existing request."""
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.reports.schemas import ReportPublic
-from services.reports.settled import KeptCycle, KeptDocument, Settled
+from services.reports.store.settled import KeptCycle, KeptDocument, Settled
 
 MOMENT = datetime(2026, 1, 1, tzinfo=UTC)
 

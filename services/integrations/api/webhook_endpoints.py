@@ -14,10 +14,11 @@ from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.integrations import hooks, signing, ssrf
+from services.integrations.domain import signing
+from services.integrations.jobs import ssrf
 from services.integrations.models import WebhookAttempt, WebhookEndpoint
 from services.integrations.schemas import event_types
-from services.integrations.webhook_schemas import (
+from services.integrations.schemas.webhooks import (
     AttemptPublic,
     EndpointCreate,
     EndpointPublic,
@@ -26,6 +27,7 @@ from services.integrations.webhook_schemas import (
     Queued,
     Redeliver,
 )
+from services.integrations.store import hooks
 from shared.app import problem_responses
 from shared.auth import AnyRole, Principal
 from shared.db import SessionDep

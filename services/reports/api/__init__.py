@@ -1,5 +1,5 @@
 """Routes of the reports service, one small module per resource: parse, authorise (through
-`services.reports.access`), call the domain and the store, shape the reply."""
+`services.reports.domain.access`), call the domain and the store, shape the reply."""
 
 from __future__ import annotations
 
@@ -20,19 +20,21 @@ from services.reports.api import (
     unlocks,
 )
 
-__all__ = ["ROUTERS"]
+__all__ = ["router"]
 
-ROUTERS: list[APIRouter] = [
-    cycles.router,
-    documents.router,
-    plan.router,
-    access_requests.router,
-    unlocks.router,
-    audit.router,
-    shares.router,
-    memberships.router,
-    notifications.router,
-    portal.router,
-    suppliers.router,
-    internal.router,
-]
+router = APIRouter()
+for resource in (
+    cycles,
+    documents,
+    plan,
+    access_requests,
+    unlocks,
+    audit,
+    shares,
+    memberships,
+    notifications,
+    portal,
+    suppliers,
+    internal,
+):
+    router.include_router(resource.router)

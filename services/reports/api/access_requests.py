@@ -10,9 +10,8 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports import domain, events, store_access, store_members
-from services.reports.access import Caller, covers_country, enforce
-from services.reports.api import shapes
+from services.reports import domain, events
+from services.reports.api.bulk_access import request_many, tpa_requested_message
 from services.reports.api.deps import (
     AnyMember,
     Buyer,
@@ -21,8 +20,8 @@ from services.reports.api.deps import (
     existing,
     problems,
 )
-from services.reports.bulk_access import request_many, tpa_requested_message
 from services.reports.clients import EligibilityDep
+from services.reports.domain.access import Caller, covers_country, enforce
 from services.reports.models import AccessRequest
 from services.reports.schemas import (
     AccessRequestCreate,
@@ -31,7 +30,10 @@ from services.reports.schemas import (
     BulkAccessRequestCreate,
     NotificationKind,
     TpaStatus,
+    shapes,
 )
+from services.reports.store import access as store_access
+from services.reports.store import members as store_members
 from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import NotFound, Unprocessable

@@ -1,4 +1,4 @@
-"""The reconciliation audit of unlocks and their payments (services/reports/audit.py)."""
+"""The reconciliation audit of unlocks and their payments (services/reports/jobs/audit.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Request
 
-from services.reports import audit
 from services.reports.api.deps import Advisor, problems
 from services.reports.clients import BillingDep
+from services.reports.jobs import audit
 from services.reports.schemas import AuditDiscrepancy, AuditPublic
 from shared.auth import ALL_COUNTRIES
 from shared.errors import Forbidden

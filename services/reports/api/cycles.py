@@ -6,8 +6,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from services.reports import store
-from services.reports.access import Verdict, can_read, covers_country, enforce
-from services.reports.api import shapes
 from services.reports.api.deps import (
     Advisor,
     AnyMember,
@@ -16,11 +14,13 @@ from services.reports.api.deps import (
     problems,
 )
 from services.reports.clients import EligibilityDep
+from services.reports.domain.access import Verdict, can_read, covers_country, enforce
 from services.reports.schemas import (
     MAX_CYCLE,
     ReportCycleCreate,
     ReportCyclePublic,
     ReportCycleView,
+    shapes,
 )
 from shared.clock import now
 from shared.db import SessionDep

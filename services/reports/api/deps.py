@@ -1,6 +1,9 @@
 """What the routes of the reports service share: the portal-member dependency (role gate +
-membership), path parameter types, keyset pages of short lists, and the extra responses
-documented in OpenAPI."""
+membership), path parameter types, keyset pages of short lists, the extra responses
+documented in OpenAPI, and the first lines of most routes: finding a cycle or a document
+and applying the access decision to it. What the database says about the caller's access
+is also noted in the process's settled facts when it can never change again (an active
+unlock)."""
 
 from __future__ import annotations
 
@@ -11,15 +14,25 @@ from fastapi import Depends, Path, Request
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.reports import store_members
-from services.reports.access import Caller, MembershipFacts, enforce, member_gate
-from services.reports.models import Membership
+from services.reports import store
+from services.reports.domain.access import (
+    Caller,
+    MembershipFacts,
+    can_read,
+    document_visible,
+    enforce,
+    member_gate,
+)
+from services.reports.models import Membership, ReportCycle, ReportDocument
 from services.reports.schemas import MAX_CYCLE, NotificationKind
-from services.reports.settled import Settled
+from services.reports.store import Facts
+from services.reports.store import members as store_members
+from services.reports.store.settled import Settled
 from shared.app import problem_responses
 from shared.auth import ROLES, Principal, require
 from shared.clock import now
 from shared.db import SessionDep
+from shared.errors import NotFound
 from shared.pagination import Page, PageParams, SortKey, page_list
 
 __all__ = [
@@ -35,7 +48,10 @@ __all__ = [
     "existing",
     "page_of",
     "problems",
+    "readable_cycle",
+    "visible_document",
 ]
+
 
 T = TypeVar("T")
 
@@ -151,6 +167,55 @@ def page_of(
     items: list[T], page: PageParams, *, key: SortKey, value: Callable[[T], str | int]
 ) -> Page[T]:
     """Keyset pagination of a short list already filtered in Python (by an access rule that
-    lives in `access.py` rather than in SQL), sorted by `value`, whose cursor type is `key`."""
+    lives in `domain/access.py` rather than in SQL), sorted by `value`, whose cursor type is
+    `key`."""
     chosen, cursor = page_list(items, page, key=[key], value=lambda item: (value(item),))
     return Page[T](items=chosen, next_cursor=cursor)
+
+
+NO_SUCH_REPORT = "There is no such report (or you may not see it)."
+
+
+def _decide(caller: Caller, cycle: ReportCycle, facts: Facts, settled: Settled) -> None:
+    enforce(
+        can_read(caller.principal, cycle, facts.tpa, facts.unlock, facts.share, caller.membership)
+    )
+    if facts.unlock is not None:
+        settled.remember_unlock(
+            report_cycle_id=facts.unlock.report_cycle_id,
+            buyer_org=facts.unlock.buyer_org,
+            status=facts.unlock.status,
+        )
+
+
+async def readable_cycle(
+    session: AsyncSession, caller: Caller, *, factory_id: str, cycle: int, settled: Settled
+) -> ReportCycle:
+    found = await store.cycle_with_facts(
+        session, factory_id=factory_id, cycle=cycle, org=caller.org
+    )
+    if found is None:
+        raise NotFound("There is no such report cycle (or you may not see it).")
+    report_cycle, facts = found
+    _decide(caller, report_cycle, facts, settled)
+    return report_cycle
+
+
+async def visible_document(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    document_id: str,
+    settled: Settled,
+    for_update: bool = False,
+) -> tuple[ReportDocument, ReportCycle]:
+    found = await store.document_with_facts(
+        session, document_id=document_id, org=caller.org, for_update=for_update
+    )
+    if found is None:
+        raise NotFound(NO_SUCH_REPORT)
+    document, cycle, facts = found
+    _decide(caller, cycle, facts, settled)
+    if not document_visible(caller.principal, document):
+        raise NotFound(NO_SUCH_REPORT)
+    return document, cycle

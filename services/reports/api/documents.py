@@ -7,18 +7,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
-from services.reports import (
-    domain,
-    events,
-    pdf,
-    store,
-    store_access,
-    store_members,
-    store_plan,
-    store_portal,
-)
-from services.reports.access import Caller, can_draft, can_read, document_visible, enforce
-from services.reports.api import shapes
+from services.reports import domain, events, exports, store
 from services.reports.api.deps import (
     Advisor,
     AnyMember,
@@ -27,10 +16,12 @@ from services.reports.api.deps import (
     FactoryOrAdvisor,
     page_of,
     problems,
+    readable_cycle,
+    visible_document,
 )
-from services.reports.api.lookups import readable_cycle, visible_document
 from services.reports.api.replies import report_reply
 from services.reports.clients import EligibilityClient, EligibilityDep
+from services.reports.domain.access import Caller, can_draft, can_read, document_visible, enforce
 from services.reports.models import ReportCycle, ReportDocument
 from services.reports.schemas import (
     DocumentKind,
@@ -39,8 +30,13 @@ from services.reports.schemas import (
     ReportPublic,
     ReportSummary,
     ReportUpdate,
+    shapes,
 )
-from services.reports.settled import Settled, SettledDep
+from services.reports.store import access as store_access
+from services.reports.store import members as store_members
+from services.reports.store import plan as store_plan
+from services.reports.store import portal as store_portal
+from services.reports.store.settled import Settled, SettledDep
 from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import Conflict, Unavailable
@@ -184,10 +180,10 @@ async def _pdf(
         factory = await eligibility.factory(cycle.factory_id)
     except Unavailable:
         factory = None  # the registry is away: the id still names the factory
-    sheet = pdf.report_sheet(
+    sheet = exports.report_sheet(
         reply, factory_name=factory.name if factory else cycle.factory_id, country=cycle.country
     )
-    return pdf_reply(await run_in_threadpool(render, sheet), filename=pdf.filename(reply))
+    return pdf_reply(await run_in_threadpool(render, sheet), filename=exports.filename(reply))
 
 
 @router.patch("/reports/{report_id}", responses=problems(409))

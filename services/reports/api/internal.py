@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from services.reports import domain, store, store_access, store_plan
-from services.reports.api import shapes
+from services.reports import domain, store
 from services.reports.api.deps import CycleNumber, existing
 from services.reports.schemas import (
     InternalAccess,
@@ -21,7 +20,10 @@ from services.reports.schemas import (
     InternalTpaHolder,
     InternalTpaHolders,
     TpaStatus,
+    shapes,
 )
+from services.reports.store import access as store_access
+from services.reports.store import plan as store_plan
 from shared.auth import Principal, ServiceCaller
 from shared.clock import now
 from shared.db import SessionDep

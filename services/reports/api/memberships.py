@@ -7,11 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from services.reports import store_members
-from services.reports.access import can_manage_members, enforce
-from services.reports.api import shapes
 from services.reports.api.deps import OrgMember
-from services.reports.schemas import MembershipPublic, MembershipStatus
+from services.reports.domain.access import can_manage_members, enforce
+from services.reports.schemas import MembershipPublic, MembershipStatus, shapes
+from services.reports.store import members as store_members
 from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import NotFound

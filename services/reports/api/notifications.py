@@ -6,17 +6,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.reports import events, store_access, store_members, store_portal
-from services.reports.access import covers_country, enforce
-from services.reports.api import shapes
+from services.reports import events
 from services.reports.api.deps import Advisor, AnyMember
 from services.reports.clients import EligibilityDep
+from services.reports.domain.access import covers_country, enforce
 from services.reports.schemas import (
     NotificationKind,
     NotificationPublic,
     ZeroToleranceAlertCreate,
     ZeroToleranceAlertPublic,
+    shapes,
 )
+from services.reports.store import access as store_access
+from services.reports.store import members as store_members
+from services.reports.store import portal as store_portal
 from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import NotFound

@@ -5,17 +5,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.reports import domain, store, store_plan
-from services.reports.access import can_edit_plan, can_read, enforce
-from services.reports.api import shapes
+from services.reports import domain, store
 from services.reports.api.deps import (
     AnyMember,
     CycleNumber,
     FactoryOrAdvisor,
+    readable_cycle,
 )
-from services.reports.api.lookups import readable_cycle
-from services.reports.schemas import ImprovementPlan, PlanItemCreate, PlanItemPublic, PlanItemUpdate
-from services.reports.settled import SettledDep
+from services.reports.domain.access import can_edit_plan, can_read, enforce
+from services.reports.schemas import (
+    ImprovementPlan,
+    PlanItemCreate,
+    PlanItemPublic,
+    PlanItemUpdate,
+    shapes,
+)
+from services.reports.store import plan as store_plan
+from services.reports.store.settled import SettledDep
 from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import NotFound

@@ -8,8 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from services.reports import domain, store_portal
-from services.reports.api import shapes
+from services.reports import domain
 from services.reports.api.deps import FactoryMember
 from services.reports.models import PublicFactory
 from services.reports.schemas import (
@@ -18,7 +17,9 @@ from services.reports.schemas import (
     PublicFactoryDetail,
     PublicFactorySummary,
     PublicIssue,
+    shapes,
 )
+from services.reports.store import portal as store_portal
 from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound

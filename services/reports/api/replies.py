@@ -6,10 +6,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports import store
-from services.reports.api import shapes
 from services.reports.models import ReportCycle, ReportDocument
-from services.reports.schemas import DocumentKind, DocumentStatus, ReportPublic
-from services.reports.settled import KeptCycle, KeptDocument, Settled
+from services.reports.schemas import DocumentKind, DocumentStatus, ReportPublic, shapes
+from services.reports.store.settled import KeptCycle, KeptDocument, Settled
 
 __all__ = ["report_reply"]
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from services.reports import events, store, store_access, store_members
-from services.reports.access import can_share, enforce
-from services.reports.api import shapes
+from services.reports import events, store
 from services.reports.api.deps import Buyer, existing, problems
-from services.reports.schemas import NotificationKind, ShareCreate, SharePublic
+from services.reports.domain.access import can_share, enforce
+from services.reports.schemas import NotificationKind, ShareCreate, SharePublic, shapes
+from services.reports.store import access as store_access
+from services.reports.store import members as store_members
 from shared.clock import now
 from shared.db import SessionDep
 from shared.errors import NotFound, Unprocessable

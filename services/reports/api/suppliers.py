@@ -18,11 +18,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import StringConstraints
 
-from services.reports import store_access
-from services.reports.access import Caller
 from services.reports.api.deps import SearchingBuyerOrAdvisor
 from services.reports.clients import EligibilityDep
+from services.reports.domain.access import Caller
 from services.reports.schemas import SupplierPage, SupplierPublic
+from services.reports.store import access as store_access
 from shared.db import SessionDep
 from shared.errors import TooManyRequests, Unprocessable
 from shared.pagination import MAX_CURSOR_LENGTH, PageDep, SortKey

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.reports import store_access, unlocking
-from services.reports.api import shapes
 from services.reports.api.deps import Buyer, UnlockingBuyer, existing, problems
 from services.reports.clients import BillingDep
-from services.reports.schemas import UnlockCreate, UnlockPublic
-from services.reports.settled import SettledDep
+from services.reports.jobs import unlocking
+from services.reports.schemas import UnlockCreate, UnlockPublic, shapes
+from services.reports.store import access as store_access
+from services.reports.store.settled import SettledDep
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyKey, idempotent
 from shared.pagination import Page, PageDep, UpdatedSince
@@ -44,7 +44,7 @@ async def create_unlock(
     Unlocking an unlocked cycle is free and returns the same unlock."""
     # Every step of the saga but the activation is one statement committed on its own (no
     # BEGIN/COMMIT round trips): its effect stands alone. The activation commits with its
-    # event, so it runs in a transaction (services/reports/unlocking.py).
+    # event, so it runs in a transaction (services/reports/jobs/unlocking.py).
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.autocommit
     transactional: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     target = await unlocking.look_up(

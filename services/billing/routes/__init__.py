@@ -1,1 +1,0 @@
-"""The billing service's routers, one per resource family (assembled in `api.py`)."""

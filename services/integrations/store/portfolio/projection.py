@@ -1,0 +1,219 @@
+"""Applying events to the portfolio: each handler updates the facts one event type carries
+(rules as data: `HANDLERS`), then the rows of every factory the batch touched are made
+again from the facts (access.rows_of). jobs/ingest.py calls `apply` with each batch it stores,
+in the same transaction, so the portfolio is exactly as far along as the feed.
+
+The result does not depend on how the sources' streams interleave (the rebuild replays
+them one after the other): each fact has one source, `as_of` is the latest `occurred_at`,
+and milestone states (cycles) and releases (reports) are kept apart and combined only
+when a row is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.integrations.models.portfolio import (
+    PortfolioFactory,
+    PortfolioRelation,
+    PortfolioRow,
+)
+from services.integrations.store.portfolio.access import rows_of
+from shared.outbox import EventOut
+
+__all__ = ["HANDLERS", "apply"]
+
+_CHUNK = 1000  # ids per IN (...) list
+
+
+@dataclass
+class _Batch:
+    """The facts a batch touches, loaded once and written back once."""
+
+    factories: dict[str, PortfolioFactory]
+    relations: dict[tuple[str, str], PortfolioRelation]
+    new: list[Any] = field(default_factory=list)
+
+    def factory(
+        self, factory_id: str, moment: datetime, *, changed: bool = True, advisors: bool = False
+    ) -> PortfolioFactory:
+        """`changed`: the event changes the factory's facts; `advisors`: for advisors only."""
+        found = self.factories.get(factory_id)
+        if found is None:
+            found = PortfolioFactory(factory_id=factory_id, as_of=moment, advisors_as_of=moment)
+            if advisors:  # nothing a buyer may know of happened yet
+                found.as_of = datetime.min.replace(tzinfo=UTC)
+            self.factories[factory_id] = found
+            self.new.append(found)
+        elif changed:
+            found.advisors_as_of = max(found.advisors_as_of, moment)
+            if not advisors:
+                found.as_of = max(found.as_of, moment)
+        return found
+
+    def relation(self, org: str, factory_id: str, moment: datetime) -> PortfolioRelation:
+        # The factory's facts row exists for every relation (a row is made from both).
+        self.factory(factory_id, moment, changed=False)
+        found = self.relations.get((org, factory_id))
+        if found is None:
+            found = PortfolioRelation(org=org, factory_id=factory_id, as_of=moment)
+            self.relations[(org, factory_id)] = found
+            self.new.append(found)
+        found.as_of = max(found.as_of, moment)
+        return found
+
+
+Handler = Callable[[_Batch, EventOut, dict[str, Any]], None]
+
+
+def _registered(batch: _Batch, event: EventOut, data: dict[str, Any]) -> None:
+    factory = batch.factory(data["factory_id"], event.occurred_at)
+    factory.name, factory.country = data["name"], data["country"]
+    factory.os_id = data.get("os_id")
+    factory.enrolment_status = factory.enrolment_status or "registered"
+
+
+def _enrolment(batch: _Batch, event: EventOut, data: dict[str, Any]) -> None:
+    factory = batch.factory(data["factory_id"], event.occurred_at)
+    factory.country, factory.enrolment_status = data["country"], data["enrolment_status"]
+
+
+def _nominated(active: bool) -> Handler:
+    def handle(batch: _Batch, event: EventOut, data: dict[str, Any]) -> None:
+        relation = batch.relation(data["partner_org"], data["factory_id"], event.occurred_at)
+        relation.nominated = active
+
+    return handle
+
+
+def _tpa(batch: _Batch, event: EventOut, data: dict[str, Any]) -> None:
+    relation = batch.relation(data["buyer_org"], data["factory_id"], event.occurred_at)
+    relation.tpa_state = data["status"]
+
+
+def _unlocked(batch: _Batch, event: EventOut, data: dict[str, Any]) -> None:
+    relation = batch.relation(data["buyer_org"], data["factory_id"], event.occurred_at)
+    relation.unlocked = sorted({*relation.unlocked, int(data["cycle"])})
+
+
+def _shared(batch: _Batch, event: EventOut, data: dict[str, Any]) -> None:
+    relation = batch.relation(data["with_org"], data["factory_id"], event.occurred_at)
+    relation.shared = sorted({*relation.shared, int(data["cycle"])})
+
+
+def _released(batch: _Batch, event: EventOut, data: dict[str, Any]) -> None:
+    factory = batch.factory(data["factory_id"], event.occurred_at)
+    cycle, kind = int(data["cycle"]), str(data["kind"])
+    released = dict(factory.released)
+    released[str(cycle)] = sorted({*released.get(str(cycle), []), kind})
+    factory.released = released
+    if kind == "assessment" and (factory.assessment_cycle or 0) <= cycle:
+        factory.assessment_cycle = cycle
+        factory.assessment_released_at = event.occurred_at
+        factory.findings_all = dict(data.get("noncompliant_by_cluster") or {})
+        factory.findings_public = dict(data.get("public_noncompliant_by_cluster") or {})
+
+
+def _opened(batch: _Batch, event: EventOut, data: dict[str, Any]) -> None:
+    factory = batch.factory(data["factory_id"], event.occurred_at)
+    if factory.cycle is None or factory.cycle <= int(data["number"]):
+        factory.cycle, factory.cycle_id = int(data["number"]), data["cycle_id"]
+        factory.milestones = {}
+
+
+def _milestone(state: str) -> Handler:
+    def handle(batch: _Batch, event: EventOut, data: dict[str, Any]) -> None:
+        advisors_only = not event.orgs
+        factory = batch.factory(data["factory_id"], event.occurred_at, advisors=advisors_only)
+        if factory.cycle_id != data["cycle_id"]:
+            return  # an alert of an earlier cycle
+        # No due date is kept: the alert's audience says whether a factory or buyer may
+        # know of it at all (none for the unannounced assessment).
+        milestones = dict(factory.milestones)
+        milestones[data["milestone"]] = {"state": state, "advisors_only": advisors_only}
+        factory.milestones = milestones
+
+    return handle
+
+
+def _classified(batch: _Batch, event: EventOut, data: dict[str, Any]) -> None:
+    factory = batch.factory(data["factory_id"], event.occurred_at)
+    factory.high_performing = bool(data["high_performing"])
+    factory.classification_orgs = sorted(event.orgs)
+
+
+HANDLERS: dict[str, Handler] = {
+    "factory.registered": _registered,
+    "factory.enrolment_changed": _enrolment,
+    "nomination.created": _nominated(True),
+    "nomination.withdrawn": _nominated(False),
+    "access_request.created": _tpa,
+    "access_request.approved": _tpa,
+    "access_request.declined": _tpa,
+    "access_request.revoked": _tpa,
+    "unlock.created": _unlocked,
+    "share.created": _shared,
+    "report.released": _released,
+    "cycle.opened": _opened,
+    "milestone.due_soon": _milestone("due"),
+    "milestone.overdue": _milestone("overdue"),
+    "classification.changed": _classified,
+}
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+async def _load(session: AsyncSession, factory_ids: Sequence[str]) -> _Batch:
+    factories: dict[str, PortfolioFactory] = {}
+    relations: dict[tuple[str, str], PortfolioRelation] = {}
+    for chunk in _chunks(factory_ids):
+        for factory in await session.scalars(
+            sa.select(PortfolioFactory).where(col(PortfolioFactory.factory_id).in_(chunk))
+        ):
+            factories[factory.factory_id] = factory
+        for relation in await session.scalars(
+            sa.select(PortfolioRelation).where(col(PortfolioRelation.factory_id).in_(chunk))
+        ):
+            relations[(relation.org, relation.factory_id)] = relation
+    return _Batch(factories, relations)
+
+
+async def apply(session: AsyncSession, events: Sequence[EventOut]) -> int:
+    """Apply a batch (in order) in the caller's transaction; how many factories it touched."""
+    wanted = [e for e in events if e.type in HANDLERS]
+    touched = sorted({str(e.data["factory_id"]) for e in wanted})
+    if not touched:
+        return 0
+    batch = await _load(session, touched)
+    for event in wanted:
+        HANDLERS[event.type](batch, event, event.data)
+    session.add_all(batch.new)
+    await session.flush()
+    await _remake_rows(session, batch, touched)
+    return len(touched)
+
+
+async def _remake_rows(session: AsyncSession, batch: _Batch, factory_ids: Sequence[str]) -> None:
+    by_factory: dict[str, list[PortfolioRelation]] = {}
+    for relation in batch.relations.values():
+        by_factory.setdefault(relation.factory_id, []).append(relation)
+    rows: list[dict[str, Any]] = []
+    for factory_id in factory_ids:
+        factory = batch.factories[factory_id]
+        rows.extend(r.model_dump() for r in rows_of(factory, by_factory.get(factory_id, [])))
+    for chunk in _chunks(factory_ids):
+        await session.execute(
+            sa.delete(PortfolioRow).where(col(PortfolioRow.factory_id).in_(chunk))
+        )
+    if rows:
+        await session.execute(sa.insert(PortfolioRow), rows)
