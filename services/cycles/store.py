@@ -5,22 +5,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from services.cycles.domain.schedule import CyclePlan
 from services.cycles.models import (
     Classification,
     Cycle,
     Seminar,
+    SeminarActionPlan,
     SeminarRegistration,
     TrainingBooking,
     TrainingPurchase,
     Visit,
 )
+from shared.errors import Conflict
+from shared.ids import new_id
 
 __all__ = [
+    "add_action_plan",
+    "add_cycle",
+    "add_registration",
     "assessed_cycle_numbers",
     "cycle_with_visits",
     "cycles_of",
@@ -232,3 +241,90 @@ async def touch_cycle(session: AsyncSession, *, cycle_id: str, public: bool) -> 
     moment = datetime.now(UTC)
     values = {"changed_at": moment, "updated_at": moment} if public else {"changed_at": moment}
     await session.execute(sa.update(Cycle).where(col(Cycle.id) == cycle_id).values(**values))
+
+
+async def add_cycle(
+    session: AsyncSession,
+    *,
+    factory_id: str,
+    number: int,
+    plan: CyclePlan,
+    opened_by: str,
+    at: datetime,
+) -> Cycle:
+    """The factory's cycle `number`, as planned; 409 when another request opened it first."""
+    cycle = Cycle(
+        id=new_id("cyc"),
+        factory_id=factory_id,
+        number=number,
+        country=plan.country,
+        start_date=plan.start,
+        end_date=plan.end,
+        assessment_skipped=plan.assessment_skipped,
+        training_participant_days=plan.training_participant_days,
+        schedule_rules=plan.rules.cycle.version,
+        released_documents=[],
+        opened_by=opened_by,
+        opened_at=at,
+        updated_at=at,
+        changed_at=at,
+    )
+    session.add(cycle)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"Cycle {number} of factory {factory_id} was opened by another request meanwhile; "
+            "read the factory's cycles and try again if needed."
+        ) from exc
+    return cycle
+
+
+async def add_registration(
+    session: AsyncSession,
+    *,
+    seminar_id: str,
+    factory_id: str,
+    participants: int,
+    registered_by: str,
+    at: datetime,
+) -> SeminarRegistration:
+    """A factory's registration; 409 when the factory is registered already."""
+    registration = SeminarRegistration(
+        id=new_id("reg"),
+        seminar_id=seminar_id,
+        factory_id=factory_id,
+        participants=participants,
+        registered_by=registered_by,
+        created_at=at,
+    )
+    session.add(registration)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"Factory {factory_id} is already registered for this seminar.") from exc
+    return registration
+
+
+async def add_action_plan(
+    session: AsyncSession,
+    *,
+    registration: SeminarRegistration,
+    cycle_number: int,
+    items: list[dict[str, Any]],
+    recorded_by: str,
+    at: datetime,
+) -> SeminarActionPlan:
+    plan = SeminarActionPlan(
+        id=new_id("sap"),
+        seminar_id=registration.seminar_id,
+        registration_id=registration.id,
+        factory_id=registration.factory_id,
+        cycle_number=cycle_number,
+        items=items,
+        recorded_by=recorded_by,
+        created_at=at,
+    )
+    session.add(plan)
+    await session.flush()
+    return plan

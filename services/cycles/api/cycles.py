@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
-from sqlalchemy.exc import IntegrityError
 
 from services.cycles import events, jobs, store
 from services.cycles.api.deps import (
@@ -19,18 +18,13 @@ from services.cycles.api.deps import (
 )
 from services.cycles.api.replies import cycle_view, cycle_views
 from services.cycles.clients import EligibilityDep, ReportsDep
-from services.cycles.domain import RuleBroken
-from services.cycles.domain.differentiation import check_high_performing_option
-from services.cycles.domain.schedule import plan_cycle
+from services.cycles.domain.opening import PreviousCycle, plan_next_cycle
 from services.cycles.domain.visibility import Audience
 from services.cycles.models import Cycle
-from services.cycles.rules import country_rules
 from services.cycles.schemas import CycleCreate, CyclePublic
 from shared.auth import Advisor
 from shared.clock import now, today
 from shared.db import SessionDep
-from shared.errors import Conflict
-from shared.ids import new_id
 from shared.pagination import Page, PageDep, SortKey, UpdatedSince, page_list
 from shared.scope import ensure_in_scope
 from shared.types import FactoryId, Id
@@ -53,63 +47,28 @@ async def open_cycle(
     """Open the factory's next service cycle, with its schedule, and its report cycle."""
     factory = await eligibility.factory(factory_id)
     ensure_in_scope(principal, factory.country)
-    if factory.enrolment_status != "enrolled":
-        raise Conflict(
-            f"Factory {factory_id} is {factory.enrolment_status!r}, not enrolled: a service "
-            "cycle starts once registration and payment are complete "
-            "(POST /v1/eligibility/factories/{id}/enrolment).",
-            rule="factory_enrolled",
-        )
-    if factory.training_participant_days is None:
-        raise RuleBroken(
-            "programme_country", f"Better Work has no programme in force in {factory.country}."
-        )
-    rules = country_rules(
-        factory.country, training_participant_days=factory.training_participant_days
-    )
     cycles = await store.cycles_of(session, factory_id=factory_id)
     previous = cycles[-1] if cycles else None
-    if previous is not None and body.start_date <= previous.end_date:
-        raise RuleBroken(
-            "cycles_do_not_overlap",
-            f"Cycle {previous.number} runs until {previous.end_date}; the next cycle starts "
-            "after it.",
-        )
-    if body.skip_assessment:
-        classification = await store.latest_classification(session, factory_id=factory_id)
-        check_high_performing_option(
-            high_performing=classification is not None and classification.high_performing,
-            previous_skipped=previous.assessment_skipped if previous else None,
-        )
-    number = previous.number + 1 if previous else 1
-    plan = plan_cycle(
-        start=body.start_date, number=number, rules=rules, high_performing=body.skip_assessment
+    classification = (
+        await store.latest_classification(session, factory_id=factory_id)
+        if body.skip_assessment
+        else None
     )
-    opened_at = now()
-    cycle = Cycle(
-        id=new_id("cyc"),
+    number, plan = plan_next_cycle(
         factory_id=factory_id,
-        number=number,
-        country=plan.country,
-        start_date=plan.start,
-        end_date=plan.end,
-        assessment_skipped=plan.assessment_skipped,
-        training_participant_days=plan.training_participant_days,
-        schedule_rules=plan.rules.cycle.version,
-        released_documents=[],
-        opened_by=principal.user,
-        opened_at=opened_at,
-        updated_at=opened_at,
-        changed_at=opened_at,
+        country=factory.country,
+        enrolment_status=factory.enrolment_status,
+        training_participant_days=factory.training_participant_days,
+        previous=PreviousCycle(previous.number, previous.end_date, previous.assessment_skipped)
+        if previous
+        else None,
+        start=body.start_date,
+        skip_assessment=body.skip_assessment,
+        high_performing=classification is not None and classification.high_performing,
     )
-    session.add(cycle)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            f"Cycle {number} of factory {factory_id} was opened by another request meanwhile; "
-            "read the factory's cycles and try again if needed."
-        ) from exc
+    cycle = await store.add_cycle(
+        session, factory_id=factory_id, number=number, plan=plan, opened_by=principal.user, at=now()
+    )
     # Idempotent in reports: if our commit fails after this, a retry opens it again safely.
     await reports.open_report_cycle(factory_id=factory_id, cycle=number, country=plan.country)
     await jobs.plan_alerts(session, cycle)

@@ -9,13 +9,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.encoders import jsonable_encoder
-from sqlalchemy.exc import IntegrityError
 
 from services.cycles import store
 from services.cycles.api.deps import AdvisorOrFactory, Reader, conflict
 from services.cycles.clients import EligibilityDep, ReportsDep
 from services.cycles.domain import RuleBroken
-from services.cycles.models import Cycle, Seminar, SeminarActionPlan, SeminarRegistration
+from services.cycles.domain.seminars import (
+    CycleSpan,
+    action_plan_cycle,
+    action_plan_items,
+    check_action_plan_day,
+    check_registration,
+)
+from services.cycles.models import Seminar
 from services.cycles.schemas import (
     ActionPlanCreate,
     ActionPlanPublic,
@@ -29,7 +35,7 @@ from services.cycles.schemas import (
 from shared.auth import Advisor, Principal
 from shared.clock import now, today
 from shared.db import SessionDep
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.errors import Forbidden, NotFound
 from shared.ids import new_id
 from shared.pagination import Page, PageDep, paginate, sort_key
 from shared.scope import ensure_in_scope
@@ -136,63 +142,35 @@ async def register_for_seminar(
     if seminar is None:
         raise NotFound(f"There is no seminar {seminar_id!r}.")
     ensure_in_scope(principal, seminar.country)
-    if seminar.date < today():
-        raise Conflict(f"The seminar took place on {seminar.date}; registration is closed.")
     factory = await eligibility.factory(body.factory_id)
-    if factory.enrolment_status != "enrolled":
-        raise Conflict(
-            "Seminars are open to Better Work factories: factory "
-            f"{body.factory_id} is {factory.enrolment_status!r}.",
-            rule="factory_enrolled",
-        )
-    if factory.country.upper() != seminar.country:
-        raise RuleBroken(
-            "seminar_country",
-            f"This seminar is for factories in {seminar.country}; factory {body.factory_id} "
-            f"is in {factory.country}.",
-        )
     taken = (await store.seminar_places_taken(session, seminar_ids=[seminar.id]))[seminar.id]
-    left = seminar.capacity - taken
-    if body.participants > left:
-        raise Conflict(
-            f"The seminar is full for {body.participants} more: {taken} of {seminar.capacity} "
-            f"places are taken, {left} left.",
-            rule="seminar_capacity",
-            capacity=seminar.capacity,
-            places_left=left,
-        )
-    registration = SeminarRegistration(
-        id=new_id("reg"),
+    left = check_registration(
+        seminar_day=seminar.date,
+        seminar_country=seminar.country,
+        capacity=seminar.capacity,
+        taken=taken,
+        factory_id=body.factory_id,
+        factory_country=factory.country,
+        enrolment_status=factory.enrolment_status,
+        participants=body.participants,
+        today=today(),
+    )
+    registration = await store.add_registration(
+        session,
         seminar_id=seminar.id,
         factory_id=body.factory_id,
         participants=body.participants,
         registered_by=principal.user,
-        created_at=now(),
+        at=now(),
     )
-    session.add(registration)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            f"Factory {body.factory_id} is already registered for this seminar."
-        ) from exc
     return RegistrationPublic(
         id=registration.id,
         seminar_id=seminar.id,
         factory_id=registration.factory_id,
         participants=registration.participants,
-        places_left=left - body.participants,
+        places_left=left,
         created_at=registration.created_at,
     )
-
-
-def _cycle_on(cycles: list[Cycle], day: date) -> Cycle | None:
-    """The cycle running on `day`, else the latest that started before it."""
-    running = [c for c in cycles if c.start_date <= day <= c.end_date]
-    if running:
-        return running[-1]
-    started = [c for c in cycles if c.start_date <= day]
-    return started[-1] if started else None
 
 
 @router.post(
@@ -220,41 +198,24 @@ async def record_action_plan(
     ):
         raise NotFound(f"There is no registration {registration_id!r} for this seminar.")
     ensure_in_scope(principal, seminar.country)
-    if seminar.date > today():
-        raise Conflict(f"The action plan is completed at the end of the seminar ({seminar.date}).")
+    check_action_plan_day(seminar.date, today())
     cycles = await store.cycles_of(session, factory_id=registration.factory_id)
-    cycle = _cycle_on(cycles, seminar.date) or (cycles[-1] if cycles else None)
-    if cycle is None:
-        raise Conflict(
-            f"Factory {registration.factory_id} has no service cycle whose improvement plan "
-            "could take the action plan."
-        )
-    items = [
-        {
-            "source": "seminar",
-            "title": item.title,
-            "detail": f"Action plan from the industry seminar {seminar.title!r} of "
-            f"{seminar.date} ({seminar.id}).",
-            "owner": item.owner,
-            "due_date": item.due_date,
-        }
-        for item in body.items
-    ]
-    created = await reports.add_plan_items(
-        factory_id=registration.factory_id, cycle=cycle.number, items=items
+    spans = [CycleSpan(c.number, c.start_date, c.end_date) for c in cycles]
+    number = action_plan_cycle(spans, seminar.date, registration.factory_id)
+    items = action_plan_items(
+        body.items, title=seminar.title, day=seminar.date, seminar_id=seminar.id
     )
-    plan = SeminarActionPlan(
-        id=new_id("sap"),
-        seminar_id=seminar.id,
-        registration_id=registration.id,
-        factory_id=registration.factory_id,
-        cycle_number=cycle.number,
+    created = await reports.add_plan_items(
+        factory_id=registration.factory_id, cycle=number, items=items
+    )
+    plan = await store.add_action_plan(
+        session,
+        registration=registration,
+        cycle_number=number,
         items=created or jsonable_encoder(items),
         recorded_by=principal.user,
-        created_at=now(),
+        at=now(),
     )
-    session.add(plan)
-    await session.flush()
     return ActionPlanPublic(
         id=plan.id,
         seminar_id=plan.seminar_id,

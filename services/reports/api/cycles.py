@@ -24,7 +24,8 @@ from services.reports.schemas import (
 )
 from shared.clock import now
 from shared.db import SessionDep
-from shared.errors import Conflict, NotFound
+from shared.enrolment import ensure_enrolled
+from shared.errors import NotFound
 from shared.pagination import Page, PageDep, SortKey
 from shared.types import FactoryId
 
@@ -49,11 +50,7 @@ async def open_report_cycle(
     if factory is None:
         raise NotFound(f"The registry has no factory {factory_id!r}.")
     enforce(covers_country(caller.principal, factory.country))
-    if factory.enrolment_status != "enrolled":
-        raise Conflict(
-            f"Factory {factory_id!r} is {factory.enrolment_status}; report cycles open once it "
-            "is enrolled (POST /v1/eligibility/factories/{id}/enrolment)."
-        )
+    ensure_enrolled(factory_id, factory.enrolment_status, service="report cycles open")
     cycle, created = await store.open_cycle(
         session,
         factory_id=factory_id,
