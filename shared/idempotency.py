@@ -7,6 +7,10 @@
 - same key while the first is still running: 409 with Retry-After, nothing done.
 Failed requests (any error) store nothing, so a retry runs again. A claim left behind by a
 crashed process is taken over after `STALE_AFTER`.
+
+The reply is stored by one UPDATE after the work, on a connection of its own; work that
+commits in a transaction of its own can instead store it there (`StoredReply`), saving
+that round trip and making the stored reply commit with the work it answers for.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -27,7 +32,14 @@ from sqlmodel import Field, SQLModel
 
 from shared.errors import BadRequest, Conflict, Unprocessable
 
-__all__ = ["IdempotencyKey", "IdempotencyRecord", "create_table", "drop_table", "idempotent"]
+__all__ = [
+    "IdempotencyKey",
+    "IdempotencyRecord",
+    "StoredReply",
+    "create_table",
+    "drop_table",
+    "idempotent",
+]
 
 STALE_AFTER = timedelta(seconds=60)
 IN_FLIGHT, DONE = "in_flight", "done"
@@ -134,6 +146,41 @@ async def _claim(
         return existing
 
 
+def _store(scope: str, key: str, status_code: int, body: Any) -> sa.Update:
+    return (
+        sa.update(IdempotencyRecord)
+        .where(
+            IdempotencyRecord.scope == scope,  # type: ignore[arg-type]
+            IdempotencyRecord.key == key,  # type: ignore[arg-type]
+        )
+        .values(state=DONE, status_code=status_code, response_body=json.dumps(body))
+        .execution_options(synchronize_session=False)
+    )
+
+
+@dataclass(slots=True)
+class StoredReply:
+    """The reply of an idempotent request, stored by the work itself in its own transaction
+    (`store`), so that it commits together with the work (one round trip fewer, and no
+    window in which the work stands but the key still reads in flight). Pass it to
+    `idempotent(stored=...)`, which names the key; work that ends without calling `store`
+    (nothing to commit, say) has its reply stored by `idempotent` as usual."""
+
+    scope: str = ""
+    key: str = ""
+    status_code: int = 201
+    body: Any = None
+    stored: bool = False
+
+    async def store(self, session: AsyncSession, result: Any) -> None:
+        """Add the reply to `session`'s transaction (the caller commits)."""
+        if not self.key:
+            raise RuntimeError("a reply is stored only for a claimed Idempotency-Key")
+        body = jsonable_encoder(result)
+        await session.execute(_store(self.scope, self.key, self.status_code, body))
+        self.body, self.stored = body, True
+
+
 async def _release(sessionmaker: async_sessionmaker[AsyncSession], scope: str, key: str) -> None:
     async with sessionmaker() as release:
         await release.execute(
@@ -157,8 +204,10 @@ async def idempotent(
     payload: Any,
     run: Callable[[], Awaitable[Any]],
     status_code: int = 201,
+    stored: StoredReply | None = None,
 ) -> JSONResponse:
     """Run `run()` at most once per (scope, key); `scope` is usually the caller's org.
+    `stored`: `run()` may store its reply in its own transaction (see `StoredReply`).
 
     Call it before the request's session has done any I/O: the claim takes a connection of
     its own, and a request that already holds one would need two at once."""
@@ -188,17 +237,14 @@ async def idempotent(
             status_code=existing.status_code or status_code,
             headers={"Idempotent-Replayed": "true"},
         )
+    if stored is not None:
+        stored.scope, stored.key, stored.status_code = scope, key, status_code
     try:
-        result = jsonable_encoder(await run())
-        await session.execute(
-            sa.update(IdempotencyRecord)
-            .where(
-                IdempotencyRecord.scope == scope,  # type: ignore[arg-type]
-                IdempotencyRecord.key == key,  # type: ignore[arg-type]
-            )
-            .values(state=DONE, status_code=status_code, response_body=json.dumps(result))
-            .execution_options(synchronize_session=False)
-        )
+        result = await run()
+        if stored is not None and stored.stored:
+            return JSONResponse(stored.body, status_code=status_code)
+        result = jsonable_encoder(result)
+        await session.execute(_store(scope, key, status_code, result))
         await session.flush()
     except BaseException:
         # Give the request's connection back before taking another to release the key:
