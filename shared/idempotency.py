@@ -15,6 +15,7 @@ that round trip and making the stored reply commit with the work it answers for.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
@@ -102,22 +103,35 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+@functools.cache
+def _claim_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING of a claim, built once per dialect with its values
+    bound at execution (one compiled statement, not one built and keyed per request)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table: sa.Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(sa.literal_column("1"))
+    )
+
+
 async def _claim(
     sessionmaker: async_sessionmaker[AsyncSession], scope: str, key: str, request_hash: str
 ) -> IdempotencyRecord | None:
     """Claim the key in a transaction of its own; return the existing record if taken."""
     now = datetime.now(UTC)
     async with sessionmaker() as claim:
-        dialect = claim.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         # One statement: a concurrent claim of the same key waits for ours, then finds it.
         claimed: sa.Result[Any] = await claim.execute(
-            insert(IdempotencyRecord)
-            .values(
-                scope=scope, key=key, request_hash=request_hash, state=IN_FLIGHT, created_at=now
-            )
-            .on_conflict_do_nothing(index_elements=["scope", "key"])
-            .returning(sa.literal_column("1"))
+            _claim_statement(claim.get_bind().dialect.name),
+            {
+                "scope": scope,
+                "key": key,
+                "request_hash": request_hash,
+                "state": IN_FLIGHT,
+                "created_at": now,
+            },
         )
         if claimed.first() is not None:
             await claim.commit()
@@ -146,16 +160,24 @@ async def _claim(
         return existing
 
 
-def _store(scope: str, key: str, status_code: int, body: Any) -> sa.Update:
-    return (
-        sa.update(IdempotencyRecord)
-        .where(
-            IdempotencyRecord.scope == scope,  # type: ignore[arg-type]
-            IdempotencyRecord.key == key,  # type: ignore[arg-type]
-        )
-        .values(state=DONE, status_code=status_code, response_body=json.dumps(body))
-        .execution_options(synchronize_session=False)
+@functools.cache
+def _store_statement() -> sa.Update:
+    """UPDATE of a claim to its reply, built once with its values bound at execution."""
+    table: sa.Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+    return table.update().where(
+        table.c.scope == sa.bindparam("claim_scope"), table.c.key == sa.bindparam("claim_key")
     )
+
+
+async def _store(session: AsyncSession, scope: str, key: str, status_code: int, body: Any) -> None:
+    parameters = {
+        "claim_scope": scope,
+        "claim_key": key,
+        "state": DONE,
+        "status_code": status_code,
+        "response_body": json.dumps(body),
+    }
+    await session.execute(_store_statement(), parameters)
 
 
 @dataclass(slots=True)
@@ -177,7 +199,7 @@ class StoredReply:
         if not self.key:
             raise RuntimeError("a reply is stored only for a claimed Idempotency-Key")
         body = jsonable_encoder(result)
-        await session.execute(_store(self.scope, self.key, self.status_code, body))
+        await _store(session, self.scope, self.key, self.status_code, body)
         self.body, self.stored = body, True
 
 
@@ -244,7 +266,7 @@ async def idempotent(
         if stored is not None and stored.stored:
             return JSONResponse(stored.body, status_code=status_code)
         result = jsonable_encoder(result)
-        await session.execute(_store(scope, key, status_code, result))
+        await _store(session, scope, key, status_code, result)
         await session.flush()
     except BaseException:
         # Give the request's connection back before taking another to release the key:
