@@ -59,7 +59,7 @@ async def create_unlock(
     async def store_reply(session: AsyncSession, unlock: Unlock) -> None:
         await reply.store(session, shapes.unlock(unlock))
 
-    async def run() -> UnlockPublic:
+    async def run() -> UnlockPublic | None:
         result = await unlocking.unlock_cycle(
             sessionmaker=sessionmaker,
             transactional=transactional,
@@ -74,7 +74,8 @@ async def create_unlock(
         settled.remember_unlock(
             report_cycle_id=unlock.report_cycle_id, buyer_org=unlock.buyer_org, status=unlock.status
         )
-        return shapes.unlock(unlock)
+        # An activation stored its reply already (`idempotent` answers with it): shape once.
+        return None if reply.stored else shapes.unlock(unlock)
 
     async with sessionmaker() as session:
         return await idempotent(
