@@ -7,13 +7,19 @@
 - same key while the first is still running: 409 with Retry-After, nothing done.
 Failed requests (any error) store nothing, so a retry runs again. A claim left behind by a
 crashed process is taken over after `STALE_AFTER`.
+
+The reply is stored by one UPDATE after the work, on a connection of its own; work that
+commits in a transaction of its own can instead store it there (`StoredReply`), saving
+that round trip and making the stored reply commit with the work it answers for.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -21,13 +27,21 @@ import sqlalchemy as sa
 from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel
 
 from shared.errors import BadRequest, Conflict, Unprocessable
 
-__all__ = ["IdempotencyKey", "IdempotencyRecord", "create_table", "drop_table", "idempotent"]
+__all__ = [
+    "IdempotencyKey",
+    "IdempotencyRecord",
+    "StoredReply",
+    "create_table",
+    "drop_table",
+    "idempotent",
+]
 
 STALE_AFTER = timedelta(seconds=60)
 IN_FLIGHT, DONE = "in_flight", "done"
@@ -86,8 +100,29 @@ def _request_hash(request: Request, payload: Any) -> str:
     return hashlib.sha256(f"{request.method} {request.url.path}\n{canonical}".encode()).hexdigest()
 
 
+def _encoded(result: Any) -> Any:
+    """The reply as JSON values: what `jsonable_encoder` gives, without its second walk
+    over a model's already JSON-ready dump (a tenth of a millisecond a reply)."""
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json", by_alias=True)
+    return jsonable_encoder(result)
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING of a claim, built once per dialect with its values
+    bound at execution (one compiled statement, not one built and keyed per request)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table: sa.Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(sa.literal_column("1"))
+    )
 
 
 async def _claim(
@@ -96,16 +131,16 @@ async def _claim(
     """Claim the key in a transaction of its own; return the existing record if taken."""
     now = datetime.now(UTC)
     async with sessionmaker() as claim:
-        dialect = claim.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         # One statement: a concurrent claim of the same key waits for ours, then finds it.
         claimed: sa.Result[Any] = await claim.execute(
-            insert(IdempotencyRecord)
-            .values(
-                scope=scope, key=key, request_hash=request_hash, state=IN_FLIGHT, created_at=now
-            )
-            .on_conflict_do_nothing(index_elements=["scope", "key"])
-            .returning(sa.literal_column("1"))
+            _claim_statement(claim.get_bind().dialect.name),
+            {
+                "scope": scope,
+                "key": key,
+                "request_hash": request_hash,
+                "state": IN_FLIGHT,
+                "created_at": now,
+            },
         )
         if claimed.first() is not None:
             await claim.commit()
@@ -134,6 +169,49 @@ async def _claim(
         return existing
 
 
+@functools.cache
+def _store_statement() -> sa.Update:
+    """UPDATE of a claim to its reply, built once with its values bound at execution."""
+    table: sa.Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+    return table.update().where(
+        table.c.scope == sa.bindparam("claim_scope"), table.c.key == sa.bindparam("claim_key")
+    )
+
+
+async def _store(session: AsyncSession, scope: str, key: str, status_code: int, body: Any) -> None:
+    parameters = {
+        "claim_scope": scope,
+        "claim_key": key,
+        "state": DONE,
+        "status_code": status_code,
+        "response_body": json.dumps(body),
+    }
+    await session.execute(_store_statement(), parameters)
+
+
+@dataclass(slots=True)
+class StoredReply:
+    """The reply of an idempotent request, stored by the work itself in its own transaction
+    (`store`), so that it commits together with the work (one round trip fewer, and no
+    window in which the work stands but the key still reads in flight). Pass it to
+    `idempotent(stored=...)`, which names the key; work that ends without calling `store`
+    (nothing to commit, say) has its reply stored by `idempotent` as usual."""
+
+    scope: str = ""
+    key: str = ""
+    status_code: int = 201
+    body: Any = None
+    stored: bool = False
+
+    async def store(self, session: AsyncSession, result: Any) -> None:
+        """Add the reply to `session`'s transaction (the caller commits)."""
+        if not self.key:
+            raise RuntimeError("a reply is stored only for a claimed Idempotency-Key")
+        body = _encoded(result)
+        await _store(session, self.scope, self.key, self.status_code, body)
+        self.body, self.stored = body, True
+
+
 async def _release(sessionmaker: async_sessionmaker[AsyncSession], scope: str, key: str) -> None:
     async with sessionmaker() as release:
         await release.execute(
@@ -157,8 +235,10 @@ async def idempotent(
     payload: Any,
     run: Callable[[], Awaitable[Any]],
     status_code: int = 201,
+    stored: StoredReply | None = None,
 ) -> JSONResponse:
     """Run `run()` at most once per (scope, key); `scope` is usually the caller's org.
+    `stored`: `run()` may store its reply in its own transaction (see `StoredReply`).
 
     Call it before the request's session has done any I/O: the claim takes a connection of
     its own, and a request that already holds one would need two at once."""
@@ -188,17 +268,14 @@ async def idempotent(
             status_code=existing.status_code or status_code,
             headers={"Idempotent-Replayed": "true"},
         )
+    if stored is not None:
+        stored.scope, stored.key, stored.status_code = scope, key, status_code
     try:
-        result = jsonable_encoder(await run())
-        await session.execute(
-            sa.update(IdempotencyRecord)
-            .where(
-                IdempotencyRecord.scope == scope,  # type: ignore[arg-type]
-                IdempotencyRecord.key == key,  # type: ignore[arg-type]
-            )
-            .values(state=DONE, status_code=status_code, response_body=json.dumps(result))
-            .execution_options(synchronize_session=False)
-        )
+        result = await run()
+        if stored is not None and stored.stored:
+            return JSONResponse(stored.body, status_code=status_code)
+        result = _encoded(result)
+        await _store(session, scope, key, status_code, result)
         await session.flush()
     except BaseException:
         # Give the request's connection back before taking another to release the key:

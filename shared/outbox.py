@@ -18,6 +18,7 @@ them in order on `GET /internal/events` to the integrations service.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,12 +28,13 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field as SqlField
 from sqlmodel import SQLModel, col
 
 from shared.auth import ServiceCaller
-from shared.db import SessionDep, insert_for, insert_row
+from shared.db import SessionDep, insert_row
 from shared.events import CATALOGUE, EventData
 from shared.ids import new_id
 from shared.sqltypes import UtcDateTime
@@ -111,12 +113,31 @@ class Subject:
     id: str
 
 
+@functools.cache
+def _take_numbers(dialect: str, table: sa.Table) -> Any:
+    """The counter upsert of `table`, built once per dialect with its values bound at
+    execution: the same compiled statement every time (an ORM-entity INSERT with inline
+    values is re-keyed, and here re-compiled, on every call: a hot path's largest cost)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=["name"], set_={"last": table.c.last + statement.excluded.last}
+    ).returning(table.c.name, table.c.last)
+
+
+def _counter_upsert(session: AsyncSession, table: type[SQLModel]) -> Any:
+    return _take_numbers(session.get_bind().dialect.name, table.__table__)  # type: ignore[attr-defined]
+
+
 async def next_number(
     session: AsyncSession, table: type[SQLModel], name: str, count: int = 1
 ) -> int:
     """Take the next `count` numbers of a counter row (created at its first use), holding
     its row lock until the caller's commit; the last number taken."""
-    return (await next_numbers(session, table, {name: count}))[name]
+    row = (
+        await session.execute(_counter_upsert(session, table), {"name": name, "last": count})
+    ).one()
+    return int(row.last)
 
 
 async def next_numbers(
@@ -127,11 +148,7 @@ async def next_numbers(
     if not counts:
         return {}
     rows = [{"name": name, "last": counts[name]} for name in sorted(counts)]
-    statement = insert_for(session)(table).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=["name"],
-        set_={"last": table.last + statement.excluded.last},  # type: ignore[attr-defined]
-    ).returning(table.name, table.last)  # type: ignore[attr-defined]
+    statement = _counter_upsert(session, table).values(rows)
     return {str(name): int(last) for name, last in (await session.execute(statement)).all()}
 
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -31,6 +32,7 @@ from services.billing.models import Charge, CreditAccount, CreditEntry, PartnerF
 from services.billing.store import ledger
 from shared import clock
 from shared.errors import Conflict, Forbidden, PaymentRequired
+from shared.ids import new_id
 from shared.metrics import LEDGER_CHANGES
 from shared.pagination import PageParams, paginate, sort_key
 
@@ -103,6 +105,8 @@ async def charge(
         created_at=moment,
         updated_at=moment,
     )
+    if kind == CREDIT and session.get_bind().dialect.name == "postgresql":
+        return await _charge_credit_at_once(session, row=row, reason=reason, by=by)
     statement = (
         ledger.upsert(session, Charge)
         .values(**row.model_dump())
@@ -118,6 +122,73 @@ async def charge(
         result = await _claim_slot(session, row=row, year=year)
     LEDGER_CHANGES.labels("charge", kind).inc()
     return result
+
+
+# A credit charge on PostgreSQL in one statement (data-modifying CTEs, one snapshot): the
+# charge row; the debit, only if that row is new (the account's row lock queues concurrent
+# spends, each re-checking the balance); its ledger entry, only if the debit happened. The
+# same steps as `_spend_credit`, in one round trip instead of three. A conflict (the
+# reference is known) charges nothing; no credits: the caller's transaction rolls back,
+# the charge row with it.
+_CREDIT_CHARGE = sa.text(
+    """
+    WITH charged AS (
+        INSERT INTO charge (org, reference, kind, factory_id, year, state, created_at, updated_at)
+        VALUES (:org, :reference, 'credit', :factory_id, NULL, 'held', :now, :now)
+        ON CONFLICT (org, reference) DO NOTHING
+        RETURNING org
+    ), spent AS (
+        UPDATE credit_account SET balance = balance - 1, updated_at = :now
+        FROM charged
+        WHERE credit_account.org = charged.org AND credit_account.balance >= 1
+        RETURNING credit_account.balance
+    ), entry AS (
+        INSERT INTO credit_entry
+            (id, org, kind, delta, balance_after, reference, reason, created_by, created_at)
+        SELECT CAST(:entry_id AS VARCHAR), CAST(:org AS VARCHAR), 'spend', -1, spent.balance,
+            CAST(:reference AS VARCHAR), CAST(:reason AS VARCHAR), CAST(:by AS VARCHAR),
+            CAST(:now AS TIMESTAMPTZ)
+        FROM spent
+        RETURNING id
+    )
+    SELECT EXISTS (SELECT FROM charged) AS charged, (SELECT balance FROM spent) AS balance
+    """
+)
+
+
+async def _charge_credit_at_once(
+    session: AsyncSession, *, row: Charge, reason: str | None, by: str
+) -> ChargeResult:
+    parameters = {
+        "org": row.org,
+        "reference": row.reference,
+        "factory_id": row.factory_id,
+        "now": row.created_at,
+        "entry_id": new_id("txn"),
+        "reason": reason,
+        "by": by,
+    }
+    try:
+        charged, balance = (await session.execute(_CREDIT_CHARGE, parameters)).one()
+    except IntegrityError as exc:
+        raise ledger.twin_conflict(EntryKind.SPEND, row.reference) from exc
+    if not charged:
+        return await _replay(session, org=row.org, reference=row.reference, kind=CREDIT)
+    if balance is None:  # the transaction rolls back: the charge row goes too
+        raise _no_credits(row.org)
+    if balance == 0:
+        await events.credits_exhausted(session, org=row.org)
+    LEDGER_CHANGES.labels("charge", CREDIT).inc()
+    return ChargeResult(row, balance=balance)
+
+
+def _no_credits(org: str) -> PaymentRequired:
+    return PaymentRequired(
+        f"No report credits left: the credit balance of {org} is 0. Buy credits (a "
+        "credits invoice, POST /v1/billing/invoices); they are posted when the invoice "
+        "is paid.",
+        balance=0,
+    )
 
 
 async def _replay(session: AsyncSession, *, org: str, reference: str, kind: str) -> ChargeResult:
@@ -152,12 +223,7 @@ async def _spend_credit(
 ) -> ChargeResult:
     balance = await ledger.take_credits(session, org=row.org, amount=1)
     if balance is None:  # the transaction rolls back: the charge row goes too
-        raise PaymentRequired(
-            f"No report credits left: the credit balance of {row.org} is 0. Buy credits (a "
-            "credits invoice, POST /v1/billing/invoices); they are posted when the invoice "
-            "is paid.",
-            balance=0,
-        )
+        raise _no_credits(row.org)
     await ledger.append_entry(
         session,
         org=row.org,

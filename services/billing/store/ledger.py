@@ -34,6 +34,7 @@ __all__ = [
     "post_purchase",
     "set_footprint",
     "take_credits",
+    "twin_conflict",
 ]
 
 
@@ -112,14 +113,18 @@ async def append_entry(
     try:
         await insert_row(session, entry)
     except IntegrityError as exc:
-        # Only a concurrent twin (same org, kind and reference) gets here; the transaction
-        # rolls back, so the balance is untouched and a retry finds the twin's entry.
-        raise Conflict(
-            f"A {kind.value} with reference {reference!r} is being recorded at this moment; "
-            "retry with the same Idempotency-Key.",
-            headers={"Retry-After": "1"},
-        ) from exc
+        raise twin_conflict(kind, reference) from exc
     return entry
+
+
+def twin_conflict(kind: EntryKind, reference: str) -> Conflict:
+    """An entry's INSERT met a concurrent twin (same org, kind and reference): the
+    transaction rolls back, so the balance is untouched and a retry finds the twin's entry."""
+    return Conflict(
+        f"A {kind.value} with reference {reference!r} is being recorded at this moment; "
+        "retry with the same Idempotency-Key.",
+        headers={"Retry-After": "1"},
+    )
 
 
 async def credit_balance(session: AsyncSession, *, org: str) -> int:

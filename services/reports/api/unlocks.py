@@ -13,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.reports.api.deps import Buyer, UnlockingBuyer, existing, problems
 from services.reports.clients import BillingDep
 from services.reports.jobs import unlocking
+from services.reports.models import Unlock
 from services.reports.schemas import UnlockCreate, UnlockPublic, shapes
 from services.reports.store import access as store_access
 from services.reports.store.settled import SettledDep
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyKey, idempotent
+from shared.idempotency import IdempotencyKey, StoredReply, idempotent
 from shared.pagination import Page, PageDep, UpdatedSince
 from shared.types import Id
 
@@ -51,7 +52,14 @@ async def create_unlock(
         sessionmaker, org=caller.org, factory_id=body.factory_id, cycle=body.cycle
     )
 
-    async def run() -> UnlockPublic:
+    # The reply is stored in the activation's transaction: one round trip fewer, and it
+    # commits with the unlock it answers for.
+    reply = StoredReply()
+
+    async def store_reply(session: AsyncSession, unlock: Unlock) -> None:
+        await reply.store(session, shapes.unlock(unlock))
+
+    async def run() -> UnlockPublic | None:
         result = await unlocking.unlock_cycle(
             sessionmaker=sessionmaker,
             transactional=transactional,
@@ -60,12 +68,14 @@ async def create_unlock(
             target=target,
             factory_id=body.factory_id,
             lease=timedelta(seconds=request.app.state.settings.unlock_lease_s),
+            on_activated=store_reply,
         )
         unlock = result.unlock
         settled.remember_unlock(
             report_cycle_id=unlock.report_cycle_id, buyer_org=unlock.buyer_org, status=unlock.status
         )
-        return shapes.unlock(unlock)
+        # An activation stored its reply already (`idempotent` answers with it): shape once.
+        return None if reply.stored else shapes.unlock(unlock)
 
     async with sessionmaker() as session:
         return await idempotent(
@@ -76,6 +86,7 @@ async def create_unlock(
             payload=body.model_dump(),
             run=run,
             status_code=200 if target.active_unlock is not None else 201,
+            stored=reply,
         )
 
 

@@ -24,6 +24,7 @@ It spans two services, so it cannot be one transaction. What holds it together:
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -41,7 +42,15 @@ from shared.clock import now
 from shared.errors import ApiError, Conflict, Forbidden, NotFound, PaymentRequired
 from shared.metrics import UNLOCKS
 
-__all__ = ["Target", "UnlockResult", "look_up", "recover", "start_recovery", "unlock_cycle"]
+__all__ = [
+    "OnActivated",
+    "Target",
+    "UnlockResult",
+    "look_up",
+    "recover",
+    "start_recovery",
+    "unlock_cycle",
+]
 
 log = logging.getLogger("betterwork.reports.unlock")
 ACTIVE, PENDING = "active", "pending"
@@ -50,6 +59,10 @@ BUSY = (
     "This report cycle is being unlocked for your organisation by another request right "
     "now; retry in a moment (it will answer with that unlock, at no further charge)."
 )
+
+
+# More to commit with an activation, in its transaction (the request's idempotent reply).
+OnActivated = Callable[[AsyncSession, Unlock], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +92,15 @@ class Attempt:
     statement that stands alone. `transactional` runs the activation, which must commit
     together with its `unlock.created` event (no active unlock without its event, no event
     for an activation that did not happen); None for the recovery sweep, which never
-    activates. `country` is the cycle's, for the event's advisor audience."""
+    activates. `country` is the cycle's, for the event's advisor audience; `on_activated`
+    adds more to the activation's transaction."""
 
     unlock: Unlock
     sessionmaker: async_sessionmaker[AsyncSession]
     billing: BillingClient
     transactional: async_sessionmaker[AsyncSession] | None = None
     country: str | None = None
+    on_activated: OnActivated | None = None
 
     @property
     def number(self) -> int:
@@ -126,7 +141,10 @@ async def unlock_cycle(
     target: Target,
     factory_id: str,
     lease: timedelta,
+    on_activated: OnActivated | None = None,
 ) -> UnlockResult:
+    """Run the saga for the caller's unlock of the target cycle. `on_activated` runs in the
+    activation's transaction, if this request activates the unlock."""
     if target.active_unlock is not None:
         return UnlockResult(target.active_unlock, created=False)  # free, whatever the TPA now
     # TPA before the cycle: a buyer without it learns nothing about the factory's cycles.
@@ -136,7 +154,9 @@ async def unlock_cycle(
     unlock = await _reserve(sessionmaker, caller, target.cycle, lease)
     if unlock.status == ACTIVE:
         return UnlockResult(unlock, created=False)
-    attempt = Attempt(unlock, sessionmaker, billing, transactional, target.cycle.country)
+    attempt = Attempt(
+        unlock, sessionmaker, billing, transactional, target.cycle.country, on_activated
+    )
     try:
         await _cancel_earlier(attempt)
         year = await _pay(attempt)
@@ -225,7 +245,9 @@ async def _pay(attempt: Attempt) -> int | None:
 
 async def _activate(attempt: Attempt, year: int | None) -> Unlock:
     """Pending → active and its `unlock.created` event, in one transaction: three
-    statements (the UPDATE, the outbox counter, the event) committed together."""
+    statements (the UPDATE, the outbox counter, the event) committed together, with what
+    `on_activated` adds (before the event: the outbox counter's lock, held until the
+    commit, serialises every event-writing transaction, so it is taken last)."""
     unlock = attempt.unlock
     if attempt.transactional is None:
         raise RuntimeError("an unlock is activated only in a transactional session")
@@ -241,6 +263,8 @@ async def _activate(attempt: Attempt, year: int | None) -> Unlock:
                 now=now(),
             )
             if active is not None:
+                if attempt.on_activated is not None:
+                    await attempt.on_activated(session, active)
                 await events.unlock_created(session, active, country=attempt.country)
             await session.commit()
     except BaseException:

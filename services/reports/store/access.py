@@ -321,6 +321,25 @@ def _held(unlock_id: str, attempt_no: int) -> list[sa.ColumnElement[bool]]:
     ]
 
 
+def _activation() -> sa.Update:
+    """Pending → active if attempt `held_attempt` still holds the row, the row back. Built
+    once on the table, values bound at execution: building the statement and its cache key
+    per call, and loading the row through the ORM, cost more than its round trip."""
+    table: sa.Table = Unlock.__table__  # type: ignore[attr-defined]
+    return (
+        table.update()
+        .where(
+            table.c.id == sa.bindparam("held_id"),
+            table.c.status == PENDING,
+            table.c.attempt_no == sa.bindparam("held_attempt"),
+        )
+        .returning(*table.columns)
+    )
+
+
+_ACTIVATION = _activation()
+
+
 async def activate_unlock(
     session: AsyncSession,
     *,
@@ -332,25 +351,21 @@ async def activate_unlock(
     now: datetime,
 ) -> Unlock | None:
     """Pending → active, paid by `payment_reference`, if attempt `attempt_no` still holds it
-    (every earlier attempt's reference was cancelled before it paid); None when it does not."""
-    statement = (
-        sa.update(Unlock)
-        .where(*_held(unlock_id, attempt_no))
-        .values(
-            status=ACTIVE,
-            payment_reference=payment_reference,
-            charged_credits=charged_credits,
-            footprint_year=year,
-            completed_at=now,
-            cancelled_through=attempt_no - 1,
-            attempt_started_at=None,
-        )
-        .returning(Unlock)
-        # The row comes back from RETURNING: no need to evaluate the criteria in Python
-        # against objects in the session (SQLAlchemy's default, a tenth of an unlock's CPU).
-        .execution_options(populate_existing=True, synchronize_session=False)
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
+    (every earlier attempt's reference was cancelled before it paid); None when it does not.
+    The row comes back detached from the session, as `reserve_unlock`'s does."""
+    parameters = {
+        "held_id": unlock_id,
+        "held_attempt": attempt_no,
+        "status": ACTIVE,
+        "payment_reference": payment_reference,
+        "charged_credits": charged_credits,
+        "footprint_year": year,
+        "completed_at": now,
+        "cancelled_through": attempt_no - 1,
+        "attempt_started_at": None,
+    }
+    row = (await session.execute(_ACTIVATION, parameters)).first()
+    return None if row is None else Unlock(**row._mapping)
 
 
 async def forget_unlock(session: AsyncSession, *, unlock_id: str, attempt_no: int) -> None:
