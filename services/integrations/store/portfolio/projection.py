@@ -143,6 +143,27 @@ def _milestone(state: str) -> Handler:
     return handle
 
 
+def _decided(batch: _Batch, event: EventOut, data: dict[str, Any]) -> None:
+    """A buyer's eligibility decisions (a check, or a factory list's matched rows)."""
+    listed = data["factory_list_id"] if data["source"] == "factory_list" else None
+    for decision in data["decisions"]:
+        relation = batch.relation(data["org"], decision["factory_id"], event.occurred_at)
+        relation.eligibility_status = decision["status"]
+        if listed is not None and listed not in relation.lists:
+            relation.lists = sorted({*relation.lists, listed})
+
+
+def _plan_item(batch: _Batch, event: EventOut, data: dict[str, Any]) -> None:
+    factory = batch.factory(data["factory_id"], event.occurred_at)
+    items = dict(factory.plan_items)
+    items[data["item_id"]] = {
+        "cycle": int(data["cycle"]),
+        "due_date": data.get("due_date"),
+        "open": data["status"] != "done",
+    }
+    factory.plan_items = items
+
+
 def _classified(batch: _Batch, event: EventOut, data: dict[str, Any]) -> None:
     factory = batch.factory(data["factory_id"], event.occurred_at)
     factory.high_performing = bool(data["high_performing"])
@@ -165,7 +186,18 @@ HANDLERS: dict[str, Handler] = {
     "milestone.due_soon": _milestone("due"),
     "milestone.overdue": _milestone("overdue"),
     "classification.changed": _classified,
+    "eligibility.decided": _decided,
+    "improvement_plan_item.created": _plan_item,
+    "improvement_plan_item.updated": _plan_item,
+    "improvement_plan_item.closed": _plan_item,
 }
+
+
+def factories_of(event: EventOut) -> list[str]:
+    """The factories an event is about: one, or a batch of decisions'."""
+    if event.type == "eligibility.decided":
+        return [str(d["factory_id"]) for d in event.data["decisions"]]
+    return [str(event.data["factory_id"])]
 
 
 def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -191,7 +223,7 @@ async def _load(session: AsyncSession, factory_ids: Sequence[str]) -> _Batch:
 async def apply(session: AsyncSession, events: Sequence[EventOut]) -> int:
     """Apply a batch (in order) in the caller's transaction; how many factories it touched."""
     wanted = [e for e in events if e.type in HANDLERS]
-    touched = sorted({str(e.data["factory_id"]) for e in wanted})
+    touched = sorted({factory_id for e in wanted for factory_id in factories_of(e)})
     if not touched:
         return 0
     batch = await _load(session, touched)
