@@ -9,6 +9,12 @@ from fastapi import FastAPI
 
 from services.integrations import cli as rebuilding
 from services.integrations.models.portfolio import PORTFOLIO_TABLES
+from services.integrations.store.portfolio.facts import (
+    FactoryFacts,
+    RelationFacts,
+    ViewerRow,
+    columns,
+)
 from tests.conftest import Api
 from tests.cycles.conftest import World as CyclesWorld
 from tests.cycles.conftest import days_ago
@@ -97,3 +103,11 @@ async def test_rebuild_equals_incremental(api: Api) -> None:
     await take_in(api)
     after = await snapshot(app)
     assert len(after["portfolio_row"]) == len(incremental["portfolio_row"]) + 2
+
+
+def test_the_projections_facts_are_the_tables_columns() -> None:
+    """The projection works on plain objects (store/portfolio/facts.py) written column by
+    column: a column added to a table must be added there too, and the other way round."""
+    for kind, model in zip((FactoryFacts, RelationFacts, ViewerRow), PORTFOLIO_TABLES, strict=True):
+        table = model.__table__  # type: ignore[attr-defined]
+        assert set(columns(kind)) == {c.name for c in table.columns}, kind.__name__

@@ -27,12 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from services.integrations.models.portfolio import (
-    ADVISORS,
-    PortfolioFactory,
-    PortfolioRelation,
-    PortfolioRow,
-)
+from services.integrations.models.portfolio import ADVISORS
+from services.integrations.store.portfolio.facts import FactoryFacts, RelationFacts, ViewerRow
 
 __all__ = ["RELATIONS", "relations_of", "row_for", "rows_of"]
 
@@ -40,7 +36,7 @@ LIVE_TPA = frozenset({"pending", "approved"})
 RELATIONS = ("tpa_requested", "tpa_approved", "unlocked", "shared", "nominated", "listed")
 
 
-def relations_of(relation: PortfolioRelation) -> list[str]:
+def relations_of(relation: RelationFacts) -> list[str]:
     found = {
         "tpa_requested": relation.tpa_state == "pending",
         "tpa_approved": relation.tpa_state == "approved",
@@ -60,7 +56,7 @@ RELEASE_MILESTONES = {
 }
 
 
-def _milestones(factory: PortfolioFactory, *, advisor: bool) -> dict[str, str]:
+def _milestones(factory: FactoryFacts, *, advisor: bool) -> dict[str, str]:
     """Due and overdue from cycles' alerts, done from reports' releases; a buyer never sees
     a milestone whose alerts go to advisors only (the unannounced assessment)."""
     states = {
@@ -75,8 +71,8 @@ def _milestones(factory: PortfolioFactory, *, advisor: bool) -> dict[str, str]:
     return dict(sorted(states.items()))
 
 
-def _base(factory: PortfolioFactory, viewer: str) -> PortfolioRow:
-    return PortfolioRow(
+def _base(factory: FactoryFacts, viewer: str) -> ViewerRow:
+    return ViewerRow(
         viewer=viewer,
         factory_id=factory.factory_id,
         name_key=(factory.name or factory.factory_id).lower()[:300],
@@ -89,7 +85,7 @@ def _base(factory: PortfolioFactory, viewer: str) -> PortfolioRow:
     )
 
 
-def row_for(factory: PortfolioFactory, relation: PortfolioRelation | None) -> PortfolioRow | None:
+def row_for(factory: FactoryFacts, relation: RelationFacts | None) -> ViewerRow | None:
     """The row of `relation`'s organisation (None: advisors); None when it has no relation."""
     if relation is None:
         row = _base(factory, ADVISORS)
@@ -126,13 +122,13 @@ def row_for(factory: PortfolioFactory, relation: PortfolioRelation | None) -> Po
     return row
 
 
-def _reads_cycle(relation: PortfolioRelation, cycle: int | None, *, approved: bool) -> bool:
+def _reads_cycle(relation: RelationFacts, cycle: int | None, *, approved: bool) -> bool:
     if cycle is None:
         return False
     return cycle in relation.unlocked or (approved and cycle in relation.shared)
 
 
-def _plan_due(factory: PortfolioFactory, reads: Callable[[int], bool]) -> list[str]:
+def _plan_due(factory: FactoryFacts, reads: Callable[[int], bool]) -> list[str]:
     """The due dates of the open items of the cycles `reads` allows (undated ones are
     never overdue)."""
     return sorted(
@@ -142,9 +138,7 @@ def _plan_due(factory: PortfolioFactory, reads: Callable[[int], bool]) -> list[s
     )
 
 
-def _findings(
-    factory: PortfolioFactory, *, readable: bool
-) -> tuple[dict[str, int] | None, str | None]:
+def _findings(factory: FactoryFacts, *, readable: bool) -> tuple[dict[str, int] | None, str | None]:
     if factory.assessment_cycle is None:
         return None, None
     if readable:
@@ -152,9 +146,7 @@ def _findings(
     return dict(factory.findings_public or {}), "public"
 
 
-def rows_of(
-    factory: PortfolioFactory, relations: Sequence[PortfolioRelation]
-) -> list[PortfolioRow]:
+def rows_of(factory: FactoryFacts, relations: Sequence[RelationFacts]) -> list[ViewerRow]:
     """Every viewer's row of the factory: advisors' and each related organisation's."""
     rows = [row_for(factory, None)]
     rows.extend(row_for(factory, relation) for relation in relations)
