@@ -49,11 +49,14 @@ FINDINGS = [
 
 async def _call(bench: Bench, method: str, path: str, role: str, org: str, body: Any = None) -> Any:
     headers = {**bench.auth(role, org), "Idempotency-Key": str(uuid.uuid4())}
-    for attempt in range(5):
+    # A shared machine's PostgreSQL runs out of connections at times (503): wait it out.
+    for attempt in range(10):
         reply = await bench.http.request(method, bench.url() + path, json=body, headers=headers)
         if reply.status_code < 300:
             return reply.json()
-        if reply.status_code not in (429, 502, 503, 504) or attempt == 4:
+        # 409 after a retry: our first attempt is still being processed (it says retry).
+        retry = reply.status_code in (429, 502, 503, 504) or (reply.status_code == 409 and attempt)
+        if not retry or attempt == 9:
             raise RuntimeError(f"{method} {path} as {role}: {reply.status_code} {reply.text}")
         await asyncio.sleep(0.5 * (attempt + 1))
     return None
