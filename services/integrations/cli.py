@@ -82,12 +82,15 @@ async def rebuild(
 ) -> int:
     """Replace the portfolio by a replay of every source's events taken in so far; how
     many events were replayed."""
-    replayed = 0
     replay = projection.Replay()
     async with sessionmaker() as session:
         upto = await _cursors(session)
-        for source, client in sources.items():
-            replayed += await _replay(replay, client, upto.get(source, 0))
+        # The sources are fetched side by side (their HTTP is most of the time): the
+        # projection does not depend on how their streams interleave.
+        counts = await asyncio.gather(
+            *(_replay(replay, client, upto.get(source, 0)) for source, client in sources.items())
+        )
+        replayed = sum(counts)
         for table in reversed(PORTFOLIO_TABLES):
             await session.execute(sa.delete(table))
         await replay.write(session)
