@@ -7,6 +7,7 @@ feed would serve it."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Mapping
@@ -123,13 +124,25 @@ def synthetic_sources(factories: int, brand: str) -> Mapping[str, SyntheticSourc
     }
 
 
+async def _admin(attempts: int = 30) -> asyncpg.Connection:
+    """An admin connection, waiting out a shared machine's full PostgreSQL (other runs')."""
+    for attempt in range(attempts):
+        try:
+            return await asyncpg.connect(PG_ADMIN_DSN)
+        except asyncpg.TooManyConnectionsError:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(1.0)
+    raise AssertionError("unreachable")
+
+
 async def timed_rebuild(factories: int, brand: str) -> tuple[int, float]:
     """`cli.rebuild` of a synthetic history of `factories` into a scratch PostgreSQL
     database (dropped after): (events replayed, seconds). Only the sources' HTTP is left
     out: the bench's real-stack rebuild times that part."""
     sources = synthetic_sources(factories, brand)
     name = f"bwt_bench_rebuild_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    admin = await _admin()
     await admin.execute(f'CREATE DATABASE "{name}"')
     engine = make_engine(_pg_url(name))
     try:
