@@ -8,8 +8,12 @@ through the gateway:
 2. the summary (with benchmarks), 1 connection: target p50 <= 100 ms;
 3. the full CSV export: target <= 2 s;
 4. a change (a new TPA request) visible in the portfolio: target <= 2 s after it commits;
-5. the rebuild from scratch (`python -m services.integrations.cli`), timed
-   and given per 100,000 rows (target: 100,000 factories' rows <= 60 s).
+5. the rebuild from scratch (`python -m services.integrations.cli`), timed and given per
+   100,000 rows (target: 100,000 factories' rows <= 60 s); and the same command's work on
+   a synthetic history of BENCH_PORTFOLIO_REBUILD factories (100,000 by default,
+   bench/portfolio_history.py) without the sources' HTTP, measured at that size, not scaled.
+
+The brand also uploads a factory list of all its factories (`listed`, and the coverage).
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench.harness import Bench
+from bench.portfolio_history import timed_rebuild
 
 FACTORIES = int(os.environ.get("BENCH_PORTFOLIO_FACTORIES", "5000"))
+REBUILD_FACTORIES = int(os.environ.get("BENCH_PORTFOLIO_REBUILD", "100000"))
 WORKERS = 16
 BRAND = "brand-portfolio"
 COUNTRIES = {"BD": "Gazipur", "KH": "Phnom Penh", "VN": "Ho Chi Minh City", "ID": "West Java"}
@@ -43,13 +49,16 @@ FINDINGS = [
 
 async def _call(bench: Bench, method: str, path: str, role: str, org: str, body: Any = None) -> Any:
     headers = {**bench.auth(role, org), "Idempotency-Key": str(uuid.uuid4())}
-    for attempt in range(5):
+    # A shared machine's PostgreSQL runs out of connections at times (503): wait it out.
+    for attempt in range(20):
         reply = await bench.http.request(method, bench.url() + path, json=body, headers=headers)
         if reply.status_code < 300:
             return reply.json()
-        if reply.status_code not in (429, 502, 503, 504) or attempt == 4:
+        # 409 after a retry: our first attempt is still being processed (it says retry).
+        retry = reply.status_code in (429, 502, 503, 504) or (reply.status_code == 409 and attempt)
+        if not retry or attempt == 19:
             raise RuntimeError(f"{method} {path} as {role}: {reply.status_code} {reply.text}")
-        await asyncio.sleep(0.5 * (attempt + 1))
+        await asyncio.sleep(min(5.0, 0.5 * (attempt + 1)))
     return None
 
 
@@ -134,7 +143,25 @@ async def build(bench: Bench) -> list[str]:
                 )  # fmt: skip
 
     await _in_parallel(FACTORIES, one, "factories")
+    await _factory_list(bench, ids)
     return ids
+
+
+async def _factory_list(bench: Bench, ids: list[str]) -> None:
+    """The brand's factory list of every factory, scoped in the background: `listed`."""
+    countries = list(COUNTRIES)
+    rows = [{"country": countries[n % len(countries)], "factory_id": f} for n, f in enumerate(ids)]
+    listed = await _call(
+        bench, "POST", "/v1/eligibility/factory-lists", "partner", BRAND, {"factories": rows}
+    )
+    for _ in range(600):
+        found = await _call(
+            bench, "GET", f"/v1/eligibility/factory-lists/{listed['id']}?limit=1", "partner", BRAND
+        )
+        if found["status"] != "queued" and found["status"] != "running":
+            return
+        await asyncio.sleep(0.5)
+    raise RuntimeError("the factory list was not scoped in time")
 
 
 async def _summary(bench: Bench) -> dict[str, Any]:
@@ -163,18 +190,23 @@ async def _freshness(bench: Bench) -> float:
          "country": "KH", "region": COUNTRIES["KH"], "products": ["garments"]},
     )  # fmt: skip
     await asyncio.sleep(1.0)  # the registry event is in before the clock starts
+    since = datetime.now(UTC).isoformat()
     await _call(
         bench, "POST", "/v1/reports/access-requests", "partner", BRAND,
         {"factory_id": factory["id"]},
     )  # fmt: skip
     started = time.perf_counter()
     url = bench.url() + "/v1/integrations/portfolio/factories"
+    # Only rows changed since just before the request: the new one is on the first page
+    # however many pending KH rows the portfolio holds (1,250 at 5,000 factories).
+    query: dict[str, str | int] = {
+        "tpa_state": "pending",
+        "country": "KH",
+        "updated_since": since,
+        "limit": 1000,
+    }
     while True:
-        reply = await bench.http.get(
-            url,
-            params={"tpa_state": "pending", "country": "KH", "sort": "-name", "limit": 1000},
-            headers=bench.auth("partner", BRAND),
-        )
+        reply = await bench.http.get(url, params=query, headers=bench.auth("partner", BRAND))
         if any(row["factory_id"] == factory["id"] for row in reply.json()["items"]):
             return time.perf_counter() - started
         await asyncio.sleep(0.02)
@@ -247,4 +279,13 @@ async def run(bench: Bench) -> None:
     per_100k = took * 100_000 / FACTORIES
     bench.record(
         "rebuild, scaled to 100,000 factories", per_100k, "s", target="<= 60 s", met=per_100k <= 60
+    )
+    replayed, took = await timed_rebuild(REBUILD_FACTORIES, BRAND)
+    bench.record(
+        f"rebuild of {REBUILD_FACTORIES:,} factories' rows, synthetic history of "
+        f"{replayed:,} events (no HTTP)",
+        took,
+        "s",
+        target="<= 60 s" if REBUILD_FACTORIES >= 100_000 else "",
+        met=took <= 60 if REBUILD_FACTORIES >= 100_000 else None,
     )

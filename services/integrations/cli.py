@@ -5,10 +5,13 @@ service's settings: BW_INTEGRATIONS_DATABASE_URL and the sources' URLs).
 From the event history: every source keeps its whole outbox (`GET /internal/events`, the
 feed here keeps only 30 days), so the rebuild empties the portfolio tables and replays
 each source from its first event up to where ingest has taken it in, applying the same
-projection ingest applies, in one transaction. It holds the sources' cursor rows while it
-works, so the puller waits (nothing is applied twice or skipped) and readers see the old
-portfolio until the new one commits. The result equals the incremental one because the
-projection does not depend on how the sources' streams interleave (`store/portfolio/projection.py`).
+handlers ingest applies, in one transaction. Unlike ingest it holds the facts in memory
+for the whole replay (`projection.Replay`), makes each factory's rows once and writes the
+tables with COPY, and fetches a source's next page while it applies the current one. It
+holds the sources' cursor rows while it works, so the puller waits (nothing is applied
+twice or skipped) and readers see the old portfolio until the new one commits. The result
+equals the incremental one because the projection does not depend on how the sources'
+streams interleave (`store/portfolio/projection.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import logging
 import sys
 import time
 from collections.abc import Mapping
+from typing import Protocol
 
 import httpx
 import sqlalchemy as sa
@@ -30,6 +34,7 @@ from services.integrations.models import SourceCursor
 from services.integrations.models.portfolio import PORTFOLIO_TABLES
 from services.integrations.store.portfolio import projection
 from shared.db import make_engine, make_sessionmaker
+from shared.outbox import EventOut
 from shared.settings import get_settings
 
 __all__ = ["rebuild"]
@@ -49,27 +54,46 @@ async def _cursors(session: AsyncSession) -> dict[str, int]:
     return {source: int(last) for source, last in rows}
 
 
+class EventSource(Protocol):
+    """A source's outbox feed (SourceClient; the bench's synthetic history)."""
+
+    async def events(self, *, after: int, limit: int) -> list[EventOut]: ...
+
+
+async def _replay(replay: projection.Replay, source: EventSource, last: int) -> int:
+    """Apply the source's events up to `last`, the next page fetched while one is applied."""
+    replayed, after = 0, 0
+    following = asyncio.ensure_future(source.events(after=0, limit=BATCH)) if last else None
+    while following is not None:
+        events = [e for e in await following if e.sequence <= last]
+        following = None
+        if not events:
+            break
+        after = events[-1].sequence
+        if after < last:
+            following = asyncio.ensure_future(source.events(after=after, limit=BATCH))
+        replay.apply(events)
+        replayed += len(events)
+    return replayed
+
+
 async def rebuild(
-    sessionmaker: async_sessionmaker[AsyncSession], sources: Mapping[str, SourceClient]
+    sessionmaker: async_sessionmaker[AsyncSession], sources: Mapping[str, EventSource]
 ) -> int:
     """Replace the portfolio by a replay of every source's events taken in so far; how
     many events were replayed."""
-    replayed = 0
+    replay = projection.Replay()
     async with sessionmaker() as session:
         upto = await _cursors(session)
+        # The sources are fetched side by side (their HTTP is most of the time): the
+        # projection does not depend on how their streams interleave.
+        counts = await asyncio.gather(
+            *(_replay(replay, client, upto.get(source, 0)) for source, client in sources.items())
+        )
+        replayed = sum(counts)
         for table in reversed(PORTFOLIO_TABLES):
             await session.execute(sa.delete(table))
-        for source, client in sources.items():
-            after, last = 0, upto.get(source, 0)
-            while after < last:
-                events = await client.events(after=after, limit=BATCH)
-                events = [e for e in events if e.sequence <= last]
-                if not events:
-                    break
-                await projection.apply(session, events)
-                session.expunge_all()  # applied and flushed: keep the memory flat
-                after = events[-1].sequence
-                replayed += len(events)
+        await replay.write(session)
         await session.commit()
     return replayed
 

@@ -16,7 +16,10 @@ the change, with the access functions its reads use:
   notification of today), and the advisors of the country; the payload never names the
   sharer (a buyer never learns which other buyers hold access);
 - a zero-tolerance alert: the partners with an approved TPA (who are notified of it
-  today) and the advisors of the country.
+  today) and the advisors of the country;
+- an improvement plan item created, changed (status or due date) or closed: like a
+  released document, the organisations that may read the cycle now, and the advisors of
+  the country (the plan is read with the cycle's reports).
 
 No payload carries a date of the cycle's schedule: the unannounced assessment date is not
 reports' to know, and its events stay free of any schedule field so it never can be.
@@ -27,6 +30,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +38,7 @@ from services.reports import store
 from services.reports.domain.access import ACTIVE, can_read
 from services.reports.models import (
     AccessRequest,
+    PlanItem,
     ReportCycle,
     ReportDocument,
     ReportShare,
@@ -48,6 +53,7 @@ from shared.outbox import Pending, Subject, record, record_many
 __all__ = [
     "access_request_changed",
     "access_requests_changed",
+    "plan_items_changed",
     "report_released",
     "share_created",
     "unlock_created",
@@ -125,12 +131,18 @@ def _factory_reads(cycle: ReportCycle) -> bool:
     return can_read(principal, cycle, None, None, None, factory).allowed
 
 
-async def report_released(
-    session: AsyncSession, document: ReportDocument, cycle: ReportCycle
-) -> None:
+async def _cycle_readers(session: AsyncSession, cycle: ReportCycle) -> list[str]:
+    """The organisations that may read the cycle now, as its reads decide."""
     orgs = await store_access.readers_of_cycle(session, cycle=cycle)
     if _factory_reads(cycle):
         orgs.append(cycle.factory_id)
+    return orgs
+
+
+async def report_released(
+    session: AsyncSession, document: ReportDocument, cycle: ReportCycle
+) -> None:
+    orgs = await _cycle_readers(session, cycle)
     everything: Counter[str] = Counter()
     public: Counter[str] = Counter()
     if document.kind == "assessment":
@@ -205,3 +217,44 @@ async def zero_tolerance_alert_raised(
         orgs=partners,
         countries=_advisors(country),
     )
+
+
+_PlanEvent = (
+    events.ImprovementPlanItemCreated
+    | events.ImprovementPlanItemUpdated
+    | events.ImprovementPlanItemClosed
+)
+PlanAction = Literal["created", "updated"]
+
+
+def _plan_event(item: PlanItem, action: PlanAction) -> type[_PlanEvent]:
+    if item.status == "done":
+        return events.ImprovementPlanItemClosed
+    if action == "created":
+        return events.ImprovementPlanItemCreated
+    return events.ImprovementPlanItemUpdated
+
+
+async def plan_items_changed(
+    session: AsyncSession, items: Sequence[PlanItem], cycle: ReportCycle, action: PlanAction
+) -> None:
+    """Items of one cycle's plan created or changed (a done item: closed), one INSERT."""
+    if not items:
+        return
+    orgs = await _cycle_readers(session, cycle)
+    pending = [
+        Pending(
+            _plan_event(item, action)(
+                item_id=item.id,
+                factory_id=item.factory_id,
+                cycle=item.cycle,
+                status=cast(events.PlanStatus, item.status),
+                due_date=item.due_date,
+            ),
+            Subject("improvement_plan_item", item.id),
+            orgs=orgs,
+            countries=_advisors(cycle.country),
+        )
+        for item in items
+    ]
+    await record_many(session, pending)

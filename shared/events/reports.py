@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import Field
@@ -9,6 +10,7 @@ from pydantic import Field
 from shared.events import EventData, event
 
 TpaStatus = Literal["pending", "approved", "declined", "revoked"]
+PlanStatus = Literal["open", "in_progress", "done"]
 
 
 class _AccessRequest(EventData):
@@ -75,3 +77,36 @@ class ZeroToleranceAlertRaised(EventData):
     alert_id: str
     factory_id: str
     issue: str
+
+
+class _PlanItem(EventData):
+    item_id: str
+    factory_id: str
+    cycle: int
+    status: PlanStatus
+    due_date: date | None = Field(
+        description="When the item is due (the plan's own date, never the cycle's schedule)."
+    )
+
+
+@event(
+    "improvement_plan_item.created",
+    "reports",
+    "An item was added to a cycle's live improvement plan.",
+)
+class ImprovementPlanItemCreated(_PlanItem):
+    pass
+
+
+@event(
+    "improvement_plan_item.updated",
+    "reports",
+    "An improvement plan item's status or due date changed (and it is not done).",
+)
+class ImprovementPlanItemUpdated(_PlanItem):
+    pass
+
+
+@event("improvement_plan_item.closed", "reports", "An improvement plan item was marked done.")
+class ImprovementPlanItemClosed(_PlanItem):
+    pass

@@ -157,3 +157,75 @@ async def test_a_nomination_is_a_relation_while_active(api: Api) -> None:
     assert row["findings_basis"] is None and row["tpa_state"] is None
     ok(await partner.post(f"/nominations/{nomination['id']}/withdraw"))
     assert factory_id not in await rows(api, "partner", "brand-1")
+
+
+# --- open improvement plan items overdue: the findings' rule, per item's cycle ----------
+
+PAST, FUTURE = "2020-01-01", "2999-01-01"
+PLAN = [  # (due date, status): two of them open and overdue
+    (PAST, "open"),
+    (PAST, "in_progress"),
+    (FUTURE, "open"),
+    (PAST, "done"),
+    (None, "open"),
+]
+
+
+async def plan_items(world: World, factory_id: str, cycle: int = 1) -> list[str]:
+    path = f"/factories/{factory_id}/cycles/{cycle}/improvement-plan/items"
+    made = []
+    for n, (due, status) in enumerate(PLAN):
+        body = {"title": f"Item {n}", "due_date": due, "status": status}
+        made.append(ok(await world.advisor.post(path, json=body), 201)["id"])
+    return made
+
+
+# (setup, viewer, overdue items the viewer reads: None where it may read no report)
+PLAN_CASES: list[tuple[str, Setup, str, int | None]] = [
+    ("pending", _pending, BUYER, None),
+    ("approved", _approved, BUYER, None),
+    ("unlocked", _unlocked, BUYER, 2),
+    ("unlocked, revoked", _unlocked_then_revoked, BUYER, 2),
+    ("shared", _shared, OTHER, 2),
+    ("shared, revoked", _shared_then_revoked, OTHER, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("setup", "viewer", "expected"),
+    [pytest.param(s, v, e, id=name) for name, s, v, e in PLAN_CASES],
+)
+async def test_overdue_plan_items_where_the_report_is_readable(
+    api: Api, setup: Setup, viewer: str, expected: int | None
+) -> None:
+    world = World(api)
+    factory_id = await world.factory(country="BD")
+    await world.open_cycle(factory_id)
+    await world.released_assessment(factory_id)
+    await plan_items(world, factory_id)
+    await setup(world, factory_id)
+    row = (await rows(api, "participant", viewer))[factory_id]
+    assert row["improvement_items_overdue"] == expected
+    advisors = (await rows(api, "advisor", "bw"))[factory_id]
+    assert advisors["improvement_items_overdue"] == 2
+
+
+async def test_overdue_follows_the_items_changes(api: Api) -> None:
+    world = World(api)
+    factory_id = await world.factory(country="BD")
+    await world.open_cycle(factory_id)
+    await world.released_assessment(factory_id)
+    await _unlocked(world, factory_id)
+    made = await plan_items(world, factory_id)
+    assert (await rows(api, "participant", BUYER))[factory_id]["improvement_items_overdue"] == 2
+    # Closed (done), and another's due date moved into the past: still 2, then 1.
+    ok(await world.advisor.patch(f"/improvement-plan-items/{made[0]}", json={"status": "done"}))
+    ok(await world.advisor.patch(f"/improvement-plan-items/{made[2]}", json={"due_date": PAST}))
+    assert (await rows(api, "participant", BUYER))[factory_id]["improvement_items_overdue"] == 2
+    ok(await world.advisor.patch(f"/improvement-plan-items/{made[1]}", json={"status": "done"}))
+    row = (await rows(api, "participant", BUYER))[factory_id]
+    assert row["improvement_items_overdue"] == 1
+    csv_text = (
+        await portfolio(api, "participant", BUYER).get("/portfolio/factories/export.csv")
+    ).text
+    assert "improvement_items_overdue" in csv_text.splitlines()[0]

@@ -9,6 +9,12 @@ from fastapi import FastAPI
 
 from services.integrations import cli as rebuilding
 from services.integrations.models.portfolio import PORTFOLIO_TABLES
+from services.integrations.store.portfolio.facts import (
+    FactoryFacts,
+    RelationFacts,
+    ViewerRow,
+    columns,
+)
 from tests.conftest import Api
 from tests.cycles.conftest import World as CyclesWorld
 from tests.cycles.conftest import days_ago
@@ -47,9 +53,22 @@ async def build_history(api: Api) -> None:
             await world.decide_tpa(factory_id, other["id"], "revoke")
         if n == 2:
             await world.decide_tpa(factory_id, grant["id"], "revoke")
+        if n == 0:  # an improvement plan: created, changed, closed
+            path = f"/factories/{factory_id}/cycles/1/improvement-plan/items"
+            items = [
+                ok(await world.advisor.post(path, json=body), 201)["id"]
+                for body in ({"title": "A", "due_date": "2020-01-01"}, {"title": "B"})
+            ]
+            patch = world.advisor.patch
+            ok(await patch(f"/improvement-plan-items/{items[0]}", json={"status": "done"}))
+            ok(await patch(f"/improvement-plan-items/{items[1]}", json={"due_date": "2021-01-01"}))
     registered = await world.factory(country="BD", enrolled=False)
     partner = api.client("eligibility", role="partner", org="brand-1")
     ok(await partner.post("/nominations", json={"factory_id": registered}), 201)
+    # A factory list and a check: listed factories and eligibility decisions.
+    listed = [{"country": "BD", "factory_id": registered}, {"country": "KH", "name": "Nowhere"}]
+    ok(await partner.post("/factory-lists", json={"factories": listed}), 201)
+    ok(await partner.post("/checks", json={"country": "BD", "factory_id": registered}))
     cycles = CyclesWorld(api)
     in_cycle = await cycles.factory()
     await cycles.open_cycle(in_cycle, days_ago(30))
@@ -64,6 +83,9 @@ async def test_rebuild_equals_incremental(api: Api) -> None:
     assert len(incremental["portfolio_row"]) > 10
     brand = await rows(api, "partner", "brand-1")
     assert any(row["current_cycle"] == 1 for row in brand.values())
+    assert any("listed" in row["relations"] for row in brand.values())
+    buyer = await rows(api, "participant", BUYER)
+    assert any(row["improvement_items_overdue"] == 1 for row in buyer.values())
 
     replayed = await rebuilding.rebuild(app.state.sessionmaker, app.state.sources)
     assert replayed > 40
@@ -81,3 +103,11 @@ async def test_rebuild_equals_incremental(api: Api) -> None:
     await take_in(api)
     after = await snapshot(app)
     assert len(after["portfolio_row"]) == len(incremental["portfolio_row"]) + 2
+
+
+def test_the_projections_facts_are_the_tables_columns() -> None:
+    """The projection works on plain objects (store/portfolio/facts.py) written column by
+    column: a column added to a table must be added there too, and the other way round."""
+    for kind, model in zip((FactoryFacts, RelationFacts, ViewerRow), PORTFOLIO_TABLES, strict=True):
+        table = model.__table__  # type: ignore[attr-defined]
+        assert set(columns(kind)) == {c.name for c in table.columns}, kind.__name__

@@ -120,6 +120,23 @@ async def _alert(world: World, factory_id: str) -> str:
     return str(ok(reply, 201)["id"])
 
 
+async def _new_plan_item(world: World, factory_id: str) -> str:
+    path = f"/factories/{factory_id}/cycles/1/improvement-plan/items"
+    body = {"title": "Unlock exit B", "due_date": "2020-01-01"}
+    return str(ok(await world.advisor.post(path, json=body), 201)["id"])
+
+
+async def _plan_item(world: World, factory_id: str) -> str:
+    """An item of a cycle the buyer unlocked: its readers hear of it, as of a release."""
+    await _released_to_an_unlocker(world, factory_id)
+    return await _new_plan_item(world, factory_id)
+
+
+async def _plan_item_before_any_unlock(world: World, factory_id: str) -> str:
+    await _released_before_any_unlock(world, factory_id)
+    return await _new_plan_item(world, factory_id)
+
+
 PARTIES = frozenset({"buyer", "factory", "advisor BD", "advisor *"})
 ONLY_BUYER = frozenset({"buyer", "advisor BD", "advisor *"})
 CASES = [
@@ -148,6 +165,13 @@ CASES = [
     ),
     Case("share with a recipient without TPA", "share.created", _shared(False), ONLY_BUYER),
     Case("zero-tolerance alert", "zero_tolerance_alert.raised", _alert, ONLY_BUYER),
+    Case("plan item, cycle unlocked", "improvement_plan_item.created", _plan_item, PARTIES),
+    Case(
+        "plan item, nobody unlocked",
+        "improvement_plan_item.created",
+        _plan_item_before_any_unlock,
+        frozenset({"factory", "advisor BD", "advisor *"}),
+    ),
 ]
 
 
@@ -242,6 +266,8 @@ class TestNoChangeNoEvent:
                 "access_request.created",
                 "access_request.approved",
                 "report.released",
+                # The released assessment's non-compliant findings open plan items.
+                *["improvement_plan_item.created"] * 2,
                 "unlock.created",
             ]
         )

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import TypeAdapter
 
+from services.eligibility import events
 from services.eligibility.api.deps import (
     EngineDep,
     RegistryDep,
@@ -79,6 +80,9 @@ async def create_check(
         source="check",
         reference=current_request_id(),
     )
+    await events.decisions_recorded(
+        session, principal=principal, source="check", decisions=outcome.decisions
+    )
     return json_reply(_DECISION, outcome.decisions[0])
 
 
@@ -117,6 +121,9 @@ async def create_bulk_check(
             principal=principal,
             source="bulk_check",
             reference=current_request_id(),
+        )
+        await events.decisions_recorded(
+            session, principal=principal, source="bulk_check", decisions=outcome.decisions
         )
         reply = BulkCheckReply.model_construct(results=outcome.decisions, summary=outcome.summary)
         return json_reply(_BULK, reply)

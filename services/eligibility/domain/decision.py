@@ -9,6 +9,9 @@ from typing import Literal, Protocol, TypeVar
 
 from services.eligibility.domain.ruleset import ParticipationLevel, ServiceName
 
+# The one list of statuses, shared with the event that carries decisions (shared.events).
+from shared.events.eligibility import DecisionStatus
+
 __all__ = [
     "DECISION_STATUSES",
     "Decision",
@@ -24,15 +27,6 @@ __all__ = [
     "Waitlist",
 ]
 
-DecisionStatus = Literal[
-    "eligible",
-    "needs_nomination",
-    "not_eligible",
-    "insufficient_data",
-    "contact_programme",
-    "out_of_scope",
-    "enrolled",
-]
 DECISION_STATUSES: tuple[str, ...] = DecisionStatus.__args__  # type: ignore[attr-defined]
 Outcome = Literal["passed", "failed", "missing", "unverified", "info"]
 Participation = ParticipationLevel | dict[ServiceName, ParticipationLevel] | None

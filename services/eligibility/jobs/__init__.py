@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.eligibility import events
 from services.eligibility.domain import Engine
 from services.eligibility.jobs.gctune import batch_allocations
 from services.eligibility.jobs.pipeline import ScopeOutcome, scope
@@ -66,6 +67,13 @@ async def complete_list(
         principal=principal,
         source="factory_list",
         reference=factory_list.id,
+    )
+    await events.decisions_recorded(
+        session,
+        principal=principal,
+        source="factory_list",
+        decisions=outcome.decisions,
+        factory_list_id=factory_list.id,
     )
     return lines
 

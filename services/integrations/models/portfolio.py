@@ -45,6 +45,10 @@ class PortfolioFactory(SQLModel, table=True):
     assessment_released_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     findings_all: dict[str, int] | None = Field(default=None, sa_type=sa.JSON)
     findings_public: dict[str, int] | None = Field(default=None, sa_type=sa.JSON)
+    # Improvement plan items: id -> {"cycle": int, "due_date": "YYYY-MM-DD" | None,
+    # "open": bool}. Whether one is overdue is decided when read (a date passes without an
+    # event), so rows keep the due dates, not a count.
+    plan_items: dict[str, dict[str, Any]] = Field(default_factory=dict, sa_type=sa.JSON)
     # The last event a buyer may know of; advisors' also counts their own (the unannounced
     # assessment's alerts), whose timing must not reach a buyer's `as_of`.
     as_of: datetime = Field(sa_type=UtcDateTime)
@@ -63,6 +67,9 @@ class PortfolioRelation(SQLModel, table=True):
     unlocked: list[int] = Field(default_factory=list, sa_type=sa.JSON)
     shared: list[int] = Field(default_factory=list, sa_type=sa.JSON)  # cycles shared with it
     nominated: bool = False
+    lists: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # its lists that matched it
+    # The organisation's latest eligibility decision for the factory (a check or a list).
+    eligibility_status: str | None = Field(default=None, max_length=20)
     as_of: datetime = Field(sa_type=UtcDateTime)
 
 
@@ -83,7 +90,9 @@ class PortfolioRow(SQLModel, table=True):
     country: str = Field(default="", max_length=2)  # "" until the registry event is in
     os_id: str | None = Field(default=None, max_length=64)
     enrolment_status: str | None = Field(default=None, max_length=16)
+    eligibility_status: str | None = Field(default=None, max_length=20)
     relations: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    listed: bool = False  # "listed" in relations, as a column the summary's coverage counts
     tpa_state: str | None = Field(default=None, max_length=16)
     cycle: int | None = None
     milestones: dict[str, str] | None = Field(default=None, sa_type=sa.JSON)
@@ -93,6 +102,9 @@ class PortfolioRow(SQLModel, table=True):
     findings_basis: str | None = Field(default=None, max_length=8)  # "report" | "public"
     findings: dict[str, int] | None = Field(default=None, sa_type=sa.JSON)
     high_performing: bool | None = None
+    # Due dates (ISO, sorted) of the open plan items of the cycles this viewer reads; None:
+    # it reads none of the factory's reports. The overdue count is taken when served.
+    plan_due: list[str] | None = Field(default=None, sa_type=sa.JSON)
     as_of: datetime = Field(sa_type=UtcDateTime)
 
 

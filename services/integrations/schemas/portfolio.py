@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from shared.events.eligibility import DecisionStatus
+
 __all__ = [
     "BenchmarkCell",
     "CountryCount",
@@ -16,7 +18,7 @@ __all__ = [
     "PortfolioSummary",
 ]
 
-Relation = Literal["tpa_requested", "tpa_approved", "unlocked", "shared", "nominated"]
+Relation = Literal["tpa_requested", "tpa_approved", "unlocked", "shared", "nominated", "listed"]
 MilestoneState = Literal["due", "overdue", "done"]
 
 
@@ -26,8 +28,13 @@ class PortfolioRowOut(BaseModel):
     country: str | None
     os_id: str | None = Field(description="Open Supply Hub ID, when the registry has one.")
     enrolment_status: Literal["registered", "enrolled", "withdrawn"] | None
+    eligibility_status: DecisionStatus | None = Field(
+        description="Your latest eligibility decision for the factory (a check, a bulk check "
+        "or one of your factory lists); None: you have none (advisors: None)."
+    )
     relations: list[Relation] = Field(
-        description="Why the factory is in your portfolio (advisors: empty)."
+        description="Why the factory is in your portfolio (listed: one of your factory lists "
+        "matched it; advisors: empty)."
     )
     tpa_state: Literal["pending", "approved", "declined", "revoked"] | None = Field(
         description="Your third-party access request's state (advisors: None)."
@@ -52,6 +59,11 @@ class PortfolioRowOut(BaseModel):
     high_performing: bool | None = Field(
         description="The factory's classification, where it may be shown to you."
     )
+    improvement_items_overdue: int | None = Field(
+        description="Open improvement plan items past their due date, in the cycles whose "
+        "reports you may read (as noncompliant_by_cluster: unlocked, or shared while your "
+        "TPA is approved); None when you may read none. Counted against today's date."
+    )
     as_of: datetime = Field(description="The last event this row reflects.")
 
 
@@ -67,7 +79,10 @@ class CountryCount(BaseModel):
 
 
 class Coverage(BaseModel):
-    factories: int = Field(description="Factories in the portfolio.")
+    factories: int = Field(
+        description="Your listed factories: those your factory lists matched in the registry "
+        "(advisors: every factory of their programmes)."
+    )
     in_better_work: int = Field(description="Of those, enrolled in a Better Work programme.")
     share: float | None = Field(description="in_better_work / factories (None if none).")
 

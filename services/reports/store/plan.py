@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from services.reports import events
 from services.reports.domain import NewPlanItem
 from services.reports.models import PlanItem, PlanItemEvent, ReportCycle
 from shared.auth import Principal
@@ -61,6 +62,7 @@ async def add_plan_items(
         session.add(row)
         session.add(_event(row.id, "created", actor, {}, now))
     await session.flush()
+    await events.plan_items_changed(session, rows, cycle, "created")
     return rows
 
 
@@ -80,6 +82,10 @@ async def update_plan_item(
     item.updated_at = now
     session.add(_event(item.id, "updated", actor, changes, now))
     await session.flush()
+    if {"status", "due_date"} & set(changes):  # what the portfolio's overdue count reads
+        cycle = await session.get(ReportCycle, item.report_cycle_id)
+        if cycle is not None:
+            await events.plan_items_changed(session, [item], cycle, "updated")
 
 
 async def plan_items(session: AsyncSession, *, cycle_id: str) -> list[PlanItem]:

@@ -58,7 +58,7 @@
     const c = summary.coverage;
     const share = c.share === null ? 0 : c.share;
     bars($("chart-coverage"), [
-      ["In Better Work", [[c.in_better_work, c.factories, "#0b7a4b", c.in_better_work + " of " + c.factories + " (" + Math.round(share * 100) + "%)"]]],
+      ["Listed, in Better Work", [[c.in_better_work, c.factories, "#0b7a4b", c.in_better_work + " of " + c.factories + " (" + Math.round(share * 100) + "%)"]]],
     ]);
     const top = Math.max(1, ...summary.by_country.map((x) => x.factories));
     bars($("chart-countries"), summary.by_country.map((x) => [x.country || "unknown", [[x.factories, top, "#0b4f8a", String(x.factories)]]]));

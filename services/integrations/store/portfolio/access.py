@@ -12,37 +12,38 @@ with (advisors read every column of every factory in their programmes):
   which stays after a revocation as in reports; or shared with it while its TPA is
   approved); otherwise the publicly reported ones;
 - high-performing: only if the classification event named it (today: factories and
-  advisors only, as cycles' reads).
+  advisors only, as cycles' reads);
+- eligibility status: its own latest decision for the factory (a check or a list);
+- open improvement plan items' due dates: those of the cycles whose reports it may read
+  (the findings' rule, per item's cycle); none at all otherwise.
 
 A relation exists while the TPA is pending or approved, or a cycle was unlocked by it or
-shared with it, or it nominates the factory; without one, the viewer has no row at all.
+shared with it, or it nominates the factory, or one of its factory lists matched it;
+without one, the viewer has no row at all.
 No date of a milestone is kept, so the unannounced assessment date cannot be served.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from services.integrations.models.portfolio import (
-    ADVISORS,
-    PortfolioFactory,
-    PortfolioRelation,
-    PortfolioRow,
-)
+from services.integrations.models.portfolio import ADVISORS
+from services.integrations.store.portfolio.facts import FactoryFacts, RelationFacts, ViewerRow
 
 __all__ = ["RELATIONS", "relations_of", "row_for", "rows_of"]
 
 LIVE_TPA = frozenset({"pending", "approved"})
-RELATIONS = ("tpa_requested", "tpa_approved", "unlocked", "shared", "nominated")
+RELATIONS = ("tpa_requested", "tpa_approved", "unlocked", "shared", "nominated", "listed")
 
 
-def relations_of(relation: PortfolioRelation) -> list[str]:
+def relations_of(relation: RelationFacts) -> list[str]:
     found = {
         "tpa_requested": relation.tpa_state == "pending",
         "tpa_approved": relation.tpa_state == "approved",
         "unlocked": bool(relation.unlocked),
         "shared": bool(relation.shared),
         "nominated": relation.nominated,
+        "listed": bool(relation.lists),
     }
     return [name for name in RELATIONS if found[name]]
 
@@ -55,7 +56,7 @@ RELEASE_MILESTONES = {
 }
 
 
-def _milestones(factory: PortfolioFactory, *, advisor: bool) -> dict[str, str]:
+def _milestones(factory: FactoryFacts, *, advisor: bool) -> dict[str, str]:
     """Due and overdue from cycles' alerts, done from reports' releases; a buyer never sees
     a milestone whose alerts go to advisors only (the unannounced assessment)."""
     states = {
@@ -70,8 +71,8 @@ def _milestones(factory: PortfolioFactory, *, advisor: bool) -> dict[str, str]:
     return dict(sorted(states.items()))
 
 
-def _base(factory: PortfolioFactory, viewer: str) -> PortfolioRow:
-    return PortfolioRow(
+def _base(factory: FactoryFacts, viewer: str) -> ViewerRow:
+    return ViewerRow(
         viewer=viewer,
         factory_id=factory.factory_id,
         name_key=(factory.name or factory.factory_id).lower()[:300],
@@ -84,7 +85,7 @@ def _base(factory: PortfolioFactory, viewer: str) -> PortfolioRow:
     )
 
 
-def row_for(factory: PortfolioFactory, relation: PortfolioRelation | None) -> PortfolioRow | None:
+def row_for(factory: FactoryFacts, relation: RelationFacts | None) -> ViewerRow | None:
     """The row of `relation`'s organisation (None: advisors); None when it has no relation."""
     if relation is None:
         row = _base(factory, ADVISORS)
@@ -93,12 +94,14 @@ def row_for(factory: PortfolioFactory, relation: PortfolioRelation | None) -> Po
         row.milestones = _milestones(factory, advisor=True)
         row.findings, row.findings_basis = _findings(factory, readable=True)
         row.high_performing = factory.high_performing
+        row.plan_due = _plan_due(factory, lambda _cycle: True)
     else:
         relations = relations_of(relation)
         if not relations:
             return None
         row = _base(factory, relation.org)
         row.relations = relations
+        row.listed = "listed" in relations
         row.tpa_state = relation.tpa_state
         row.unlocked_cycles = sorted(relation.unlocked)
         approved = relation.tpa_state == "approved"
@@ -109,20 +112,33 @@ def row_for(factory: PortfolioFactory, relation: PortfolioRelation | None) -> Po
         row.findings, row.findings_basis = _findings(factory, readable=readable)
         if relation.org in factory.classification_orgs:
             row.high_performing = factory.high_performing
+        row.eligibility_status = relation.eligibility_status
+        if relation.unlocked or (approved and relation.shared):  # it reads some cycle
+            row.plan_due = _plan_due(
+                factory, lambda cycle: _reads_cycle(relation, cycle, approved=approved)
+            )
         row.as_of = max(factory.as_of, relation.as_of)
     row.overdue = "overdue" in (row.milestones or {}).values()
     return row
 
 
-def _reads_cycle(relation: PortfolioRelation, cycle: int | None, *, approved: bool) -> bool:
+def _reads_cycle(relation: RelationFacts, cycle: int | None, *, approved: bool) -> bool:
     if cycle is None:
         return False
     return cycle in relation.unlocked or (approved and cycle in relation.shared)
 
 
-def _findings(
-    factory: PortfolioFactory, *, readable: bool
-) -> tuple[dict[str, int] | None, str | None]:
+def _plan_due(factory: FactoryFacts, reads: Callable[[int], bool]) -> list[str]:
+    """The due dates of the open items of the cycles `reads` allows (undated ones are
+    never overdue)."""
+    return sorted(
+        str(item["due_date"])
+        for item in factory.plan_items.values()
+        if item["open"] and item.get("due_date") and reads(int(item["cycle"]))
+    )
+
+
+def _findings(factory: FactoryFacts, *, readable: bool) -> tuple[dict[str, int] | None, str | None]:
     if factory.assessment_cycle is None:
         return None, None
     if readable:
@@ -130,9 +146,7 @@ def _findings(
     return dict(factory.findings_public or {}), "public"
 
 
-def rows_of(
-    factory: PortfolioFactory, relations: Sequence[PortfolioRelation]
-) -> list[PortfolioRow]:
+def rows_of(factory: FactoryFacts, relations: Sequence[RelationFacts]) -> list[ViewerRow]:
     """Every viewer's row of the factory: advisors' and each related organisation's."""
     rows = [row_for(factory, None)]
     rows.extend(row_for(factory, relation) for relation in relations)

@@ -10,7 +10,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ from services.integrations.schemas.portfolio import (
     PortfolioRowOut,
     PortfolioSummary,
 )
+from shared import clock
 from shared.auth import Principal
 from shared.pagination import PageParams, SortKey, paginate, sort_key
 from shared.scope import country_clause, scope_countries
@@ -88,13 +89,22 @@ def _select(principal: Principal, filters: Filters) -> sa.Select[Any]:
     return statement
 
 
-def row_out(row: PortfolioRow) -> PortfolioRowOut:
+def overdue_items(due_dates: Sequence[str] | None, today: date) -> int | None:
+    """How many of the due dates have passed (None: none readable). Decided when served:
+    an item falls overdue when a day passes, with no event."""
+    if due_dates is None:
+        return None
+    return sum(1 for due in due_dates if date.fromisoformat(due) < today)
+
+
+def row_out(row: PortfolioRow, today: date) -> PortfolioRowOut:
     return PortfolioRowOut(
         factory_id=row.factory_id,
         name=row.name,
         country=row.country or None,
         os_id=row.os_id,
         enrolment_status=row.enrolment_status,
+        eligibility_status=row.eligibility_status,
         relations=row.relations,
         tpa_state=row.tpa_state,
         current_cycle=row.cycle,
@@ -105,6 +115,7 @@ def row_out(row: PortfolioRow) -> PortfolioRowOut:
         findings_basis=row.findings_basis,
         noncompliant_by_cluster=row.findings,
         high_performing=row.high_performing,
+        improvement_items_overdue=overdue_items(row.plan_due, today),
         as_of=row.as_of,
     )
 
@@ -116,7 +127,8 @@ async def page_of(
     rows, cursor = await paginate(
         session, _select(principal, filters), page, key=key, descending=descending
     )
-    return [row_out(row) for row in rows], cursor
+    today = clock.today()
+    return [row_out(row, today) for row in rows], cursor
 
 
 # --- CSV ---------------------------------------------------------------------------------
@@ -127,6 +139,7 @@ CSV_COLUMNS = (
     "country",
     "os_id",
     "enrolment_status",
+    "eligibility_status",
     "relations",
     "tpa_state",
     "current_cycle",
@@ -137,6 +150,7 @@ CSV_COLUMNS = (
     "findings_basis",
     "noncompliant_by_cluster",
     "high_performing",
+    "improvement_items_overdue",
     "as_of",
 )
 
@@ -193,7 +207,8 @@ async def csv_stream(
             rows = list((await session.scalars(statement.order_by(*order).limit(size))).all())
         if not rows:
             return
-        yield _lines([row_out(row) for row in rows], header=False)
+        today = clock.today()
+        yield _lines([row_out(row, today) for row in rows], header=False)
         after = tuple(getattr(rows[-1], c.key) for c in columns)
         if left is not None:
             left -= len(rows)
@@ -270,7 +285,8 @@ BASIS = {
     "factories": "Every factory in your portfolio (advisors: of your programmes); the same "
     "rows as GET /portfolio/factories.",
     "by_country": "Those factories by country and enrolment status.",
-    "coverage": "Those factories, and of them the ones enrolled in a Better Work programme.",
+    "coverage": "Of those, the ones your factory lists matched in the registry (advisors: "
+    "all of them), and of these the ones enrolled in a Better Work programme.",
     "benchmarks": "portfolio_*: your factories in the country whose latest assessment you "
     "may read (findings_basis=report); benchmark_*: every factory of that country's "
     "programme with a released assessment, withheld under "
@@ -282,23 +298,28 @@ async def summary_of(
     session: AsyncSession, principal: Principal, filters: Filters, *, benchmarks: bool
 ) -> PortfolioSummary:
     statement = _select(principal, filters)
+    advisor = principal.role == "advisor"
+    listed = sa.func.sum(sa.case((col(PortfolioRow.listed), 1), else_=0))
     grouped = await session.execute(
         statement.with_only_columns(
             col(PortfolioRow.country),
             col(PortfolioRow.enrolment_status),
             sa.func.count(),
             sa.func.max(col(PortfolioRow.as_of)),
+            listed,
         ).group_by(col(PortfolioRow.country), col(PortfolioRow.enrolment_status))
     )
     by_country: dict[str, Counter[str]] = defaultdict(Counter)
     by_status: Counter[str] = Counter()
+    covered: Counter[str] = Counter()  # coverage's factories by enrolment status
     as_of: datetime | None = None
-    for country, status, count, latest in grouped:
+    for country, status, count, latest, listed_count in grouped:
         by_country[country][status or "unknown"] += count
         by_status[status or "unknown"] += count
+        covered[status or "unknown"] += count if advisor else int(listed_count or 0)
         as_of = latest if as_of is None else max(as_of, latest)
     total = sum(by_status.values())
-    enrolled = by_status.get("enrolled", 0)
+    basis, enrolled = sum(covered.values()), covered.get("enrolled", 0)
     return PortfolioSummary(
         as_of=as_of,
         factories=total,
@@ -311,7 +332,7 @@ async def summary_of(
             )
             for country, counts in sorted(by_country.items())
         ],
-        coverage=Coverage(factories=total, in_better_work=enrolled, share=_rate(enrolled, total)),
+        coverage=Coverage(factories=basis, in_better_work=enrolled, share=_rate(enrolled, basis)),
         benchmarks=await _benchmarks(session, statement) if benchmarks else None,
         basis=BASIS,
     )
