@@ -174,10 +174,10 @@ async def _settle(session: AsyncSession, alert: MilestoneAlert, *, today: date) 
     )
     if getattr(claimed, "rowcount", 0) != 1:
         return None
-    cycle = await store.get_cycle(session, cycle_id=alert.cycle_id)
+    cycle = await store.get_cycle(session=session, cycle_id=alert.cycle_id)
     outcome = "not_needed"
     if cycle is not None:
-        visits = await store.visits_of(session, cycle_id=cycle.id)
+        visits = await store.visits_of(session=session, cycle_id=cycle.id)
         states = milestone_states(
             plan_of(cycle),
             visits=[fact(v) for v in visits],

@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 
-async def get_cycle(session: AsyncSession, *, cycle_id: str, lock: bool = False) -> Cycle | None:
+async def get_cycle(*, session: AsyncSession, cycle_id: str, lock: bool = False) -> Cycle | None:
     """`lock`: hold the cycle's row until commit, so that checks on its visits or training
     balance and the write that follows are not interleaved with another request's."""
     statement = select(Cycle).where(Cycle.id == cycle_id)
@@ -60,7 +60,7 @@ async def get_cycle(session: AsyncSession, *, cycle_id: str, lock: bool = False)
 
 
 async def cycle_with_visits(
-    session: AsyncSession, *, cycle_id: str
+    *, session: AsyncSession, cycle_id: str
 ) -> tuple[Cycle, list[Visit]] | None:
     """A cycle and its visits (by date) in one round trip: the hot read of GET /cycles/{id}."""
     statement = (
@@ -75,12 +75,12 @@ async def cycle_with_visits(
     return rows[0][0], [visit for _, visit in rows if visit is not None]
 
 
-async def cycles_of(session: AsyncSession, *, factory_id: str) -> list[Cycle]:
+async def cycles_of(*, session: AsyncSession, factory_id: str) -> list[Cycle]:
     statement = select(Cycle).where(Cycle.factory_id == factory_id).order_by(col(Cycle.number))
     return list((await session.scalars(statement)).all())
 
 
-async def latest_cycle(session: AsyncSession, *, factory_id: str) -> Cycle | None:
+async def latest_cycle(*, session: AsyncSession, factory_id: str) -> Cycle | None:
     statement = (
         select(Cycle)
         .where(Cycle.factory_id == factory_id)
@@ -90,7 +90,7 @@ async def latest_cycle(session: AsyncSession, *, factory_id: str) -> Cycle | Non
     return (await session.scalars(statement)).first()
 
 
-async def visits_of(session: AsyncSession, *, cycle_id: str) -> list[Visit]:
+async def visits_of(*, session: AsyncSession, cycle_id: str) -> list[Visit]:
     statement = (
         select(Visit).where(Visit.cycle_id == cycle_id).order_by(col(Visit.date), col(Visit.id))
     )
@@ -98,7 +98,7 @@ async def visits_of(session: AsyncSession, *, cycle_id: str) -> list[Visit]:
 
 
 async def visits_of_cycles(
-    session: AsyncSession, *, cycle_ids: Sequence[str]
+    *, session: AsyncSession, cycle_ids: Sequence[str]
 ) -> dict[str, list[Visit]]:
     found: dict[str, list[Visit]] = {cycle_id: [] for cycle_id in cycle_ids}
     if not cycle_ids:
@@ -114,7 +114,7 @@ async def visits_of_cycles(
 
 
 async def get_visit(
-    session: AsyncSession, *, cycle_id: str, visit_id: str, lock: bool = False
+    *, session: AsyncSession, cycle_id: str, visit_id: str, lock: bool = False
 ) -> Visit | None:
     statement = select(Visit).where(Visit.id == visit_id, Visit.cycle_id == cycle_id)
     if lock:
@@ -123,7 +123,7 @@ async def get_visit(
 
 
 async def shadow_visits(
-    session: AsyncSession, *, type: str, buyer_org: str, country: str, year: int
+    *, session: AsyncSession, type: str, buyer_org: str, country: str, year: int
 ) -> list[Visit]:
     """A buyer's active shadow visits of `type` in `country` during calendar year `year`."""
     statement = select(Visit).where(
@@ -137,7 +137,7 @@ async def shadow_visits(
     return list((await session.scalars(statement)).all())
 
 
-async def assessed_cycle_numbers(session: AsyncSession, *, factory_id: str) -> set[int]:
+async def assessed_cycle_numbers(*, session: AsyncSession, factory_id: str) -> set[int]:
     """Numbers of the factory's cycles whose assessment has been held."""
     statement = (
         select(Cycle.number)
@@ -151,7 +151,7 @@ async def assessed_cycle_numbers(session: AsyncSession, *, factory_id: str) -> s
     return set((await session.scalars(statement)).all())
 
 
-async def training_totals(session: AsyncSession, *, cycle_id: str) -> tuple[int, int]:
+async def training_totals(*, session: AsyncSession, cycle_id: str) -> tuple[int, int]:
     """(participant-days purchased, participant-days booked) of a cycle."""
     purchased = await session.scalar(
         select(sa.func.coalesce(sa.func.sum(TrainingPurchase.participant_days), 0)).where(
@@ -167,7 +167,7 @@ async def training_totals(session: AsyncSession, *, cycle_id: str) -> tuple[int,
 
 
 async def training_rows(
-    session: AsyncSession, *, cycle_id: str
+    *, session: AsyncSession, cycle_id: str
 ) -> tuple[list[TrainingBooking], list[TrainingPurchase]]:
     bookings = await session.scalars(
         select(TrainingBooking)
@@ -183,7 +183,7 @@ async def training_rows(
 
 
 async def get_seminar(
-    session: AsyncSession, *, seminar_id: str, lock: bool = False
+    *, session: AsyncSession, seminar_id: str, lock: bool = False
 ) -> Seminar | None:
     statement = select(Seminar).where(Seminar.id == seminar_id)
     if lock:
@@ -192,7 +192,7 @@ async def get_seminar(
 
 
 async def seminar_places_taken(
-    session: AsyncSession, *, seminar_ids: Sequence[str]
+    *, session: AsyncSession, seminar_ids: Sequence[str]
 ) -> dict[str, int]:
     taken = dict.fromkeys(seminar_ids, 0)
     if not seminar_ids:
@@ -217,7 +217,7 @@ def seminars_page(*, country: str | None, start: date | None) -> sa.Select[tuple
 
 
 async def get_registration(
-    session: AsyncSession, *, seminar_id: str, registration_id: str
+    *, session: AsyncSession, seminar_id: str, registration_id: str
 ) -> SeminarRegistration | None:
     statement = select(SeminarRegistration).where(
         SeminarRegistration.id == registration_id, SeminarRegistration.seminar_id == seminar_id
@@ -225,7 +225,7 @@ async def get_registration(
     return (await session.scalars(statement)).first()
 
 
-async def latest_classification(session: AsyncSession, *, factory_id: str) -> Classification | None:
+async def latest_classification(*, session: AsyncSession, factory_id: str) -> Classification | None:
     statement = (
         select(Classification)
         .where(Classification.factory_id == factory_id)
@@ -235,7 +235,7 @@ async def latest_classification(session: AsyncSession, *, factory_id: str) -> Cl
     return (await session.scalars(statement)).first()
 
 
-async def touch_cycle(session: AsyncSession, *, cycle_id: str, public: bool) -> None:
+async def touch_cycle(*, session: AsyncSession, cycle_id: str, public: bool) -> None:
     """Mark the cycle changed (for `updated_since`); `public`: a change its factory and
     buyers may see, else one for advisors only."""
     moment = datetime.now(UTC)
@@ -244,8 +244,8 @@ async def touch_cycle(session: AsyncSession, *, cycle_id: str, public: bool) -> 
 
 
 async def add_cycle(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     factory_id: str,
     number: int,
     plan: CyclePlan,
@@ -281,8 +281,8 @@ async def add_cycle(
 
 
 async def add_registration(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     seminar_id: str,
     factory_id: str,
     participants: int,
@@ -307,8 +307,8 @@ async def add_registration(
 
 
 async def add_action_plan(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     registration: SeminarRegistration,
     cycle_number: int,
     items: list[dict[str, Any]],

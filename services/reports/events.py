@@ -133,7 +133,7 @@ def _factory_reads(cycle: ReportCycle) -> bool:
 
 async def _cycle_readers(session: AsyncSession, cycle: ReportCycle) -> list[str]:
     """The organisations that may read the cycle now, as its reads decide."""
-    orgs = await store_access.readers_of_cycle(session, cycle=cycle)
+    orgs = await store_access.readers_of_cycle(session=session, cycle=cycle)
     if _factory_reads(cycle):
         orgs.append(cycle.factory_id)
     return orgs
@@ -146,7 +146,7 @@ async def report_released(
     everything: Counter[str] = Counter()
     public: Counter[str] = Counter()
     if document.kind == "assessment":
-        for finding in await store.findings_of(session, document_id=document.id):
+        for finding in await store.findings_of(session=session, document_id=document.id):
             if not finding.compliant:
                 everything[finding.cluster] += 1
                 if finding.publicly_reported:

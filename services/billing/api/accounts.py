@@ -44,8 +44,8 @@ async def get_credits(
     and the balance after them; page through them with `limit` and `cursor`.
     """
     owner = org_in_view(principal, org)
-    balance = await ledger.credit_balance(session, org=owner)
-    entries, next_cursor = await ledger.list_credit_entries(session, org=owner, page=page)
+    balance = await ledger.credit_balance(session=session, org=owner)
+    entries, next_cursor = await ledger.list_credit_entries(session=session, org=owner, page=page)
     return CreditsPublic(
         org=owner,
         balance=balance,
@@ -79,7 +79,7 @@ async def create_credit_adjustment(
 
     async def adjust() -> CreditEntryPublic:
         entry = await ledger.adjust_credits(
-            session,
+            session=session,
             org=body.org,
             delta=body.delta,
             reason=body.reason,
@@ -116,5 +116,5 @@ async def get_footprint(
     """
     owner = org_in_view(principal, org)
     year = year or datetime.now(UTC).year
-    row = await ledger.footprint_of(session, org=owner, year=year)
+    row = await ledger.footprint_of(session=session, org=owner, year=year)
     return FootprintPublic.of(org=owner, year=year, row=row)

@@ -40,7 +40,7 @@ async def create_charge(
     numbers. A factory already counted in the year's footprint is free (`new_claim: false`).
     """
     result = await charges.charge(
-        session,
+        session=session,
         org=body.org,
         reference=body.reference,
         kind=body.kind,
@@ -72,7 +72,7 @@ async def cancel_charges(
     charged is marked `cancelled` so that a late request with it charges nothing. Repeating
     the call changes nothing."""
     done = await charges.cancel(
-        session,
+        session=session,
         org=body.org,
         kind=body.kind,
         factory_id=body.factory_id,
@@ -96,7 +96,7 @@ async def list_charges(
     state: Annotated[ChargeState | None, Query(description="Only charges in this state.")] = None,
 ) -> Page[ChargeRow]:
     """Every charge (by organisation, then reference), for the reconciliation audit."""
-    rows, cursor = await charges.list_charges(session, page=page, state=state)
+    rows, cursor = await charges.list_charges(session=session, page=page, state=state)
     return Page[ChargeRow](
         items=[ChargeRow.model_validate(row, from_attributes=True) for row in rows],
         next_cursor=cursor,
@@ -107,7 +107,7 @@ async def list_charges(
 async def check_ledger(session: SessionDep, _caller: ServiceCaller) -> LedgerCheck:
     """Billing's own invariants (balances against entries, credit charges against the
     ledger, footprints against their held charges); an empty list when all hold."""
-    found = await charges.check(session)
+    found = await charges.check(session=session)
     return LedgerCheck(
         checked_at=datetime.now(UTC),
         discrepancies=[

@@ -42,7 +42,7 @@ KIND_OF_ROLE = {
 
 
 async def _public(session: AsyncSession, invoice: Invoice) -> InvoicePublic:
-    lines = await store.lines_of(session, invoice_ids=[invoice.id])
+    lines = await store.lines_of(session=session, invoice_ids=[invoice.id])
     return InvoicePublic.of(invoice, lines[invoice.id])
 
 
@@ -50,7 +50,7 @@ async def _visible_invoice(
     session: AsyncSession, *, invoice_id: str, principal: Principal, for_update: bool = False
 ) -> Invoice:
     """The invoice if the caller may see it; another organisation's is 'not found'."""
-    invoice = await store.get_invoice(session, invoice_id=invoice_id, for_update=for_update)
+    invoice = await store.get_invoice(session=session, invoice_id=invoice_id, for_update=for_update)
     if invoice is None or (principal.role != "advisor" and invoice.org != principal.org):
         raise NotFound(f"There is no invoice {invoice_id}.")
     return invoice
@@ -83,7 +83,7 @@ async def create_invoice(
     async def issue() -> InvoicePublic:
         if isinstance(body, PartnershipInvoiceCreate):
             invoice = await store.issue_partnership_invoice(
-                session,
+                session=session,
                 org=principal.org,
                 by=principal.user,
                 quote=pricing.quote_partner(
@@ -96,7 +96,7 @@ async def create_invoice(
         else:
             assert isinstance(body, CreditsInvoiceCreate)
             invoice = await store.issue_credits_invoice(
-                session,
+                session=session,
                 org=principal.org,
                 by=principal.user,
                 quote=pricing.quote_participant(
@@ -136,7 +136,7 @@ async def list_invoices(
             raise Forbidden("You can list only your own organisation's invoices.")
         org = principal.org
     rows, next_cursor = await store.list_invoices(
-        session,
+        session=session,
         page=page,
         org=org,
         status=status,
@@ -144,7 +144,7 @@ async def list_invoices(
         year=year,
         updated_since=updated_since,
     )
-    lines = await store.lines_of(session, invoice_ids=[row.id for row in rows])
+    lines = await store.lines_of(session=session, invoice_ids=[row.id for row in rows])
     return Page(
         items=[InvoicePublic.of(row, lines[row.id]) for row in rows], next_cursor=next_cursor
     )
@@ -215,7 +215,7 @@ async def create_payment(
             session, invoice_id=invoice_id, principal=principal, for_update=True
         )
         await store.pay_invoice(
-            session,
+            session=session,
             invoice=invoice,
             amount=body.amount,
             reference=body.reference,
@@ -245,6 +245,6 @@ async def void_invoice(
         session, invoice_id=invoice_id, principal=principal, for_update=True
     )
     await store.void_invoice(
-        session, invoice=invoice, reason=body.reason if body else None, by=principal.user
+        session=session, invoice=invoice, reason=body.reason if body else None, by=principal.user
     )
     return await _public(session, invoice)

@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 
-async def _add(session: AsyncSession, invoice: Invoice, lines: list[domain.InvoiceLine]) -> None:
+async def _add(*, session: AsyncSession, invoice: Invoice, lines: list[domain.InvoiceLine]) -> None:
     session.add(invoice)
     session.add_all(
         InvoiceLine(
@@ -53,7 +53,7 @@ async def _add(session: AsyncSession, invoice: Invoice, lines: list[domain.Invoi
     await session.flush()
 
 
-async def _open_partnership(session: AsyncSession, *, org: str, year: int) -> Invoice | None:
+async def _open_partnership(*, session: AsyncSession, org: str, year: int) -> Invoice | None:
     statement = sa.select(Invoice).where(
         col(Invoice.org) == org,
         col(Invoice.year) == year,
@@ -74,9 +74,9 @@ def _already_invoiced(org: str, invoice: Invoice | None, year: int) -> Conflict:
 
 
 async def issue_partnership_invoice(
-    session: AsyncSession, *, org: str, by: str, quote: pricing.PartnerQuote
+    *, session: AsyncSession, org: str, by: str, quote: pricing.PartnerQuote
 ) -> Invoice:
-    existing = await _open_partnership(session, org=org, year=quote.year)
+    existing = await _open_partnership(session=session, org=org, year=quote.year)
     if existing is not None:
         raise _already_invoiced(org, existing, quote.year)
     invoice = Invoice(
@@ -96,7 +96,7 @@ async def issue_partnership_invoice(
         created_at=clock.now(),
     )
     try:
-        await _add(session, invoice, domain.partnership_lines(quote))
+        await _add(session=session, invoice=invoice, lines=domain.partnership_lines(quote))
     except IntegrityError as exc:  # a concurrent request issued one first
         raise _already_invoiced(org, None, quote.year) from exc
     await events.invoice_issued(session, invoice)
@@ -104,7 +104,7 @@ async def issue_partnership_invoice(
 
 
 async def issue_credits_invoice(
-    session: AsyncSession, *, org: str, by: str, quote: pricing.ParticipantQuote
+    *, session: AsyncSession, org: str, by: str, quote: pricing.ParticipantQuote
 ) -> Invoice:
     invoice = Invoice(
         id=new_id("inv"),
@@ -120,13 +120,13 @@ async def issue_credits_invoice(
         created_by=by,
         created_at=clock.now(),
     )
-    await _add(session, invoice, domain.credits_lines(quote))
+    await _add(session=session, invoice=invoice, lines=domain.credits_lines(quote))
     await events.invoice_issued(session, invoice)
     return invoice
 
 
 async def get_invoice(
-    session: AsyncSession, *, invoice_id: str, for_update: bool = False
+    *, session: AsyncSession, invoice_id: str, for_update: bool = False
 ) -> Invoice | None:
     statement = sa.select(Invoice).where(col(Invoice.id) == invoice_id)
     if for_update:
@@ -138,7 +138,7 @@ async def get_invoice(
 
 
 async def lines_of(
-    session: AsyncSession, *, invoice_ids: Sequence[str]
+    *, session: AsyncSession, invoice_ids: Sequence[str]
 ) -> dict[str, list[InvoiceLine]]:
     found: dict[str, list[InvoiceLine]] = {invoice_id: [] for invoice_id in invoice_ids}
     if invoice_ids:
@@ -153,8 +153,8 @@ async def lines_of(
 
 
 async def list_invoices(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     page: PageParams,
     org: str | None,
     status: domain.InvoiceStatus | None,
@@ -183,8 +183,8 @@ async def list_invoices(
 
 
 async def pay_invoice(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     invoice: Invoice,
     amount: Decimal,
     reference: str | None,
@@ -206,7 +206,11 @@ async def pay_invoice(
     await events.invoice_paid(session, invoice)
     if invoice.kind == domain.InvoiceKind.CREDITS and invoice.report_cycles:
         entry = await ledger.post_purchase(
-            session, org=invoice.org, credits=invoice.report_cycles, invoice_id=invoice.id, by=by
+            session=session,
+            org=invoice.org,
+            credits=invoice.report_cycles,
+            invoice_id=invoice.id,
+            by=by,
         )
         await events.credits_purchased(
             session,
@@ -217,7 +221,7 @@ async def pay_invoice(
         )
     elif invoice.kind == domain.InvoiceKind.PARTNERSHIP and invoice.factory_count:
         await ledger.set_footprint(
-            session,
+            session=session,
             org=invoice.org,
             year=invoice.year,
             footprint=invoice.factory_count,
@@ -226,7 +230,7 @@ async def pay_invoice(
 
 
 async def void_invoice(
-    session: AsyncSession, *, invoice: Invoice, reason: str | None, by: str
+    *, session: AsyncSession, invoice: Invoice, reason: str | None, by: str
 ) -> None:
     """Void an issued invoice (`invoice` locked with `for_update`)."""
     invoice.status = domain.transition(

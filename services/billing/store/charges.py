@@ -84,8 +84,8 @@ class Discrepancy:
 
 
 async def charge(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     org: str,
     reference: str,
     kind: str,
@@ -106,20 +106,20 @@ async def charge(
         updated_at=moment,
     )
     if kind == CREDIT and session.get_bind().dialect.name == "postgresql":
-        return await _charge_credit_at_once(session, row=row, reason=reason, by=by)
+        return await _charge_credit_at_once(session=session, row=row, reason=reason, by=by)
     statement = (
-        ledger.upsert(session, Charge)
+        ledger.upsert(session=session, table=Charge)
         .values(**row.model_dump())
         .on_conflict_do_nothing(index_elements=[col(Charge.org), col(Charge.reference)])
         .returning(col(Charge.reference))
     )
     if (await session.execute(statement)).first() is None:
-        return await _replay(session, org=org, reference=reference, kind=kind)
+        return await _replay(session=session, org=org, reference=reference, kind=kind)
     if kind == CREDIT:
-        result = await _spend_credit(session, row=row, reason=reason, by=by)
+        result = await _spend_credit(session=session, row=row, reason=reason, by=by)
     else:
         assert year is not None  # the request schema requires it for footprint charges
-        result = await _claim_slot(session, row=row, year=year)
+        result = await _claim_slot(session=session, row=row, year=year)
     LEDGER_CHANGES.labels("charge", kind).inc()
     return result
 
@@ -157,7 +157,7 @@ _CREDIT_CHARGE = sa.text(
 
 
 async def _charge_credit_at_once(
-    session: AsyncSession, *, row: Charge, reason: str | None, by: str
+    *, session: AsyncSession, row: Charge, reason: str | None, by: str
 ) -> ChargeResult:
     parameters = {
         "org": row.org,
@@ -173,7 +173,7 @@ async def _charge_credit_at_once(
     except IntegrityError as exc:
         raise ledger.twin_conflict(EntryKind.SPEND, row.reference) from exc
     if not charged:
-        return await _replay(session, org=row.org, reference=row.reference, kind=CREDIT)
+        return await _replay(session=session, org=row.org, reference=row.reference, kind=CREDIT)
     if balance is None:  # the transaction rolls back: the charge row goes too
         raise _no_credits(row.org)
     if balance == 0:
@@ -191,7 +191,7 @@ def _no_credits(org: str) -> PaymentRequired:
     )
 
 
-async def _replay(session: AsyncSession, *, org: str, reference: str, kind: str) -> ChargeResult:
+async def _replay(*, session: AsyncSession, org: str, reference: str, kind: str) -> ChargeResult:
     """The same reference again: the first charge if it stands, else a refusal that names
     its outcome (a cancelled or released reference never charges again)."""
     row = await session.get(Charge, (org, reference), populate_existing=True)
@@ -209,8 +209,8 @@ async def _replay(session: AsyncSession, *, org: str, reference: str, kind: str)
             state=row.state,
         )
     if row.kind == CREDIT:
-        return ChargeResult(row, balance=await ledger.credit_balance(session, org=org))
-    footprint = await ledger.footprint_of(session, org=org, year=row.year or 0)
+        return ChargeResult(row, balance=await ledger.credit_balance(session=session, org=org))
+    footprint = await ledger.footprint_of(session=session, org=org, year=row.year or 0)
     return ChargeResult(
         row,
         footprint=footprint.footprint if footprint else 0,
@@ -219,13 +219,13 @@ async def _replay(session: AsyncSession, *, org: str, reference: str, kind: str)
 
 
 async def _spend_credit(
-    session: AsyncSession, *, row: Charge, reason: str | None, by: str
+    *, session: AsyncSession, row: Charge, reason: str | None, by: str
 ) -> ChargeResult:
-    balance = await ledger.take_credits(session, org=row.org, amount=1)
+    balance = await ledger.take_credits(session=session, org=row.org, amount=1)
     if balance is None:  # the transaction rolls back: the charge row goes too
         raise _no_credits(row.org)
     await ledger.append_entry(
-        session,
+        session=session,
         org=row.org,
         kind=EntryKind.SPEND,
         delta=-1,
@@ -239,7 +239,7 @@ async def _spend_credit(
     return ChargeResult(row, balance=balance)
 
 
-async def _lock_footprint(session: AsyncSession, *, org: str, year: int) -> PartnerFootprint | None:
+async def _lock_footprint(*, session: AsyncSession, org: str, year: int) -> PartnerFootprint | None:
     """The partner's footprint row for the year, locked until commit: the slot decisions of
     one partner and year happen one at a time."""
     statement = (
@@ -253,7 +253,7 @@ async def _lock_footprint(session: AsyncSession, *, org: str, year: int) -> Part
 
 
 async def _factory_held(
-    session: AsyncSession, *, org: str, year: int, factory_id: str, besides: str
+    *, session: AsyncSession, org: str, year: int, factory_id: str, besides: str
 ) -> bool:
     """Whether another held charge already counts the factory in the year's footprint."""
     statement = sa.select(
@@ -269,7 +269,7 @@ async def _factory_held(
     return bool(await session.scalar(statement))
 
 
-async def _move_used(session: AsyncSession, *, org: str, year: int, by: int) -> int:
+async def _move_used(*, session: AsyncSession, org: str, year: int, by: int) -> int:
     used = col(PartnerFootprint.used)
     statement = (
         sa.update(PartnerFootprint)
@@ -281,9 +281,9 @@ async def _move_used(session: AsyncSession, *, org: str, year: int, by: int) -> 
     return int((await session.execute(statement)).scalar_one())
 
 
-async def _claim_slot(session: AsyncSession, *, row: Charge, year: int) -> ChargeResult:
+async def _claim_slot(*, session: AsyncSession, row: Charge, year: int) -> ChargeResult:
     org, factory_id = row.org, row.factory_id
-    footprint = await _lock_footprint(session, org=org, year=year)
+    footprint = await _lock_footprint(session=session, org=org, year=year)
     if footprint is None:
         raise Forbidden(
             f"The footprint of {org} for {year} is 0: there is no paid partnership invoice "
@@ -292,7 +292,7 @@ async def _claim_slot(session: AsyncSession, *, row: Charge, year: int) -> Charg
             used=0,
         )
     if await _factory_held(
-        session, org=org, year=year, factory_id=factory_id, besides=row.reference
+        session=session, org=org, year=year, factory_id=factory_id, besides=row.reference
     ):
         return ChargeResult(row, footprint=footprint.footprint, used=footprint.used)
     if footprint.used >= footprint.footprint:
@@ -303,7 +303,7 @@ async def _claim_slot(session: AsyncSession, *, row: Charge, year: int) -> Charg
             footprint=footprint.footprint,
             used=footprint.used,
         )
-    used = await _move_used(session, org=org, year=year, by=1)
+    used = await _move_used(session=session, org=org, year=year, by=1)
     return ChargeResult(row, footprint=footprint.footprint, used=used, new_claim=True)
 
 
@@ -311,8 +311,8 @@ async def _claim_slot(session: AsyncSession, *, row: Charge, year: int) -> Charg
 
 
 async def cancel(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     org: str,
     kind: str,
     factory_id: str,
@@ -321,16 +321,18 @@ async def cancel(
 ) -> list[Cancelled]:
     """Give back each held charge; mark each reference never charged as cancelled."""
     return [
-        await _cancel_one(session, org=org, kind=kind, factory_id=factory_id, reference=r, by=by)
+        await _cancel_one(
+            session=session, org=org, kind=kind, factory_id=factory_id, reference=r, by=by
+        )
         for r in dict.fromkeys(references)
     ]
 
 
 async def _cancel_one(
-    session: AsyncSession, *, org: str, kind: str, factory_id: str, reference: str, by: str
+    *, session: AsyncSession, org: str, kind: str, factory_id: str, reference: str, by: str
 ) -> Cancelled:
     moment = clock.now()
-    statement = ledger.upsert(session, Charge).values(
+    statement = ledger.upsert(session=session, table=Charge).values(
         org=org,
         reference=reference,
         kind=kind,
@@ -353,9 +355,9 @@ async def _cancel_one(
     if state == CANCELLED:  # never charged: the marker refuses a late charge
         return Cancelled(reference, CANCELLED, given_back=False)
     if held_kind == CREDIT:
-        balance = await ledger.add_credits(session, org=org, amount=1)
+        balance = await ledger.add_credits(session=session, org=org, amount=1)
         await ledger.append_entry(
-            session,
+            session=session,
             org=org,
             kind=EntryKind.REFUND,
             delta=1,
@@ -365,28 +367,30 @@ async def _cancel_one(
             by=by,
         )
     else:
-        await _free_slot(session, org=org, year=year, factory_id=held_factory, reference=reference)
+        await _free_slot(
+            session=session, org=org, year=year, factory_id=held_factory, reference=reference
+        )
     LEDGER_CHANGES.labels("release", held_kind).inc()
     return Cancelled(reference, RELEASED, given_back=True)
 
 
 async def _free_slot(
-    session: AsyncSession, *, org: str, year: int, factory_id: str, reference: str
+    *, session: AsyncSession, org: str, year: int, factory_id: str, reference: str
 ) -> None:
     """Free the factory's slot unless another held charge still counts it."""
-    if await _lock_footprint(session, org=org, year=year) is None:
+    if await _lock_footprint(session=session, org=org, year=year) is None:
         return
     if not await _factory_held(
-        session, org=org, year=year, factory_id=factory_id, besides=reference
+        session=session, org=org, year=year, factory_id=factory_id, besides=reference
     ):
-        await _move_used(session, org=org, year=year, by=-1)
+        await _move_used(session=session, org=org, year=year, by=-1)
 
 
 # --- reading and checking ----------------------------------------------------------------
 
 
 async def list_charges(
-    session: AsyncSession, *, page: PageParams, state: str | None = None, org: str | None = None
+    *, session: AsyncSession, page: PageParams, state: str | None = None, org: str | None = None
 ) -> tuple[list[Charge], str | None]:
     statement = sa.select(Charge)
     if state is not None:
@@ -397,7 +401,7 @@ async def list_charges(
     return await paginate(session, statement, page, key=key)
 
 
-async def check(session: AsyncSession) -> list[Discrepancy]:
+async def check(*, session: AsyncSession) -> list[Discrepancy]:
     """Billing's own invariants: every balance is the sum of its entries; every held credit
     charge has its spend and no refund, every released one both, a cancelled one neither,
     and every spend or refund entry its charge; every footprint's `used` counts the distinct
@@ -429,8 +433,8 @@ async def check(session: AsyncSession) -> list[Discrepancy]:
                     f"The balance is {balance} but the ledger's entries add up to {total}.",
                 )
             )
-    found.extend(await _credit_charges_against_ledger(session))
-    found.extend(await _footprints_against_charges(session))
+    found.extend(await _credit_charges_against_ledger(session=session))
+    found.extend(await _footprints_against_charges(session=session))
     return found
 
 
@@ -442,7 +446,7 @@ def _entry_exists(kind: EntryKind) -> sa.ColumnElement[bool]:
     )
 
 
-async def _credit_charges_against_ledger(session: AsyncSession) -> list[Discrepancy]:
+async def _credit_charges_against_ledger(*, session: AsyncSession) -> list[Discrepancy]:
     spent, refunded = _entry_exists(EntryKind.SPEND), _entry_exists(EntryKind.REFUND)
     expected = {HELD: (True, False), RELEASED: (True, True), CANCELLED: (False, False)}
     rows = await session.execute(
@@ -492,7 +496,7 @@ async def _credit_charges_against_ledger(session: AsyncSession) -> list[Discrepa
     return found
 
 
-async def _footprints_against_charges(session: AsyncSession) -> list[Discrepancy]:
+async def _footprints_against_charges(*, session: AsyncSession) -> list[Discrepancy]:
     held = (
         sa.select(
             col(Charge.org),

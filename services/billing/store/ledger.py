@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 
-def upsert(session: AsyncSession, table: type[Any]) -> Any:
+def upsert(*, session: AsyncSession, table: type[Any]) -> Any:
     """INSERT … ON CONFLICT in the session's dialect (the two share this API)."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     return insert(table)
@@ -47,9 +47,9 @@ def upsert(session: AsyncSession, table: type[Any]) -> Any:
 # --- credits ----------------------------------------------------------------------------
 
 
-async def add_credits(session: AsyncSession, *, org: str, amount: int) -> int:
+async def add_credits(*, session: AsyncSession, org: str, amount: int) -> int:
     """Add `amount` credits (opening the account if need be); the new balance."""
-    statement = upsert(session, CreditAccount).values(
+    statement = upsert(session=session, table=CreditAccount).values(
         org=org, balance=amount, updated_at=clock.now()
     )
     statement = statement.on_conflict_do_update(
@@ -64,8 +64,8 @@ async def add_credits(session: AsyncSession, *, org: str, amount: int) -> int:
 
 
 async def take_credits(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     org: str,
     amount: int,
     unless: sa.ColumnElement[bool] | None = None,
@@ -88,8 +88,8 @@ async def take_credits(
 
 
 async def append_entry(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     org: str,
     kind: EntryKind,
     delta: int,
@@ -127,7 +127,7 @@ def twin_conflict(kind: EntryKind, reference: str) -> Conflict:
     )
 
 
-async def credit_balance(session: AsyncSession, *, org: str) -> int:
+async def credit_balance(*, session: AsyncSession, org: str) -> int:
     balance = await session.scalar(
         sa.select(col(CreditAccount.balance)).where(col(CreditAccount.org) == org)
     )
@@ -135,12 +135,12 @@ async def credit_balance(session: AsyncSession, *, org: str) -> int:
 
 
 async def post_purchase(
-    session: AsyncSession, *, org: str, credits: int, invoice_id: str, by: str
+    *, session: AsyncSession, org: str, credits: int, invoice_id: str, by: str
 ) -> CreditEntry:
     """The credits of a paid credits invoice (reference: the invoice id)."""
-    balance = await add_credits(session, org=org, amount=credits)
+    balance = await add_credits(session=session, org=org, amount=credits)
     return await append_entry(
-        session,
+        session=session,
         org=org,
         kind=EntryKind.PURCHASE,
         delta=credits,
@@ -152,15 +152,15 @@ async def post_purchase(
 
 
 async def adjust_credits(
-    session: AsyncSession, *, org: str, delta: int, reason: str, reference: str | None, by: str
+    *, session: AsyncSession, org: str, delta: int, reason: str, reference: str | None, by: str
 ) -> CreditEntry:
     """An advisor's correction; a negative one may not take the balance below zero."""
     if delta > 0:
-        balance = await add_credits(session, org=org, amount=delta)
+        balance = await add_credits(session=session, org=org, amount=delta)
     else:
-        debited = await take_credits(session, org=org, amount=-delta)
+        debited = await take_credits(session=session, org=org, amount=-delta)
         if debited is None:
-            current = await credit_balance(session, org=org)
+            current = await credit_balance(session=session, org=org)
             raise Conflict(
                 f"Cannot take {-delta} credit(s) from {org}: the balance is {current}, and a "
                 "balance never goes below zero.",
@@ -169,7 +169,7 @@ async def adjust_credits(
         balance = debited
     entry_id = new_id("txn")
     return await append_entry(
-        session,
+        session=session,
         org=org,
         kind=EntryKind.ADJUSTMENT,
         delta=delta,
@@ -182,7 +182,7 @@ async def adjust_credits(
 
 
 async def list_credit_entries(
-    session: AsyncSession, *, org: str, page: PageParams
+    *, session: AsyncSession, org: str, page: PageParams
 ) -> tuple[list[CreditEntry], str | None]:
     """Newest first (ids sort by time), keyset-paginated."""
     statement = sa.select(CreditEntry).where(col(CreditEntry.org) == org)
@@ -193,12 +193,12 @@ async def list_credit_entries(
 # --- footprint --------------------------------------------------------------------------
 
 
-async def footprint_of(session: AsyncSession, *, org: str, year: int) -> PartnerFootprint | None:
+async def footprint_of(*, session: AsyncSession, org: str, year: int) -> PartnerFootprint | None:
     return await session.get(PartnerFootprint, (org, year), populate_existing=True)
 
 
 async def set_footprint(
-    session: AsyncSession, *, org: str, year: int, footprint: int, invoice_id: str
+    *, session: AsyncSession, org: str, year: int, footprint: int, invoice_id: str
 ) -> None:
     """The factory count of a paid partnership invoice becomes the footprint of its year
     (one open partnership invoice per partner and year, so this is the only one)."""

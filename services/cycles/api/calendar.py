@@ -76,7 +76,7 @@ async def get_calendar(
     factory_id: FactoryId, principal: Reader, session: SessionDep, reports: ReportsDep
 ) -> Response:
     """The factory's milestones as an iCalendar feed for planners."""
-    cycles = await store.cycles_of(session, factory_id=factory_id)
+    cycles = await store.cycles_of(session=session, factory_id=factory_id)
     audience = await audience_for_factory(
         principal,
         factory_id=factory_id,

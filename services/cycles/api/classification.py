@@ -83,10 +83,10 @@ async def classify_factory(
     reports: ReportsDep,
 ) -> ClassificationPublic:
     """Evaluate the four high-performance criteria over the last two assessments."""
-    cycles = await store.cycles_of(session, factory_id=factory_id)
+    cycles = await store.cycles_of(session=session, factory_id=factory_id)
     if cycles:
         ensure_in_scope(principal, cycles[0].country)
-    held = await store.assessed_cycle_numbers(session, factory_id=factory_id)
+    held = await store.assessed_cycle_numbers(session=session, factory_id=factory_id)
     first, second = classification_basis(
         [CycleRecord(c.number, c.assessment_skipped, c.number in held) for c in cycles]
     )
@@ -105,7 +105,7 @@ async def classify_factory(
         for number, report in zip((first, second), released, strict=True)
     ]
     result = classify(assessed, _evidence(body))
-    before = await store.latest_classification(session, factory_id=factory_id)
+    before = await store.latest_classification(session=session, factory_id=factory_id)
     row = Classification(
         id=new_id("cls"),
         factory_id=factory_id,
@@ -148,10 +148,10 @@ async def get_classification(
 ) -> ClassificationPublic:
     """The factory's latest classification."""
     _may_read(principal, factory_id)
-    cycles = await store.cycles_of(session, factory_id=factory_id)
+    cycles = await store.cycles_of(session=session, factory_id=factory_id)
     if cycles:
         ensure_in_scope(principal, cycles[0].country)
-    row = await store.latest_classification(session, factory_id=factory_id)
+    row = await store.latest_classification(session=session, factory_id=factory_id)
     if row is None:
         raise NotFound(f"Factory {factory_id} has not been classified.")
     return _public(row)
@@ -167,14 +167,14 @@ async def get_high_performing(
     """Whether the factory is high-performing now (the guide: "highlighted on the Portal"),
     without the evidence: for buyers holding its approved TPA, the factory itself and
     advisors of its programme. The public portal does not list it."""
-    cycles = await store.cycles_of(session, factory_id=factory_id)
+    cycles = await store.cycles_of(session=session, factory_id=factory_id)
     await audience_for_factory(
         principal,
         factory_id=factory_id,
         country=cycles[0].country if cycles else None,
         reports=reports,
     )
-    row = await store.latest_classification(session, factory_id=factory_id)
+    row = await store.latest_classification(session=session, factory_id=factory_id)
     return HighPerformingStatus(
         factory_id=factory_id,
         classified=row is not None,

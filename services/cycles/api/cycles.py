@@ -47,10 +47,10 @@ async def open_cycle(
     """Open the factory's next service cycle, with its schedule, and its report cycle."""
     factory = await eligibility.factory(factory_id)
     ensure_in_scope(principal, factory.country)
-    cycles = await store.cycles_of(session, factory_id=factory_id)
+    cycles = await store.cycles_of(session=session, factory_id=factory_id)
     previous = cycles[-1] if cycles else None
     classification = (
-        await store.latest_classification(session, factory_id=factory_id)
+        await store.latest_classification(session=session, factory_id=factory_id)
         if body.skip_assessment
         else None
     )
@@ -67,7 +67,12 @@ async def open_cycle(
         high_performing=classification is not None and classification.high_performing,
     )
     cycle = await store.add_cycle(
-        session, factory_id=factory_id, number=number, plan=plan, opened_by=principal.user, at=now()
+        session=session,
+        factory_id=factory_id,
+        number=number,
+        plan=plan,
+        opened_by=principal.user,
+        at=now(),
     )
     # Idempotent in reports: if our commit fails after this, a retry opens it again safely.
     await reports.open_report_cycle(factory_id=factory_id, cycle=number, country=plan.country)
@@ -89,7 +94,7 @@ async def list_factory_cycles(
     updated_since: UpdatedSince,
 ) -> Page[CyclePublic]:
     """The factory's cycles, oldest first, as the caller may see them."""
-    cycles = await store.cycles_of(session, factory_id=factory_id)
+    cycles = await store.cycles_of(session=session, factory_id=factory_id)
     audience = await audience_for_factory(
         principal,
         factory_id=factory_id,

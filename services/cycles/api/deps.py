@@ -70,7 +70,7 @@ async def readable_cycle(
 ) -> tuple[Cycle, list[Visit], Audience, list[str]]:
     """The hot path of GET /cycles/{id}: the cycle with its visits in one query, then the
     buyer's TPA and the released documents asked of reports at the same time."""
-    loaded = await store.cycle_with_visits(session, cycle_id=cycle_id)
+    loaded = await store.cycle_with_visits(session=session, cycle_id=cycle_id)
     missing = NotFound(f"There is no cycle {cycle_id!r} you can see.")
     if loaded is None:
         raise missing
@@ -99,7 +99,7 @@ async def cycle_for(
     lock: bool = False,
 ) -> tuple[Cycle, Audience]:
     """The cycle and the caller's audience; 404 for a cycle the caller may not know of."""
-    cycle = await store.get_cycle(session, cycle_id=cycle_id, lock=lock)
+    cycle = await store.get_cycle(session=session, cycle_id=cycle_id, lock=lock)
     missing = NotFound(f"There is no cycle {cycle_id!r} you can see.")
     if cycle is None:
         raise missing

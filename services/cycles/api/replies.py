@@ -139,7 +139,7 @@ async def cycle_views(
 ) -> list[CyclePublic]:
     """Several cycles as one caller sees them: their visits in one query, the releases asked
     of reports concurrently."""
-    visits = await store.visits_of_cycles(session, cycle_ids=[c.id for c in cycles])
+    visits = await store.visits_of_cycles(session=session, cycle_ids=[c.id for c in cycles])
     released = await released_documents(reports, cycles, visits=visits, today=today)
     return [
         cycle_view(

@@ -105,7 +105,7 @@ async def list_seminars(
         page,
         key=[sort_key(Seminar.id, str)],
     )
-    taken = await store.seminar_places_taken(session, seminar_ids=[s.id for s in rows])
+    taken = await store.seminar_places_taken(session=session, seminar_ids=[s.id for s in rows])
     return Page[SeminarPublic](
         items=[_public(s, taken[s.id]) for s in rows], next_cursor=next_cursor
     )
@@ -114,10 +114,10 @@ async def list_seminars(
 @router.get("/seminars/{seminar_id}")
 async def get_seminar(seminar_id: Id, principal: Reader, session: SessionDep) -> SeminarPublic:
     """One seminar with the places left."""
-    seminar = await store.get_seminar(session, seminar_id=seminar_id)
+    seminar = await store.get_seminar(session=session, seminar_id=seminar_id)
     if seminar is None:
         raise NotFound(f"There is no seminar {seminar_id!r}.")
-    taken = await store.seminar_places_taken(session, seminar_ids=[seminar.id])
+    taken = await store.seminar_places_taken(session=session, seminar_ids=[seminar.id])
     return _public(seminar, taken[seminar.id])
 
 
@@ -138,12 +138,14 @@ async def register_for_seminar(
     _own_factory(principal, body.factory_id)
     # The row lock serialises registrations: the 61st participant is refused even when
     # two factories register at the same moment.
-    seminar = await store.get_seminar(session, seminar_id=seminar_id, lock=True)
+    seminar = await store.get_seminar(session=session, seminar_id=seminar_id, lock=True)
     if seminar is None:
         raise NotFound(f"There is no seminar {seminar_id!r}.")
     ensure_in_scope(principal, seminar.country)
     factory = await eligibility.factory(body.factory_id)
-    taken = (await store.seminar_places_taken(session, seminar_ids=[seminar.id]))[seminar.id]
+    taken = (await store.seminar_places_taken(session=session, seminar_ids=[seminar.id]))[
+        seminar.id
+    ]
     left = check_registration(
         seminar_day=seminar.date,
         seminar_country=seminar.country,
@@ -156,7 +158,7 @@ async def register_for_seminar(
         today=today(),
     )
     registration = await store.add_registration(
-        session,
+        session=session,
         seminar_id=seminar.id,
         factory_id=body.factory_id,
         participants=body.participants,
@@ -188,9 +190,9 @@ async def record_action_plan(
 ) -> ActionPlanPublic:
     """Record a factory's action plan from a seminar as improvement-plan items."""
     registration = await store.get_registration(
-        session, seminar_id=seminar_id, registration_id=registration_id
+        session=session, seminar_id=seminar_id, registration_id=registration_id
     )
-    seminar = await store.get_seminar(session, seminar_id=seminar_id)
+    seminar = await store.get_seminar(session=session, seminar_id=seminar_id)
     if (
         registration is None
         or seminar is None
@@ -199,7 +201,7 @@ async def record_action_plan(
         raise NotFound(f"There is no registration {registration_id!r} for this seminar.")
     ensure_in_scope(principal, seminar.country)
     check_action_plan_day(seminar.date, today())
-    cycles = await store.cycles_of(session, factory_id=registration.factory_id)
+    cycles = await store.cycles_of(session=session, factory_id=registration.factory_id)
     spans = [CycleSpan(c.number, c.start_date, c.end_date) for c in cycles]
     number = action_plan_cycle(spans, seminar.date, registration.factory_id)
     items = action_plan_items(
@@ -209,7 +211,7 @@ async def record_action_plan(
         factory_id=registration.factory_id, cycle=number, items=items
     )
     plan = await store.add_action_plan(
-        session,
+        session=session,
         registration=registration,
         cycle_number=number,
         items=created or jsonable_encoder(items),

@@ -32,7 +32,7 @@ router = APIRouter(tags=["training"])
 
 
 async def _balance(session: SessionDep, cycle: Cycle) -> TrainingBalance:
-    purchased, used = await store.training_totals(session, cycle_id=cycle.id)
+    purchased, used = await store.training_totals(session=session, cycle_id=cycle.id)
     return TrainingBalance(
         allowance=cycle.training_participant_days, purchased=purchased, used=used
     )
@@ -133,7 +133,7 @@ async def get_training(
 ) -> TrainingSummary:
     """The cycle's allowance, purchases, bookings and remaining participant-days."""
     cycle, _ = await cycle_for(session, principal, cycle_id=cycle_id, reports=reports)
-    bookings, purchases = await store.training_rows(session, cycle_id=cycle.id)
+    bookings, purchases = await store.training_rows(session=session, cycle_id=cycle.id)
     return TrainingSummary(
         **_balance_fields(cycle, await _balance(session, cycle)),
         bookings=[TrainingBookingPublic.model_validate(b, from_attributes=True) for b in bookings],

@@ -89,7 +89,7 @@ async def schedule_visit(
     reports: ReportsDep,
 ) -> VisitPublic:
     """Schedule a visit (advisors), or ask for a joint or shadow visit (buyers)."""
-    cycle = await store.get_cycle(session, cycle_id=cycle_id)
+    cycle = await store.get_cycle(session=session, cycle_id=cycle_id)
     if cycle is None:
         raise NotFound(f"There is no cycle {cycle_id!r}.")
     ensure_in_scope(principal, cycle.country)
@@ -102,9 +102,9 @@ async def schedule_visit(
     assessors = sorted(set(body.assessors or []))
     # From here on the cycle's row is locked: checks on its visits and the insert that
     # follows are not interleaved with another request's (taken after the call to reports).
-    await store.get_cycle(session, cycle_id=cycle.id, lock=True)
+    await store.get_cycle(session=session, cycle_id=cycle.id, lock=True)
     plan = plan_of(cycle)
-    visits = await store.visits_of(session, cycle_id=cycle.id)
+    visits = await store.visits_of(session=session, cycle_id=cycle.id)
     check_visit(
         plan,
         type=body.type,
@@ -152,7 +152,9 @@ async def _event(
     """The visit's event, to those who may see it now (events.py)."""
     buyers = await events.tpa_buyers(reports, factory_id=visit.factory_id)
     told = await events.visit_changed(session, phase, visit, visits=visits, buyers=buyers)
-    await store.touch_cycle(session, cycle_id=visit.cycle_id, public=visit.factory_id in told)
+    await store.touch_cycle(
+        session=session, cycle_id=visit.cycle_id, public=visit.factory_id in told
+    )
 
 
 async def _shadow_slot(
@@ -169,7 +171,7 @@ async def _shadow_slot(
     taken = [
         v
         for v in await store.shadow_visits(
-            session, type=type, buyer_org=buyer_org, country=country, year=day.year
+            session=session, type=type, buyer_org=buyer_org, country=country, year=day.year
         )
         if v.id != visit_id
     ]
@@ -219,7 +221,7 @@ async def list_visits(
     """The cycle's visits the caller may see, by date."""
     cycle, audience = await cycle_for(session, principal, cycle_id=cycle_id, reports=reports)
     visits = visible_visits(
-        audience, principal.org, await store.visits_of(session, cycle_id=cycle.id)
+        audience, principal.org, await store.visits_of(session=session, cycle_id=cycle.id)
     )
     chosen, next_cursor = page_list(
         visits, page, key=VISIT_KEY, value=lambda visit: (visit.date.isoformat(), visit.id)
@@ -233,11 +235,13 @@ async def list_visits(
 async def _visit_for_change(
     session: SessionDep, principal: Principal, *, cycle_id: str, visit_id: str
 ) -> tuple[Cycle, Visit]:
-    cycle = await store.get_cycle(session, cycle_id=cycle_id, lock=True)
+    cycle = await store.get_cycle(session=session, cycle_id=cycle_id, lock=True)
     visit = None
     if cycle is not None:
         ensure_in_scope(principal, cycle.country)
-        visit = await store.get_visit(session, cycle_id=cycle.id, visit_id=visit_id, lock=True)
+        visit = await store.get_visit(
+            session=session, cycle_id=cycle.id, visit_id=visit_id, lock=True
+        )
     if cycle is None or visit is None:
         raise NotFound(f"There is no visit {visit_id!r} in cycle {cycle_id!r}.")
     return cycle, visit
@@ -258,7 +262,7 @@ async def complete_visit(
     if body.assessors is not None and visit.type != "assessment":
         raise Unprocessable("`assessors` are named for assessments only.")
     plan = plan_of(cycle)
-    rows = await store.visits_of(session, cycle_id=cycle.id)
+    rows = await store.visits_of(session=session, cycle_id=cycle.id)
     visits = [fact(v) for v in rows]
     day = body.date or visit.date
     assessors = sorted(set(body.assessors if body.assessors is not None else visit.assessors))
@@ -321,6 +325,6 @@ async def cancel_visit(
         reports,
         "cancelled",
         visit,
-        visits=await store.visits_of(session, cycle_id=cycle.id),
+        visits=await store.visits_of(session=session, cycle_id=cycle.id),
     )
     return visit_view(visit, audience=_audience(principal), org=principal.org)

@@ -43,7 +43,7 @@ _BATCH = 1000
 _FACTS_BATCH = 5000  # ids per query when reading the facts of matched factories
 
 
-async def _flush_unique(session: AsyncSession, factory: Factory) -> None:
+async def _flush_unique(*, session: AsyncSession, factory: Factory) -> None:
     """Flush a new or changed factory; a clash with another entry's name (within its
     country) or OS ID is a 409 naming that entry."""
     conditions = [
@@ -89,7 +89,7 @@ async def create_factory(
             "The factory name must contain letters or digits besides its legal form."
         )
     session.add(factory)
-    await _flush_unique(session, factory)
+    await _flush_unique(session=session, factory=factory)
     await events.factory_registered(session, factory)
     return factory
 
@@ -102,7 +102,7 @@ async def update_factory(
     if "name" in changes:
         factory.match_name = name_key(factory.name)
     factory.updated_at = clock.now()
-    await _flush_unique(session, factory)
+    await _flush_unique(session=session, factory=factory)
     if "enrolment_status" in changes:
         await events.enrolment_changed(session, factory)
     return factory

@@ -137,7 +137,7 @@ async def list_lists(
 _FAILED_ROW = (col(FactoryList.id), col(FactoryList.owner_org), col(FactoryList.countries))
 
 
-async def _failed_events(session: AsyncSession, failed: Sequence[Any]) -> int:
+async def _failed_events(*, session: AsyncSession, failed: Sequence[Any]) -> int:
     """A factory_list.completed (failed) event per list the UPDATE just failed."""
     for row in failed:
         await events.factory_list_completed(
@@ -160,11 +160,11 @@ async def mark_failed(*, session: AsyncSession, list_id: str, error: str) -> Non
         .values(status="failed", error=error[:2000], completed_at=clock.now(), leased_until=None)
         .returning(*_FAILED_ROW)
     )
-    await _failed_events(session, result.all())
-    await _drop_upload(session, list_id)
+    await _failed_events(session=session, failed=result.all())
+    await _drop_upload(session=session, list_id=list_id)
 
 
-async def _drop_upload(session: AsyncSession, list_id: str) -> None:
+async def _drop_upload(*, session: AsyncSession, list_id: str) -> None:
     await session.execute(
         sa.delete(FactoryListUpload).where(col(FactoryListUpload.list_id) == list_id)
     )
@@ -200,7 +200,7 @@ async def save_results(
     factory_list.leased_until = None
     session.add(factory_list)
     await session.flush()
-    await _drop_upload(session, factory_list.id)
+    await _drop_upload(session=session, list_id=factory_list.id)
     await events.factory_list_completed(
         session,
         list_id=factory_list.id,

@@ -31,7 +31,7 @@ WITHDRAWN = "withdrawn"
 _BATCH = 5000  # factory ids per query when a large list matched many factories
 
 
-async def _active(session: AsyncSession, *, factory_id: str, partner_org: str) -> Nomination | None:
+async def _active(*, session: AsyncSession, factory_id: str, partner_org: str) -> Nomination | None:
     found: Nomination | None = await session.scalar(
         sa.select(Nomination).where(
             col(Nomination.factory_id) == factory_id,
@@ -47,7 +47,7 @@ async def nominate(
 ) -> tuple[Nomination, bool]:
     """The partner's active nomination of `factory`, recorded now unless it has one; the
     flag says whether it is new (nominating twice is the same nomination)."""
-    existing = await _active(session, factory_id=factory.id, partner_org=partner_org)
+    existing = await _active(session=session, factory_id=factory.id, partner_org=partner_org)
     if existing is not None:
         return existing, False
     now = clock.now()
@@ -66,7 +66,7 @@ async def nominate(
             session.add(nomination)
             await session.flush()
     except IntegrityError as exc:
-        existing = await _active(session, factory_id=factory.id, partner_org=partner_org)
+        existing = await _active(session=session, factory_id=factory.id, partner_org=partner_org)
         if existing is None:
             raise Conflict("The nomination could not be recorded; try again.") from exc
         return existing, False

@@ -64,7 +64,7 @@ async def list_events(
     wanted = _types(types)
     position = 0
     if after is not None:
-        found = await store.position_of(session, event_id=after)
+        found = await store.position_of(session=session, event_id=after)
         if found is None:
             raise BadRequest(
                 f"The cursor 'after' names no event that is kept ({after!r}): pass the id of an "
@@ -73,7 +73,7 @@ async def list_events(
             )
         position = found
     rows = await store.feed_page(
-        session, principal=caller, after=position, types=wanted, limit=limit
+        session=session, principal=caller, after=position, types=wanted, limit=limit
     )
     cursor = f'"{rows[-1][1]}"' if rows else "null"
     body = '{"items":[' + ",".join(row[2] for row in rows) + '],"next_cursor":' + cursor + "}"
@@ -83,7 +83,7 @@ async def list_events(
 @router.get("/events/{event_id}", response_model=AnyEvent, responses=problem_responses(404))
 async def get_event(caller: AnyRole, session: SessionDep, event_id: EventId) -> Response:
     """One event of your feed (404 for any other)."""
-    body = await store.event_by_id(session, principal=caller, event_id=event_id)
+    body = await store.event_by_id(session=session, principal=caller, event_id=event_id)
     if body is None:
         raise NotFound(f"There is no event {event_id!r} in your feed.")
     return Response(body, media_type="application/json")

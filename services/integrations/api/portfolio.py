@@ -110,7 +110,9 @@ async def list_portfolio_factories(
     """
     if _wants_csv(request):
         return _csv(request, caller, filters, sort, None)
-    items, cursor = await query.page_of(session, caller, filters, sort, page)
+    items, cursor = await query.page_of(
+        session=session, principal=caller, filters=filters, sort=sort, page=page
+    )
     return PortfolioPage(items=items, next_cursor=cursor)
 
 
@@ -158,4 +160,6 @@ async def portfolio_summary(
     if caller.role == "participant" and benchmarks:
         raise Forbidden(BENCHMARK_BENEFIT, benefit="global_brand_dashboard_benchmarking")
     wanted = caller.role != "participant" and benchmarks is not False
-    return await query.summary_of(session, caller, filters, benchmarks=wanted)
+    return await query.summary_of(
+        session=session, principal=caller, filters=filters, benchmarks=wanted
+    )

@@ -140,7 +140,7 @@ async def create_endpoint(
         event_types=json.dumps(types),
         enabled=body.enabled,
         secret=signing.new_secret(),
-        scanned_position=await hooks.last_position(session),
+        scanned_position=await hooks.last_position(session=session),
         created_at=now,
         updated_at=now,
     )
@@ -202,7 +202,7 @@ async def update_endpoint(
         if body.enabled:
             row.disabled_reason = None
             # Resume from now: a paused endpoint does not get a flood of old events.
-            row.scanned_position = await hooks.last_position(session)
+            row.scanned_position = await hooks.last_position(session=session)
     row.updated_at = datetime.now(UTC)
     await session.flush()
     return _public(row)
@@ -252,9 +252,14 @@ async def send_test(caller: AnyRole, session: SessionDep, endpoint_id: EndpointI
     row = await _owned(session, caller, endpoint_id)
     payload = WebhookTest(endpoint_id=row.id, message="A test event from Better Work.")
     position, event_id = await hooks.record_own_event(
-        session, payload, subject={"type": "webhook_endpoint", "id": row.id}, audiences=[]
+        session=session,
+        payload=payload,
+        subject={"type": "webhook_endpoint", "id": row.id},
+        audiences=[],
     )
-    await hooks.enqueue(session, row.id, [(position, event_id)], now=datetime.now(UTC))
+    await hooks.enqueue(
+        session=session, endpoint_id=row.id, events=[(position, event_id)], now=datetime.now(UTC)
+    )
     return Queued(queued=1, event_id=event_id)
 
 
@@ -271,13 +276,21 @@ async def redeliver(
     (`since`, at most 10,000), whatever happened to them before."""
     row = await _owned(session, caller, endpoint_id)
     events = await hooks.matching_positions(
-        session, row, since=body.since, event_id=body.event_id, limit=REDELIVER_LIMIT
+        session=session,
+        endpoint=row,
+        since=body.since,
+        event_id=body.event_id,
+        limit=REDELIVER_LIMIT,
     )
     if body.event_id is not None and not events:
         raise NotFound(f"This endpoint does not receive an event {body.event_id!r}.")
     for start in range(0, len(events), 500):
         await hooks.enqueue(
-            session, row.id, events[start : start + 500], now=datetime.now(UTC), again=True
+            session=session,
+            endpoint_id=row.id,
+            events=events[start : start + 500],
+            now=datetime.now(UTC),
+            again=True,
         )
     return Queued(queued=len(events))
 

@@ -148,7 +148,7 @@ async def fan_out(sessionmaker: async_sessionmaker[AsyncSession], *, batch: int 
         # Positions become visible in order (ingest), so every position up to `last` is
         # there to scan: an endpoint that matched none of them has seen up to `last`, and
         # a round with nothing new costs these two queries, not one per endpoint.
-        last = await hooks.last_position(session)
+        last = await hooks.last_position(session=session)
         endpoints = (
             await session.scalars(
                 sa.select(WebhookEndpoint)
@@ -160,10 +160,12 @@ async def fan_out(sessionmaker: async_sessionmaker[AsyncSession], *, batch: int 
         now = datetime.now(UTC)
         for endpoint in endpoints:
             events = await hooks.matching_positions(
-                session, endpoint, after=endpoint.scanned_position, limit=batch
+                session=session, endpoint=endpoint, after=endpoint.scanned_position, limit=batch
             )
             if events:
-                await hooks.enqueue(session, endpoint.id, events, now=now)
+                await hooks.enqueue(
+                    session=session, endpoint_id=endpoint.id, events=events, now=now
+                )
                 made += len(events)
             seen = events[-1][0] if events else 0
             endpoint.scanned_position = seen if len(events) == batch else max(seen, last)
@@ -528,8 +530,8 @@ async def _disable(session: AsyncSession, endpoint_id: str, outcome: Outcome) ->
     endpoint.disabled_reason = reason
     endpoint.updated_at = datetime.now(UTC)
     await hooks.record_own_event(
-        session,
-        WebhookEndpointDisabled(endpoint_id=endpoint.id, url=endpoint.url, reason=reason),
+        session=session,
+        payload=WebhookEndpointDisabled(endpoint_id=endpoint.id, url=endpoint.url, reason=reason),
         subject={"type": "webhook_endpoint", "id": endpoint.id},
         audiences=_owner_audiences(endpoint),
     )

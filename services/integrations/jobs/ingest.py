@@ -118,11 +118,11 @@ async def _store(
         )
         audiences.append((position, audiences_of(event)))
     await session.execute(sa.insert(FeedEvent), rows)
-    numbered = await audience_rows(session, audiences)
+    numbered = await audience_rows(session=session, audiences=audiences)
     if numbered:
         await session.execute(sa.insert(FeedAudience), numbered)
     # The brand portfolio's read model moves with the feed, in the same transaction.
-    await projection.apply(session, events)
+    await projection.apply(session=session, events=events)
     return True
 
 

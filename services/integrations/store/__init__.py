@@ -27,7 +27,7 @@ _SEQUENCE = ',"sequence":'
 
 
 async def audience_rows(
-    session: AsyncSession, audiences: Sequence[tuple[int, Sequence[str]]]
+    *, session: AsyncSession, audiences: Sequence[tuple[int, Sequence[str]]]
 ) -> list[dict[str, object]]:
     """The `feed_audience` rows of new feed positions (oldest first), each organisation's
     numbered on from its counter (taken under the counter's row lock: the caller holds the
@@ -68,7 +68,7 @@ def audience_filter(principal: Principal) -> sa.ColumnElement[bool]:
     return col(FeedAudience.audience).in_(keys)
 
 
-async def position_of(session: AsyncSession, *, event_id: str) -> int | None:
+async def position_of(*, session: AsyncSession, event_id: str) -> int | None:
     position = await session.scalar(
         sa.select(col(FeedEvent.position)).where(col(FeedEvent.id) == event_id)
     )
@@ -76,8 +76,8 @@ async def position_of(session: AsyncSession, *, event_id: str) -> int | None:
 
 
 async def feed_page(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     principal: Principal,
     after: int,
     types: Sequence[str],
@@ -108,7 +108,7 @@ async def feed_page(
     return list(seen.values())
 
 
-async def event_by_id(session: AsyncSession, *, principal: Principal, event_id: str) -> str | None:
+async def event_by_id(*, session: AsyncSession, principal: Principal, event_id: str) -> str | None:
     """The event's body as the caller sees it, if it may see it."""
     statement = (
         sa.select(col(FeedEvent.body), col(FeedAudience.sequence))

@@ -70,15 +70,15 @@ def endpoint_filter(audiences: Sequence[str]) -> sa.ColumnElement[bool]:
     return col(FeedAudience.audience).in_(list(audiences))
 
 
-async def last_position(session: AsyncSession) -> int:
+async def last_position(*, session: AsyncSession) -> int:
     found = await session.scalar(sa.select(sa.func.max(col(FeedEvent.position))))
     return int(found or 0)
 
 
 async def matching_positions(
+    *,
     session: AsyncSession,
     endpoint: WebhookEndpoint,
-    *,
     after: int = 0,
     since: datetime | None = None,
     event_id: str | None = None,
@@ -104,10 +104,10 @@ async def matching_positions(
 
 
 async def enqueue(
+    *,
     session: AsyncSession,
     endpoint_id: str,
     events: Sequence[tuple[int, str]],
-    *,
     now: datetime,
     again: bool = False,
 ) -> None:
@@ -140,9 +140,9 @@ async def enqueue(
 
 
 async def record_own_event(
+    *,
     session: AsyncSession,
     payload: EventData,
-    *,
     subject: dict[str, str],
     audiences: Sequence[str],
 ) -> tuple[int, str]:
@@ -178,7 +178,7 @@ async def record_own_event(
             body=body,
         )
     )
-    numbered = await audience_rows(session, [(position, audiences)])
+    numbered = await audience_rows(session=session, audiences=[(position, audiences)])
     if numbered:
         await session.execute(sa.insert(FeedAudience), numbered)
     return position, event_id

@@ -86,7 +86,7 @@ async def create_access_request(
         raise NotFound(f"The registry has no factory {body.factory_id!r}.")
     moment = now()
     row, created = await store_access.request_access(
-        session,
+        session=session,
         factory_id=body.factory_id,
         country=factory.country,
         buyer=caller.principal,
@@ -101,7 +101,7 @@ async def create_access_request(
     if created or reopened is not None:
         await events.access_request_changed(session, row)
         await store_members.notify(
-            session,
+            session=session,
             orgs=[row.factory_id],
             kind=NotificationKind.TPA_REQUESTED,
             message=tpa_requested_message(row),
@@ -173,7 +173,7 @@ async def list_access_requests(
     elif caller.role != "advisor":
         filters["buyer_org"] = caller.org
     rows, cursor = await store_access.list_access_requests(
-        session,
+        session=session,
         page=page,
         status=status,
         countries=scope_countries(caller.principal),
@@ -190,7 +190,7 @@ async def get_access_request(
     request_id: Id, caller: AnyMember, session: SessionDep
 ) -> AccessRequestPublic:
     """One access request (to its factory, its buyer and the advisors of its country)."""
-    row = await store_access.access_request(session, request_id=request_id)
+    row = await store_access.access_request(session=session, request_id=request_id)
     if row is None or not _concerns(caller, row):
         raise NotFound(NO_SUCH_REQUEST)
     enforce(covers_country(caller.principal, row.country))
@@ -200,7 +200,7 @@ async def get_access_request(
 async def _decide(
     session: AsyncSession, caller: Caller, request_id: str, action: str
 ) -> AccessRequestPublic:
-    row = await store_access.access_request(session, request_id=request_id, for_update=True)
+    row = await store_access.access_request(session=session, request_id=request_id, for_update=True)
     if row is None or row.factory_id != caller.org:
         raise NotFound(NO_SUCH_REQUEST)
     target = domain.tpa_transition(row.status, action)
@@ -211,7 +211,7 @@ async def _decide(
     await session.flush()
     await events.access_request_changed(session, row)
     await store_members.notify(
-        session,
+        session=session,
         orgs=[row.buyer_org],
         kind=DECISION_KINDS[target],
         message=f"Factory {row.factory_id} {DECISION_TEXTS[target]}.",

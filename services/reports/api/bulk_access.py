@@ -91,7 +91,7 @@ async def request_many(
     registry = await eligibility.factories([i.factory_id for i in inputs if i.factory_id])
     moment = now()
     held = await store_access.requests_of(
-        session, org=caller.org, factory_ids=list(registry), for_update=True
+        session=session, org=caller.org, factory_ids=list(registry), for_update=True
     )
     outcomes = {
         factory_id: _outcome(factory, held.get(factory_id))
@@ -99,7 +99,7 @@ async def request_many(
     }
     asked = sorted(factory_id for factory_id, outcome in outcomes.items() if outcome == REQUESTED)
     created = await store_access.request_access_many(
-        session,
+        session=session,
         countries={f: registry[f].country for f in asked if f not in held},
         buyer=caller.principal,
         now=moment,
@@ -107,7 +107,7 @@ async def request_many(
     raced = [f for f in asked if f not in held and f not in created]
     if raced:  # a concurrent request created them first: report them as they are
         for factory_id, row in (
-            await store_access.requests_of(session, org=caller.org, factory_ids=raced)
+            await store_access.requests_of(session=session, org=caller.org, factory_ids=raced)
         ).items():
             held[factory_id] = row
             outcomes[factory_id] = _outcome(registry[factory_id], row)
@@ -124,7 +124,7 @@ async def request_many(
     changed = sorted([*created.values(), *reopened], key=lambda row: row.factory_id)
     await events.access_requests_changed(session, changed)
     await store_members.notify_each(
-        session,
+        session=session,
         kind=NotificationKind.TPA_REQUESTED,
         now=moment,
         notes=[(r.factory_id, tpa_requested_message(r), r.factory_id, r.id) for r in changed],

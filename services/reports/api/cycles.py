@@ -52,7 +52,7 @@ async def open_report_cycle(
     enforce(covers_country(caller.principal, factory.country))
     ensure_enrolled(factory_id, factory.enrolment_status, service="report cycles open")
     cycle, created = await store.open_cycle(
-        session,
+        session=session,
         factory_id=factory_id,
         cycle=body.cycle,
         country=factory.country,
@@ -74,7 +74,7 @@ async def list_report_cycles(
     """The factory's report cycles the caller may know of, and whether it may read each."""
     views = []
     for cycle, facts in await store.list_cycles_with_facts(
-        session, factory_id=factory_id, org=caller.org
+        session=session, factory_id=factory_id, org=caller.org
     ):
         if not covers_country(caller.principal, cycle.country).allowed:
             continue  # an advisor lists only the cycles of its programmes' factories

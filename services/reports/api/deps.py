@@ -71,7 +71,9 @@ async def _membership(
         return kept
     row = None
     if session is not None:
-        row = await store_members.membership(session, org=principal.org, user=principal.user)
+        row = await store_members.membership(
+            session=session, org=principal.org, user=principal.user
+        )
     if row is None:
         row = await _join(request, principal)
     settled.remember_member(
@@ -83,13 +85,13 @@ async def _membership(
 async def _join(request: Request, principal: Principal) -> Membership:
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as own:
-        row = await store_members.membership(own, org=principal.org, user=principal.user)
+        row = await store_members.membership(session=own, org=principal.org, user=principal.user)
         if row is not None:
             return row
-        row, pending = await store_members.join_portal(own, principal=principal, now=now())
+        row, pending = await store_members.join_portal(session=own, principal=principal, now=now())
         if pending:
             await store_members.notify(
-                own,
+                session=own,
                 orgs=[principal.org],
                 kind=NotificationKind.MEMBERSHIP_REQUESTED,
                 message=(
@@ -192,7 +194,7 @@ async def readable_cycle(
     session: AsyncSession, caller: Caller, *, factory_id: str, cycle: int, settled: Settled
 ) -> ReportCycle:
     found = await store.cycle_with_facts(
-        session, factory_id=factory_id, cycle=cycle, org=caller.org
+        session=session, factory_id=factory_id, cycle=cycle, org=caller.org
     )
     if found is None:
         raise NotFound("There is no such report cycle (or you may not see it).")
@@ -210,7 +212,7 @@ async def visible_document(
     for_update: bool = False,
 ) -> tuple[ReportDocument, ReportCycle]:
     found = await store.document_with_facts(
-        session, document_id=document_id, org=caller.org, for_update=for_update
+        session=session, document_id=document_id, org=caller.org, for_update=for_update
     )
     if found is None:
         raise NotFound(NO_SUCH_REPORT)

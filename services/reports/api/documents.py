@@ -73,10 +73,10 @@ async def create_report(
     domain.check_draft(
         kind=body.kind,
         has_findings=bool(body.findings),
-        existing_kinds=await store.document_kinds(session, cycle_id=report_cycle.id),
+        existing_kinds=await store.document_kinds(session=session, cycle_id=report_cycle.id),
     )
     document = await store.add_document(
-        session,
+        session=session,
         cycle=report_cycle,
         kind=body.kind,
         title=body.title,
@@ -85,7 +85,9 @@ async def create_report(
         now=now(),
     )
     if body.kind is DocumentKind.ASSESSMENT:
-        await store.replace_findings(session, document_id=document.id, findings=body.findings or [])
+        await store.replace_findings(
+            session=session, document_id=document.id, findings=body.findings or []
+        )
     return await report_reply(session, document=document, cycle=report_cycle, settled=settled)
 
 
@@ -104,7 +106,7 @@ async def list_reports(
     )
     visible = [
         shapes.report_summary(document)
-        for document in await store.list_documents(session, cycle_id=report_cycle.id)
+        for document in await store.list_documents(session=session, cycle_id=report_cycle.id)
         if document_visible(caller.principal, document)
     ]
     return page_of(visible, page, key=SortKey(type=str), value=lambda summary: summary.id)
@@ -206,7 +208,9 @@ async def update_report(
         document.body = body.body
     document.updated_at = now()
     if body.findings is not None:
-        await store.replace_findings(session, document_id=document.id, findings=body.findings)
+        await store.replace_findings(
+            session=session, document_id=document.id, findings=body.findings
+        )
     await session.flush()
     return await report_reply(session, document=document, cycle=cycle, settled=settled)
 
@@ -249,8 +253,8 @@ async def release_report(
         await _on_assessment_released(session, caller, document, cycle, eligibility)
     await events.report_released(session, document, cycle)
     await store_members.notify(
-        session,
-        orgs=await store_access.readers_of_cycle(session, cycle=cycle),
+        session=session,
+        orgs=await store_access.readers_of_cycle(session=session, cycle=cycle),
         kind=NotificationKind.DOCUMENT_RELEASED,
         message=(
             f"The {KIND_NAMES[DocumentKind(document.kind)]} of factory {cycle.factory_id}, "
@@ -272,15 +276,15 @@ async def _on_assessment_released(
     eligibility: EligibilityClient,
 ) -> None:
     """Its non-compliances join the live plan; the portal shows it if it is the newest."""
-    findings = await store.findings_of(session, document_id=document.id)
+    findings = await store.findings_of(session=session, document_id=document.id)
     await store_plan.add_plan_items(
-        session,
+        session=session,
         cycle=cycle,
         items=domain.plan_items_from_findings(findings),
         actor=caller.principal,
         now=now(),
     )
-    shown = await store_portal.public_factory(session, factory_id=cycle.factory_id)
+    shown = await store_portal.public_factory(session=session, factory_id=cycle.factory_id)
     if not domain.is_newer_assessment(
         shown_cycle=None if shown is None else shown.cycle, released_cycle=cycle.cycle
     ):
@@ -288,4 +292,6 @@ async def _on_assessment_released(
     factory = await eligibility.factory(cycle.factory_id)
     name = factory.name if factory else (shown.name if shown else cycle.factory_id)
     country = factory.country if factory else cycle.country
-    await store_portal.publish_assessment(session, document=document, name=name, country=country)
+    await store_portal.publish_assessment(
+        session=session, document=document, name=name, country=country
+    )

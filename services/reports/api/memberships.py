@@ -28,7 +28,7 @@ async def list_memberships(
 ) -> Page[MembershipPublic]:
     """Your organisation's portal members, pending ones included (super-user only)."""
     enforce(can_manage_members(caller.principal, caller.membership))
-    rows, cursor = await store_members.list_memberships(session, org=caller.org, page=page)
+    rows, cursor = await store_members.list_memberships(session=session, org=caller.org, page=page)
     return Page[MembershipPublic](items=[shapes.membership(r) for r in rows], next_cursor=cursor)
 
 
@@ -38,7 +38,7 @@ async def approve_membership(
 ) -> MembershipPublic:
     """Approve a pending member of your organisation (approving again is a no-op)."""
     enforce(can_manage_members(caller.principal, caller.membership))
-    row = await store_members.membership(session, org=caller.org, user=user)
+    row = await store_members.membership(session=session, org=caller.org, user=user)
     if row is None:
         raise NotFound(f"{user!r} has not asked to join {caller.org!r} on the portal.")
     if row.status != MembershipStatus.ACTIVE:

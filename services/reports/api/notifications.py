@@ -44,7 +44,7 @@ async def list_notifications(
     for every organisation entitled to them. This list keeps working for now (membership
     requests are only here); new integrations should read the feed."""
     rows, cursor = await store_members.list_notifications(
-        session, org=caller.org, page=page, kind=kind
+        session=session, org=caller.org, page=page, kind=kind
     )
     return Page[NotificationPublic](
         items=[shapes.notification(r) for r in rows], next_cursor=cursor
@@ -65,9 +65,9 @@ async def raise_zero_tolerance_alert(
         raise NotFound(f"The registry has no factory {factory_id!r}.")
     enforce(covers_country(caller.principal, factory.country))
     moment = now()
-    partners = await store_access.partners_with_approved_tpa(session, factory_id=factory_id)
+    partners = await store_access.partners_with_approved_tpa(session=session, factory_id=factory_id)
     alert = await store_portal.add_alert(
-        session,
+        session=session,
         factory_id=factory_id,
         summary=body.summary,
         raised_by=caller.principal,
@@ -78,7 +78,7 @@ async def raise_zero_tolerance_alert(
         session, alert, partners=partners, country=factory.country
     )
     await store_members.notify(
-        session,
+        session=session,
         orgs=partners,
         kind=NotificationKind.ZERO_TOLERANCE_ALERT,
         message=f"Zero-tolerance alert at {factory.name} ({factory_id}): {body.summary}"[:1000],

@@ -42,8 +42,8 @@ async def get_improvement_plan(
     report_cycle = await readable_cycle(
         session, caller, factory_id=factory_id, cycle=cycle, settled=settled
     )
-    items = await store_plan.plan_items(session, cycle_id=report_cycle.id)
-    history = await store_plan.history_of(session, item_ids=[item.id for item in items])
+    items = await store_plan.plan_items(session=session, cycle_id=report_cycle.id)
+    history = await store_plan.history_of(session=session, item_ids=[item.id for item in items])
     return ImprovementPlan(
         factory_id=report_cycle.factory_id,
         cycle=report_cycle.cycle,
@@ -66,13 +66,13 @@ async def create_plan_item(
     )
     enforce(can_edit_plan(caller.principal, report_cycle))
     [item] = await store_plan.add_plan_items(
-        session,
+        session=session,
         cycle=report_cycle,
         items=[domain.NewPlanItem(**body.model_dump())],
         actor=caller.principal,
         now=now(),
     )
-    history = await store_plan.history_of(session, item_ids=[item.id])
+    history = await store_plan.history_of(session=session, item_ids=[item.id])
     return shapes.plan_item(item, history[item.id])
 
 
@@ -81,7 +81,7 @@ async def update_plan_item(
     item_id: Id, body: PlanItemUpdate, caller: FactoryOrAdvisor, session: SessionDep
 ) -> PlanItemPublic:
     """Change an item's owner, due date, status, title or detail (recorded in its history)."""
-    found = await store.plan_item_with_facts(session, item_id=item_id, org=caller.org)
+    found = await store.plan_item_with_facts(session=session, item_id=item_id, org=caller.org)
     if found is None:
         raise NotFound("There is no such improvement plan item (or you may not see it).")
     item, cycle, facts = found
@@ -95,12 +95,12 @@ async def update_plan_item(
             values.pop(required)
     current = {field: getattr(item, field) for field in values}
     await store_plan.update_plan_item(
-        session,
+        session=session,
         item=item,
         changes=domain.plan_changes(current, values),
         values=values,
         actor=caller.principal,
         now=now(),
     )
-    history = await store_plan.history_of(session, item_ids=[item.id])
+    history = await store_plan.history_of(session=session, item_ids=[item.id])
     return shapes.plan_item(item, history[item.id])

@@ -51,9 +51,9 @@ async def list_public_factories(
     session: SessionDep, page: PageDep, country: Country = None
 ) -> Page[PublicFactorySummary]:
     """Factories with a released assessment, with their public compliance figures."""
-    rows, cursor = await store_portal.public_factories(session, page=page, country=country)
+    rows, cursor = await store_portal.public_factories(session=session, page=page, country=country)
     findings = await store_portal.public_findings(
-        session, document_ids=[row.assessment_id for row in rows]
+        session=session, document_ids=[row.assessment_id for row in rows]
     )
     return Page[PublicFactorySummary](
         items=[
@@ -66,12 +66,12 @@ async def list_public_factories(
 @router.get("/public/factories/{factory_id}")
 async def get_public_factory(factory_id: FactoryId, session: SessionDep) -> PublicFactoryDetail:
     """One factory's page: latest public compliance and its progress documents."""
-    row = await store_portal.public_factory(session, factory_id=factory_id)
+    row = await store_portal.public_factory(session=session, factory_id=factory_id)
     if row is None:
         raise NotFound(f"The transparency portal has no released assessment of {factory_id!r}.")
-    findings = await store_portal.public_findings(session, document_ids=[row.assessment_id])
+    findings = await store_portal.public_findings(session=session, document_ids=[row.assessment_id])
     compliance = domain.public_compliance(findings[row.assessment_id])
-    documents = await store_portal.progress_documents(session, factory_id=factory_id)
+    documents = await store_portal.progress_documents(session=session, factory_id=factory_id)
     return PublicFactoryDetail(
         **_summary(row, compliance).model_dump(),
         issues=[
@@ -90,7 +90,7 @@ async def create_progress_document(
     if factory_id != caller.org:
         raise Forbidden("A factory attaches progress documents to its own page only.")
     row = await store_portal.add_progress_document(
-        session,
+        session=session,
         factory_id=factory_id,
         title=body.title,
         note=body.note,
@@ -106,8 +106,8 @@ async def delete_progress_document(
     document_id: Id, caller: FactoryMember, session: SessionDep
 ) -> Response:
     """The factory removes one of its progress documents from its portal page."""
-    row = await store_portal.progress_document(session, document_id=document_id)
+    row = await store_portal.progress_document(session=session, document_id=document_id)
     if row is None or row.factory_id != caller.org:
         raise NotFound("There is no such progress document on your page.")
-    await store_portal.delete_progress_document(session, document_id=document_id)
+    await store_portal.delete_progress_document(session=session, document_id=document_id)
     return Response(status_code=204)

@@ -28,7 +28,7 @@ async def report_reply(
         return kept.reply
     findings = None
     if document.kind == DocumentKind.ASSESSMENT:
-        findings = await store.findings_of(session, document_id=document.id)
+        findings = await store.findings_of(session=session, document_id=document.id)
     reply = shapes.report(document, findings)
     if released and keep:
         settled.remember_released(

@@ -33,7 +33,7 @@ async def create_share(
     if body.with_org == caller.org:
         raise Unprocessable("Share with another organisation: yours has the cycle unlocked.")
     found = await store.cycle_with_facts(
-        session, factory_id=body.factory_id, cycle=body.cycle, org=caller.org
+        session=session, factory_id=body.factory_id, cycle=body.cycle, org=caller.org
     )
     if found is None:
         raise NotFound("There is no such report cycle (or you may not see it).")
@@ -42,7 +42,7 @@ async def create_share(
     assert facts.unlock is not None
     moment = now()
     share, created = await store_access.add_share(
-        session,
+        session=session,
         cycle=cycle,
         unlock_id=facts.unlock.id,
         sharer=caller.principal,
@@ -53,13 +53,13 @@ async def create_share(
         response.status_code = 200
         return shapes.share(share)
     recipient_tpa = await store_access.get_tpa(
-        session, factory_id=cycle.factory_id, org=body.with_org
+        session=session, factory_id=cycle.factory_id, org=body.with_org
     )
     recipient_reads = recipient_tpa is not None and recipient_tpa.status == "approved"
     await events.share_created(session, share, cycle, recipient_reads=recipient_reads)
     if recipient_reads:
         await store_members.notify(
-            session,
+            session=session,
             orgs=[body.with_org],
             kind=NotificationKind.REPORT_SHARED,
             message=f"A buyer in the supply chain of factory {cycle.factory_id} shared its "
@@ -75,5 +75,5 @@ async def create_share(
 @router.get("/shares")
 async def list_shares(caller: Buyer, session: SessionDep, page: PageDep) -> Page[SharePublic]:
     """The shares your organisation made."""
-    rows, cursor = await store_access.list_shares(session, from_org=caller.org, page=page)
+    rows, cursor = await store_access.list_shares(session=session, from_org=caller.org, page=page)
     return Page[SharePublic](items=[shapes.share(r) for r in rows], next_cursor=cursor)

@@ -128,7 +128,7 @@ async def search_suppliers(
     states: dict[str, str] = {}
     if caller.role != "advisor" and found.items:
         states = await store_access.tpa_states(
-            session, org=caller.org, factory_ids=[item.id for item in found.items]
+            session=session, org=caller.org, factory_ids=[item.id for item in found.items]
         )
     items = [
         SupplierPublic(

@@ -100,6 +100,10 @@ async def list_unlocks(
 ) -> Page[UnlockPublic]:
     """The report cycles your organisation unlocked."""
     rows, cursor = await store_access.list_unlocks(
-        session, org=caller.org, page=page, factory_id=factory_id, updated_since=updated_since
+        session=session,
+        org=caller.org,
+        page=page,
+        factory_id=factory_id,
+        updated_since=updated_since,
     )
     return Page[UnlockPublic](items=[shapes.unlock(r) for r in rows], next_cursor=cursor)

@@ -61,7 +61,7 @@ async def audit(
     lease: timedelta,
 ) -> AuditReport:
     async with sessionmaker() as session:
-        unlocks = await store_access.unlocks_for_audit(session)
+        unlocks = await store_access.unlocks_for_audit(session=session)
     held = await billing.charges(state="held")
     ledger = await billing.check_ledger()
     moment = now()

@@ -125,10 +125,12 @@ async def look_up(
 ) -> Target:
     """The cycle and what the organisation holds on it, read once for the whole request."""
     async with sessionmaker() as session:
-        found = await store.cycle_with_facts(session, factory_id=factory_id, cycle=cycle, org=org)
+        found = await store.cycle_with_facts(
+            session=session, factory_id=factory_id, cycle=cycle, org=org
+        )
         if found is not None:
             return Target(found[0], found[1])
-        tpa = await store_access.get_tpa(session, factory_id=factory_id, org=org)
+        tpa = await store_access.get_tpa(session=session, factory_id=factory_id, org=org)
         return Target(None, Facts(tpa=tpa))
 
 
@@ -187,7 +189,11 @@ async def _reserve(
     async with sessionmaker() as session:
         moment = now()
         unlock = await store_access.reserve_unlock(
-            session, cycle=cycle, buyer=caller.principal, now=moment, stale_before=moment - lease
+            session=session,
+            cycle=cycle,
+            buyer=caller.principal,
+            now=moment,
+            stale_before=moment - lease,
         )
         await session.commit()
     if unlock is None:
@@ -254,7 +260,7 @@ async def _activate(attempt: Attempt, year: int | None) -> Unlock:
     try:
         async with attempt.transactional() as session:
             active = await store_access.activate_unlock(
-                session,
+                session=session,
                 unlock_id=unlock.id,
                 attempt_no=attempt.number,
                 payment_reference=attempt.reference,
@@ -322,7 +328,7 @@ async def _step(attempt: Attempt, change: store_access.UnlockChange) -> None:
     row stays pending and is taken over once this attempt's lease runs out."""
     try:
         async with attempt.sessionmaker() as session:
-            await change(session, unlock_id=attempt.unlock.id, attempt_no=attempt.number)
+            await change(session=session, unlock_id=attempt.unlock.id, attempt_no=attempt.number)
             await session.commit()
     except Exception:
         log.exception("could not update pending unlock %s", attempt.unlock.id)
@@ -360,7 +366,7 @@ async def recover(
     async with sessionmaker() as session:
         moment = now()
         taken = await store_access.take_over_stale(
-            session, now=moment, stale_before=moment - lease, limit=limit
+            session=session, now=moment, stale_before=moment - lease, limit=limit
         )
         await session.commit()
     settled = 0

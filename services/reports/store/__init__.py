@@ -59,7 +59,7 @@ __all__ = [
 
 
 def _insert_ignoring_conflict(
-    session: AsyncSession, model: type[SQLModel], on: Sequence[str]
+    *, session: AsyncSession, model: type[SQLModel], on: Sequence[str]
 ) -> Any:
     """The statement on the model's table, values bound at execution: one compiled statement
     for every call (the ORM's `insert(Model).values(...)` is built and hashed each time)."""
@@ -70,22 +70,26 @@ def _insert_ignoring_conflict(
 
 
 async def insert_ignoring_conflict(
-    session: AsyncSession, model: type[SQLModel], values: dict[str, Any], *, on: Sequence[str]
+    *, session: AsyncSession, model: type[SQLModel], values: dict[str, Any], on: Sequence[str]
 ) -> bool:
     """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted. Unlike catching an
     IntegrityError, it leaves the transaction usable (and on PostgreSQL it waits for a
     concurrent insert of the same key to commit or roll back, so the loser sees the winner)."""
-    result = await session.execute(_insert_ignoring_conflict(session, model, on), values)
+    result = await session.execute(
+        _insert_ignoring_conflict(session=session, model=model, on=on), values
+    )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def insert_returning_unless_conflict(
-    session: AsyncSession, model: type[ModelT], values: dict[str, Any], *, on: Sequence[str]
+    *, session: AsyncSession, model: type[ModelT], values: dict[str, Any], on: Sequence[str]
 ) -> ModelT | None:
     """The same in one round trip with the new row back (not attached to the session): None
     when the key was taken."""
     table = model.__table__  # type: ignore[attr-defined]
-    statement = _insert_ignoring_conflict(session, model, on).returning(*table.columns)
+    statement = _insert_ignoring_conflict(session=session, model=model, on=on).returning(
+        *table.columns
+    )
     row = (await session.execute(statement, values)).first()
     return None if row is None else model(**row._mapping)
 
@@ -162,7 +166,7 @@ _PLAN_ITEM_WITH_FACTS = _with_facts(
 
 
 async def cycle_with_facts(
-    session: AsyncSession, *, factory_id: str, cycle: int, org: str
+    *, session: AsyncSession, factory_id: str, cycle: int, org: str
 ) -> tuple[ReportCycle, Facts] | None:
     """One round trip: the cycle and what the caller's organisation holds on it."""
     params = {"factory_id": factory_id, "cycle": cycle, "org": org}
@@ -173,7 +177,7 @@ async def cycle_with_facts(
 
 
 async def list_cycles_with_facts(
-    session: AsyncSession, *, factory_id: str, org: str
+    *, session: AsyncSession, factory_id: str, org: str
 ) -> list[tuple[ReportCycle, Facts]]:
     params = {"factory_id": factory_id, "org": org}
     seen: dict[str, tuple[ReportCycle, Facts]] = {}
@@ -183,7 +187,7 @@ async def list_cycles_with_facts(
 
 
 async def document_with_facts(
-    session: AsyncSession, *, document_id: str, org: str, for_update: bool = False
+    *, session: AsyncSession, document_id: str, org: str, for_update: bool = False
 ) -> tuple[ReportDocument, ReportCycle, Facts] | None:
     """The document, its cycle and the caller's facts; `for_update` locks the document."""
     statement = _DOCUMENT_WITH_FACTS_LOCKED if for_update else _DOCUMENT_WITH_FACTS
@@ -195,7 +199,7 @@ async def document_with_facts(
 
 
 async def plan_item_with_facts(
-    session: AsyncSession, *, item_id: str, org: str
+    *, session: AsyncSession, item_id: str, org: str
 ) -> tuple[PlanItem, ReportCycle, Facts] | None:
     params = {"item_id": item_id, "org": org}
     row = (await session.execute(_PLAN_ITEM_WITH_FACTS, params)).first()
@@ -204,7 +208,7 @@ async def plan_item_with_facts(
     return row[0], row[1], Facts(row[2], row[3], row[4])
 
 
-async def get_cycle(session: AsyncSession, *, factory_id: str, cycle: int) -> ReportCycle | None:
+async def get_cycle(*, session: AsyncSession, factory_id: str, cycle: int) -> ReportCycle | None:
     statement = select(ReportCycle).where(
         col(ReportCycle.factory_id) == factory_id, col(ReportCycle.cycle) == cycle
     )
@@ -212,8 +216,8 @@ async def get_cycle(session: AsyncSession, *, factory_id: str, cycle: int) -> Re
 
 
 async def open_cycle(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     factory_id: str,
     cycle: int,
     country: str,
@@ -222,9 +226,9 @@ async def open_cycle(
 ) -> tuple[ReportCycle, bool]:
     """Open the cycle, or find it open already: (cycle, True when opened now)."""
     created = await insert_ignoring_conflict(
-        session,
-        ReportCycle,
-        {
+        session=session,
+        model=ReportCycle,
+        values={
             "id": new_id("rcy"),
             "factory_id": factory_id,
             "cycle": cycle,
@@ -234,7 +238,7 @@ async def open_cycle(
         },
         on=["factory_id", "cycle"],
     )
-    found = await get_cycle(session, factory_id=factory_id, cycle=cycle)
+    found = await get_cycle(session=session, factory_id=factory_id, cycle=cycle)
     assert found is not None
     return found, created
 
@@ -242,12 +246,12 @@ async def open_cycle(
 # --- documents ---------------------------------------------------------------------------
 
 
-async def document_kinds(session: AsyncSession, *, cycle_id: str) -> list[str]:
+async def document_kinds(*, session: AsyncSession, cycle_id: str) -> list[str]:
     statement = select(ReportDocument.kind).where(col(ReportDocument.report_cycle_id) == cycle_id)
     return list((await session.execute(statement)).scalars().all())
 
 
-async def list_documents(session: AsyncSession, *, cycle_id: str) -> list[ReportDocument]:
+async def list_documents(*, session: AsyncSession, cycle_id: str) -> list[ReportDocument]:
     statement = (
         select(ReportDocument)
         .where(col(ReportDocument.report_cycle_id) == cycle_id)
@@ -257,8 +261,8 @@ async def list_documents(session: AsyncSession, *, cycle_id: str) -> list[Report
 
 
 async def add_document(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     cycle: ReportCycle,
     kind: str,
     title: str,
@@ -289,7 +293,7 @@ async def add_document(
 
 
 async def replace_findings(
-    session: AsyncSession, *, document_id: str, findings: Iterable[FindingIn]
+    *, session: AsyncSession, document_id: str, findings: Iterable[FindingIn]
 ) -> list[AssessmentFinding]:
     await session.execute(
         sa.delete(AssessmentFinding).where(col(AssessmentFinding.document_id) == document_id)
@@ -312,7 +316,7 @@ async def replace_findings(
     return rows
 
 
-async def findings_of(session: AsyncSession, *, document_id: str) -> list[AssessmentFinding]:
+async def findings_of(*, session: AsyncSession, document_id: str) -> list[AssessmentFinding]:
     statement = (
         select(AssessmentFinding)
         .where(col(AssessmentFinding.document_id) == document_id)
@@ -321,7 +325,7 @@ async def findings_of(session: AsyncSession, *, document_id: str) -> list[Assess
     return list((await session.execute(statement)).scalars().all())
 
 
-async def assessment_of(session: AsyncSession, *, cycle_id: str) -> ReportDocument | None:
+async def assessment_of(*, session: AsyncSession, cycle_id: str) -> ReportDocument | None:
     statement = select(ReportDocument).where(
         col(ReportDocument.report_cycle_id) == cycle_id,
         col(ReportDocument.kind) == "assessment",

@@ -61,13 +61,13 @@ ACTIVE, PENDING = "active", "pending"
 class UnlockChange(Protocol):
     """`forget_unlock` and `release_unlock_attempt`: steps of the saga's compensation."""
 
-    async def __call__(self, session: AsyncSession, *, unlock_id: str, attempt_no: int) -> None: ...
+    async def __call__(self, *, session: AsyncSession, unlock_id: str, attempt_no: int) -> None: ...
 
 
 # --- third-party access ------------------------------------------------------------------
 
 
-async def get_tpa(session: AsyncSession, *, factory_id: str, org: str) -> AccessRequest | None:
+async def get_tpa(*, session: AsyncSession, factory_id: str, org: str) -> AccessRequest | None:
     statement = select(AccessRequest).where(
         col(AccessRequest.factory_id) == factory_id, col(AccessRequest.buyer_org) == org
     )
@@ -75,7 +75,7 @@ async def get_tpa(session: AsyncSession, *, factory_id: str, org: str) -> Access
 
 
 async def access_request(
-    session: AsyncSession, *, request_id: str, for_update: bool = False
+    *, session: AsyncSession, request_id: str, for_update: bool = False
 ) -> AccessRequest | None:
     statement = select(AccessRequest).where(col(AccessRequest.id) == request_id)
     if for_update:
@@ -99,14 +99,14 @@ def _new_request(factory_id: str, country: str, buyer: Principal, now: datetime)
 
 
 async def request_access(
-    session: AsyncSession, *, factory_id: str, country: str, buyer: Principal, now: datetime
+    *, session: AsyncSession, factory_id: str, country: str, buyer: Principal, now: datetime
 ) -> tuple[AccessRequest, bool]:
     """The buyer's request for this factory, created if new: (row, True when created).
     `country` is the registry's for the factory, kept on the row (advisor scope)."""
     created = await insert_ignoring_conflict(
-        session,
-        AccessRequest,
-        _new_request(factory_id, country, buyer, now),
+        session=session,
+        model=AccessRequest,
+        values=_new_request(factory_id, country, buyer, now),
         on=["factory_id", "buyer_org"],
     )
     statement = (
@@ -124,7 +124,7 @@ async def request_access(
 
 
 async def requests_of(
-    session: AsyncSession, *, org: str, factory_ids: Sequence[str], for_update: bool = False
+    *, session: AsyncSession, org: str, factory_ids: Sequence[str], for_update: bool = False
 ) -> dict[str, AccessRequest]:
     """The organisation's requests for these factories, by factory (one query)."""
     statement = select(AccessRequest).where(
@@ -136,7 +136,7 @@ async def requests_of(
 
 
 async def request_access_many(
-    session: AsyncSession, *, countries: dict[str, str], buyer: Principal, now: datetime
+    *, session: AsyncSession, countries: dict[str, str], buyer: Principal, now: datetime
 ) -> dict[str, AccessRequest]:
     """New pending requests of the buyer for the factories of `countries` (factory id →
     its country), in one INSERT; those a concurrent request created first are left alone.
@@ -158,8 +158,8 @@ async def request_access_many(
 
 
 async def list_access_requests(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     page: PageParams,
     factory_id: str | None = None,
     buyer_org: str | None = None,
@@ -182,7 +182,7 @@ async def list_access_requests(
 
 
 async def tpa_states(
-    session: AsyncSession, *, org: str, factory_ids: Sequence[str]
+    *, session: AsyncSession, org: str, factory_ids: Sequence[str]
 ) -> dict[str, str]:
     """The organisation's TPA state per factory, for those it ever asked (one query)."""
     statement = select(AccessRequest.factory_id, AccessRequest.status).where(
@@ -191,7 +191,7 @@ async def tpa_states(
     return {str(row.factory_id): str(row.status) for row in await session.execute(statement)}
 
 
-async def tpa_holders(session: AsyncSession, *, factory_id: str) -> list[tuple[str, str]]:
+async def tpa_holders(*, session: AsyncSession, factory_id: str) -> list[tuple[str, str]]:
     """(org, role) of every buyer holding an approved TPA for the factory, by org."""
     statement = (
         select(AccessRequest.buyer_org, AccessRequest.buyer_role)
@@ -204,7 +204,7 @@ async def tpa_holders(session: AsyncSession, *, factory_id: str) -> list[tuple[s
     return [(org, role) for org, role in await session.execute(statement)]
 
 
-async def partners_with_approved_tpa(session: AsyncSession, *, factory_id: str) -> list[str]:
+async def partners_with_approved_tpa(*, session: AsyncSession, factory_id: str) -> list[str]:
     statement = select(AccessRequest.buyer_org).where(
         col(AccessRequest.factory_id) == factory_id,
         col(AccessRequest.status) == TpaStatus.APPROVED,
@@ -216,7 +216,7 @@ async def partners_with_approved_tpa(session: AsyncSession, *, factory_id: str) 
 # --- unlocks -----------------------------------------------------------------------------
 
 
-async def unlock_of(session: AsyncSession, *, cycle_id: str, org: str) -> Unlock | None:
+async def unlock_of(*, session: AsyncSession, cycle_id: str, org: str) -> Unlock | None:
     statement = (
         select(Unlock)
         .where(col(Unlock.report_cycle_id) == cycle_id, col(Unlock.buyer_org) == org)
@@ -226,8 +226,8 @@ async def unlock_of(session: AsyncSession, *, cycle_id: str, org: str) -> Unlock
 
 
 async def reserve_unlock(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     cycle: ReportCycle,
     buyer: Principal,
     now: datetime,
@@ -238,9 +238,9 @@ async def reserve_unlock(
     attempt number when no attempt holds it (or the one that did went quiet before
     `stale_before`). An `active` one is returned as it is. None: another attempt holds it."""
     created = await insert_returning_unless_conflict(
-        session,
-        Unlock,
-        {
+        session=session,
+        model=Unlock,
+        values={
             "id": new_id("unl"),
             "report_cycle_id": cycle.id,
             "factory_id": cycle.factory_id,
@@ -260,21 +260,21 @@ async def reserve_unlock(
     if created is not None:
         return created
     taken_over = await _take_over(
-        session,
-        [col(Unlock.report_cycle_id) == cycle.id, col(Unlock.buyer_org) == buyer.org],
+        session=session,
+        where=[col(Unlock.report_cycle_id) == cycle.id, col(Unlock.buyer_org) == buyer.org],
         now=now,
         stale_before=stale_before,
     )
     if taken_over is not None:
         return taken_over
-    found = await unlock_of(session, cycle_id=cycle.id, org=buyer.org)
+    found = await unlock_of(session=session, cycle_id=cycle.id, org=buyer.org)
     return found if found is not None and found.status == ACTIVE else None
 
 
 async def _take_over(
+    *,
     session: AsyncSession,
     where: list[sa.ColumnElement[bool]],
-    *,
     now: datetime,
     stale_before: datetime,
 ) -> Unlock | None:
@@ -297,7 +297,7 @@ def _unheld(stale_before: datetime) -> sa.ColumnElement[bool]:
 
 
 async def take_over_stale(
-    session: AsyncSession, *, now: datetime, stale_before: datetime, limit: int
+    *, session: AsyncSession, now: datetime, stale_before: datetime, limit: int
 ) -> list[Unlock]:
     """Pending unlocks whose attempt died or let go, taken over for the recovery sweep (one
     sweeper per row: the conditional UPDATE decides, across processes)."""
@@ -306,7 +306,7 @@ async def take_over_stale(
     taken = []
     for unlock_id in ids:
         row = await _take_over(
-            session, [col(Unlock.id) == unlock_id], now=now, stale_before=stale_before
+            session=session, where=[col(Unlock.id) == unlock_id], now=now, stale_before=stale_before
         )
         if row is not None:
             taken.append(row)
@@ -341,8 +341,8 @@ _ACTIVATION = _activation()
 
 
 async def activate_unlock(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     unlock_id: str,
     attempt_no: int,
     payment_reference: str,
@@ -368,7 +368,7 @@ async def activate_unlock(
     return None if row is None else Unlock(**row._mapping)
 
 
-async def forget_unlock(session: AsyncSession, *, unlock_id: str, attempt_no: int) -> None:
+async def forget_unlock(*, session: AsyncSession, unlock_id: str, attempt_no: int) -> None:
     """Drop a pending unlock whose every payment reference is cancelled in billing."""
     await session.execute(
         sa.delete(Unlock)
@@ -377,7 +377,7 @@ async def forget_unlock(session: AsyncSession, *, unlock_id: str, attempt_no: in
     )
 
 
-async def release_unlock_attempt(session: AsyncSession, *, unlock_id: str, attempt_no: int) -> None:
+async def release_unlock_attempt(*, session: AsyncSession, unlock_id: str, attempt_no: int) -> None:
     """Let the next attempt take a pending unlock over at once (it cancels this attempt's
     reference before paying with its own)."""
     await session.execute(
@@ -388,15 +388,15 @@ async def release_unlock_attempt(session: AsyncSession, *, unlock_id: str, attem
     )
 
 
-async def unlocks_for_audit(session: AsyncSession) -> list[Unlock]:
+async def unlocks_for_audit(*, session: AsyncSession) -> list[Unlock]:
     """Every active unlock and every pending one: what the reconciliation audit compares
     with billing's charges."""
     return list((await session.execute(select(Unlock))).scalars().all())
 
 
 async def list_unlocks(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     org: str,
     page: PageParams,
     factory_id: str | None = None,
@@ -414,7 +414,7 @@ async def list_unlocks(
     return await paginate(session, statement, page, key=[sort_key(Unlock.id, str)])
 
 
-async def unlocked_cycles(session: AsyncSession, *, org: str, factory_id: str) -> list[int]:
+async def unlocked_cycles(*, session: AsyncSession, org: str, factory_id: str) -> list[int]:
     statement = select(Unlock.cycle).where(
         col(Unlock.buyer_org) == org,
         col(Unlock.factory_id) == factory_id,
@@ -427,8 +427,8 @@ async def unlocked_cycles(session: AsyncSession, *, org: str, factory_id: str) -
 
 
 async def add_share(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     cycle: ReportCycle,
     unlock_id: str,
     sharer: Principal,
@@ -436,9 +436,9 @@ async def add_share(
     now: datetime,
 ) -> tuple[ReportShare, bool]:
     created = await insert_ignoring_conflict(
-        session,
-        ReportShare,
-        {
+        session=session,
+        model=ReportShare,
+        values={
             "id": new_id("shr"),
             "report_cycle_id": cycle.id,
             "factory_id": cycle.factory_id,
@@ -459,19 +459,19 @@ async def add_share(
     return (await session.execute(statement)).scalar_one(), created
 
 
-async def list_shares(session: AsyncSession, *, from_org: str, page: PageParams) -> Listing:
+async def list_shares(*, session: AsyncSession, from_org: str, page: PageParams) -> Listing:
     statement = select(ReportShare).where(col(ReportShare.from_org) == from_org)
     return await paginate(session, statement, page, key=[sort_key(ReportShare.id, str)])
 
 
-async def shared_cycles(session: AsyncSession, *, org: str, factory_id: str) -> list[int]:
+async def shared_cycles(*, session: AsyncSession, org: str, factory_id: str) -> list[int]:
     statement = select(ReportShare.cycle).where(
         col(ReportShare.with_org) == org, col(ReportShare.factory_id) == factory_id
     )
     return sorted(set((await session.execute(statement)).scalars().all()))
 
 
-async def readers_of_cycle(session: AsyncSession, *, cycle: ReportCycle) -> list[str]:
+async def readers_of_cycle(*, session: AsyncSession, cycle: ReportCycle) -> list[str]:
     """Buyer organisations that may read the cycle: those that unlocked it, and those it was
     shared with while they hold an approved TPA."""
     unlocked = select(Unlock.buyer_org).where(

@@ -28,28 +28,28 @@ __all__ = [
 # --- memberships -------------------------------------------------------------------------
 
 
-async def membership(session: AsyncSession, *, org: str, user: str) -> Membership | None:
+async def membership(*, session: AsyncSession, org: str, user: str) -> Membership | None:
     return await session.get(Membership, (org, user), populate_existing=True)
 
 
 async def join_portal(
-    session: AsyncSession, *, principal: Principal, now: datetime
+    *, session: AsyncSession, principal: Principal, now: datetime
 ) -> tuple[Membership, bool]:
     """The user's membership, created on first sight: the organisation's first user is its
     super-user (active); later users are pending. (row, True when a pending one was made)."""
     await insert_ignoring_conflict(
-        session,
-        PortalOrganisation,
-        {"org": principal.org, "super_user": principal.user, "created_at": now},
+        session=session,
+        model=PortalOrganisation,
+        values={"org": principal.org, "super_user": principal.user, "created_at": now},
         on=["org"],
     )
     organisation = await session.get(PortalOrganisation, principal.org, populate_existing=True)
     assert organisation is not None
     first = organisation.super_user == principal.user
     created = await insert_ignoring_conflict(
-        session,
-        Membership,
-        {
+        session=session,
+        model=Membership,
+        values={
             "org": principal.org,
             "user_id": principal.user,
             "role": principal.role,
@@ -61,12 +61,12 @@ async def join_portal(
         },
         on=["org", "user_id"],
     )
-    row = await membership(session, org=principal.org, user=principal.user)
+    row = await membership(session=session, org=principal.org, user=principal.user)
     assert row is not None
     return row, created and not first
 
 
-async def list_memberships(session: AsyncSession, *, org: str, page: PageParams) -> Listing:
+async def list_memberships(*, session: AsyncSession, org: str, page: PageParams) -> Listing:
     statement = select(Membership).where(col(Membership.org) == org)
     return await paginate(session, statement, page, key=[sort_key(Membership.user_id, str)])
 
@@ -75,8 +75,8 @@ async def list_memberships(session: AsyncSession, *, org: str, page: PageParams)
 
 
 async def notify(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     orgs: Iterable[str],
     kind: NotificationKind,
     message: str,
@@ -104,8 +104,8 @@ async def notify(
 
 
 async def notify_each(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     kind: NotificationKind,
     now: datetime,
     notes: Iterable[tuple[str, str, str | None, str | None]],
@@ -131,7 +131,7 @@ async def notify_each(
 
 
 async def list_notifications(
-    session: AsyncSession, *, org: str, page: PageParams, kind: str | None = None
+    *, session: AsyncSession, org: str, page: PageParams, kind: str | None = None
 ) -> Listing:
     statement = select(Notification).where(col(Notification.org) == org)
     if kind is not None:

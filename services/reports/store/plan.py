@@ -34,8 +34,8 @@ def _event(
 
 
 async def add_plan_items(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     cycle: ReportCycle,
     items: Iterable[NewPlanItem],
     actor: Principal,
@@ -67,8 +67,8 @@ async def add_plan_items(
 
 
 async def update_plan_item(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     item: PlanItem,
     changes: dict[str, list[Any]],
     values: dict[str, Any],
@@ -88,7 +88,7 @@ async def update_plan_item(
             await events.plan_items_changed(session, [item], cycle, "updated")
 
 
-async def plan_items(session: AsyncSession, *, cycle_id: str) -> list[PlanItem]:
+async def plan_items(*, session: AsyncSession, cycle_id: str) -> list[PlanItem]:
     statement = (
         select(PlanItem)
         .where(col(PlanItem.report_cycle_id) == cycle_id)
@@ -98,7 +98,7 @@ async def plan_items(session: AsyncSession, *, cycle_id: str) -> list[PlanItem]:
 
 
 async def history_of(
-    session: AsyncSession, *, item_ids: Sequence[str]
+    *, session: AsyncSession, item_ids: Sequence[str]
 ) -> dict[str, list[PlanItemEvent]]:
     history: dict[str, list[PlanItemEvent]] = {item_id: [] for item_id in item_ids}
     if not item_ids:

@@ -33,12 +33,12 @@ __all__ = [
 ]
 
 
-async def public_factory(session: AsyncSession, *, factory_id: str) -> PublicFactory | None:
+async def public_factory(*, session: AsyncSession, factory_id: str) -> PublicFactory | None:
     return await session.get(PublicFactory, factory_id, populate_existing=True)
 
 
 async def publish_assessment(
-    session: AsyncSession, *, document: ReportDocument, name: str, country: str
+    *, session: AsyncSession, document: ReportDocument, name: str, country: str
 ) -> None:
     """Show this released assessment on the portal (the caller decided it is the newest)."""
     assert document.released_at is not None
@@ -62,7 +62,7 @@ async def publish_assessment(
 
 
 async def public_factories(
-    session: AsyncSession, *, page: PageParams, country: str | None = None
+    *, session: AsyncSession, page: PageParams, country: str | None = None
 ) -> Listing:
     statement = select(PublicFactory)
     if country is not None:
@@ -71,7 +71,7 @@ async def public_factories(
 
 
 async def public_findings(
-    session: AsyncSession, *, document_ids: list[str]
+    *, session: AsyncSession, document_ids: list[str]
 ) -> dict[str, list[AssessmentFinding]]:
     """The publicly reported findings of these assessments, by document id. The filter is
     in the query so a non-public finding never even reaches the portal's code."""
@@ -92,8 +92,8 @@ async def public_findings(
 
 
 async def add_progress_document(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     factory_id: str,
     title: str,
     note: str | None,
@@ -115,7 +115,7 @@ async def add_progress_document(
     return row
 
 
-async def progress_documents(session: AsyncSession, *, factory_id: str) -> list[ProgressDocument]:
+async def progress_documents(*, session: AsyncSession, factory_id: str) -> list[ProgressDocument]:
     statement = (
         select(ProgressDocument)
         .where(col(ProgressDocument.factory_id) == factory_id)
@@ -124,19 +124,19 @@ async def progress_documents(session: AsyncSession, *, factory_id: str) -> list[
     return list((await session.execute(statement)).scalars().all())
 
 
-async def progress_document(session: AsyncSession, *, document_id: str) -> ProgressDocument | None:
+async def progress_document(*, session: AsyncSession, document_id: str) -> ProgressDocument | None:
     return await session.get(ProgressDocument, document_id)
 
 
-async def delete_progress_document(session: AsyncSession, *, document_id: str) -> None:
+async def delete_progress_document(*, session: AsyncSession, document_id: str) -> None:
     await session.execute(
         sa.delete(ProgressDocument).where(col(ProgressDocument.id) == document_id)
     )
 
 
 async def add_alert(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     factory_id: str,
     summary: str,
     raised_by: Principal,

@@ -220,7 +220,7 @@ FACTORY_COLUMNS, RELATION_COLUMNS, ROW_COLUMNS = (
 )
 
 
-async def _load(session: AsyncSession, factory_ids: Sequence[str]) -> _Batch:
+async def _load(*, session: AsyncSession, factory_ids: Sequence[str]) -> _Batch:
     batch = _Batch()
     factory_table, relation_table = _table(PortfolioFactory), _table(PortfolioRelation)
     for chunk in _chunks(factory_ids):
@@ -251,7 +251,7 @@ def _values(item: Facts, names: Sequence[str]) -> dict[str, Any]:
 
 
 async def _upsert(
-    session: AsyncSession, model: type[SQLModel], items: Iterable[Facts], names: Sequence[str]
+    *, session: AsyncSession, model: type[SQLModel], items: Iterable[Facts], names: Sequence[str]
 ) -> None:
     """INSERT … ON CONFLICT DO UPDATE of every column: one statement for the batch."""
     values = [_values(item, names) for item in items]
@@ -267,17 +267,27 @@ async def _upsert(
     await session.execute(statement, values)
 
 
-async def apply(session: AsyncSession, events: Sequence[EventOut]) -> int:
+async def apply(*, session: AsyncSession, events: Sequence[EventOut]) -> int:
     """Apply a batch (in order) in the caller's transaction; how many factories it touched."""
     wanted = [e for e in events if e.type in HANDLERS]
     touched = sorted({factory_id for e in wanted for factory_id in factories_of(e)})
     if not touched:
         return 0
-    batch = await _load(session, touched)
+    batch = await _load(session=session, factory_ids=touched)
     for event in wanted:
         HANDLERS[event.type](batch, event, event.data)
-    await _upsert(session, PortfolioFactory, batch.factories.values(), FACTORY_COLUMNS)
-    await _upsert(session, PortfolioRelation, batch.relations.values(), RELATION_COLUMNS)
+    await _upsert(
+        session=session,
+        model=PortfolioFactory,
+        items=batch.factories.values(),
+        names=FACTORY_COLUMNS,
+    )
+    await _upsert(
+        session=session,
+        model=PortfolioRelation,
+        items=batch.relations.values(),
+        names=RELATION_COLUMNS,
+    )
     for chunk in _chunks(touched):
         await session.execute(
             sa.delete(PortfolioRow).where(col(PortfolioRow.factory_id).in_(chunk))
@@ -313,10 +323,23 @@ class Replay:
 
     async def write(self, session: AsyncSession) -> None:
         batch = self._batch
-        await _bulk_insert(session, PortfolioFactory, batch.factories.values(), FACTORY_COLUMNS)
-        await _bulk_insert(session, PortfolioRelation, batch.relations.values(), RELATION_COLUMNS)
         await _bulk_insert(
-            session, PortfolioRow, _rows(batch, sorted(batch.factories)), ROW_COLUMNS
+            session=session,
+            model=PortfolioFactory,
+            items=batch.factories.values(),
+            names=FACTORY_COLUMNS,
+        )
+        await _bulk_insert(
+            session=session,
+            model=PortfolioRelation,
+            items=batch.relations.values(),
+            names=RELATION_COLUMNS,
+        )
+        await _bulk_insert(
+            session=session,
+            model=PortfolioRow,
+            items=_rows(batch, sorted(batch.factories)),
+            names=ROW_COLUMNS,
         )
 
 
@@ -324,7 +347,7 @@ _COPY_ROWS = 20_000  # records per COPY: bounded memory for the encoded records
 
 
 async def _bulk_insert(
-    session: AsyncSession, model: type[SQLModel], items: Iterable[Facts], names: Sequence[str]
+    *, session: AsyncSession, model: type[SQLModel], items: Iterable[Facts], names: Sequence[str]
 ) -> None:
     """INSERT many rows into an empty table: COPY on PostgreSQL (the rows as records, JSON
     columns as their text), batched INSERTs elsewhere."""

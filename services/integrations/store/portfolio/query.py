@@ -121,7 +121,7 @@ def row_out(row: PortfolioRow, today: date) -> PortfolioRowOut:
 
 
 async def page_of(
-    session: AsyncSession, principal: Principal, filters: Filters, sort: Sort, page: PageParams
+    *, session: AsyncSession, principal: Principal, filters: Filters, sort: Sort, page: PageParams
 ) -> tuple[list[PortfolioRowOut], str | None]:
     key, descending = _keys(sort)
     rows, cursor = await paginate(
@@ -237,7 +237,7 @@ def _noncompliance(
     return counted, hits
 
 
-async def _benchmarks(session: AsyncSession, statement: sa.Select[Any]) -> list[BenchmarkCell]:
+async def _benchmarks(*, session: AsyncSession, statement: sa.Select[Any]) -> list[BenchmarkCell]:
     mine = [
         (str(c), f)
         for c, f in await session.execute(
@@ -295,7 +295,7 @@ BASIS = {
 
 
 async def summary_of(
-    session: AsyncSession, principal: Principal, filters: Filters, *, benchmarks: bool
+    *, session: AsyncSession, principal: Principal, filters: Filters, benchmarks: bool
 ) -> PortfolioSummary:
     statement = _select(principal, filters)
     advisor = principal.role == "advisor"
@@ -333,6 +333,6 @@ async def summary_of(
             for country, counts in sorted(by_country.items())
         ],
         coverage=Coverage(factories=basis, in_better_work=enrolled, share=_rate(enrolled, basis)),
-        benchmarks=await _benchmarks(session, statement) if benchmarks else None,
+        benchmarks=await _benchmarks(session=session, statement=statement) if benchmarks else None,
         basis=BASIS,
     )
