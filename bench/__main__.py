@@ -13,7 +13,6 @@ from pathlib import Path
 import httpx
 
 from bench.harness import Bench
-from shared.settings import SERVICES
 from shared.stack import Stack
 from tests.databases import TestDatabases, postgres_reachable
 
@@ -44,10 +43,7 @@ async def main(names: list[str], *, postgres: bool) -> int:
     log_dir = Path(tempfile.mkdtemp(prefix="bw-bench-"))
     stack = Stack.on_free_ports(Bench.env_for(databases.env()), log_dir=log_dir)
     try:
-        stack.start(list(SERVICES))
-        stack.wait_healthy(timeout_s=120)
-        stack.start(["gateway"])
-        stack.wait_healthy(["gateway"])
+        stack.up()
         async with httpx.AsyncClient(timeout=120.0) as http:
             bench = Bench(stack, Bench.settings_for(databases.urls), http)
             for name in names:

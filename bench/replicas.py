@@ -21,7 +21,6 @@ from pathlib import Path
 from bench.harness import Bench
 from bench.load import percentile
 from bench.reports import READ_CONNECTIONS, _burst, _closed_loop, readable_report, unlockers
-from shared.settings import SERVICES
 from shared.stack import Stack
 from tests.e2e.conftest import REDIS_URL
 
@@ -77,11 +76,8 @@ async def _on_stack(bench: Bench, replicas: int) -> dict[str, float]:
     env = {**bench.stack.env, "BW_DB_POOL_SIZE": str(POOL // replicas), "BW_REDIS_URL": REDIS_URL}
     log_dir = Path(tempfile.mkdtemp(prefix=f"bw-bench-{replicas}x-"))
     stack = Stack.on_free_ports(env, log_dir=log_dir, replicas=replicas)
-    stack.start(list(SERVICES))
     try:
-        stack.wait_healthy(timeout_s=120)
-        stack.start(["gateway"])
-        stack.wait_healthy(["gateway"])
+        stack.up()
         bench.section(f"{replicas} replica(s) of every component")
         return await _measure(Bench(stack, bench.settings, bench.http, scenario=bench.scenario))
     finally:
@@ -94,10 +90,7 @@ async def run(bench: Bench) -> None:
         one = await _on_stack(bench, 1)
         two = await _on_stack(bench, 2)
     finally:
-        bench.stack.start(list(SERVICES))
-        bench.stack.wait_healthy(timeout_s=120)
-        bench.stack.start(["gateway"])
-        bench.stack.wait_healthy(["gateway"])
+        bench.stack.up()
     bench.section("one replica against two, same run")
     for name in one:
         bench.record(f"{name}: 1 replica", one[name], "")

@@ -124,6 +124,15 @@ class Stack:
                 command, cwd=ROOT, env=env, stdout=output, stderr=output
             )
 
+    def up(self, services: list[str] | None = None, timeout_s: float = 120.0) -> None:
+        """Start the services (all, or those named), then (once they are healthy: it reads
+        their OpenAPI) the gateway; each replica of each."""
+        services = services or list(SERVICES)
+        self.start(services)
+        self.wait_healthy(services, timeout_s=timeout_s)
+        self.start(["gateway"])
+        self.wait_healthy(["gateway"], timeout_s=timeout_s)
+
     def wait_healthy(self, names: list[str] | None = None, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
         chosen = self._expand(names or list(self.processes))
@@ -194,11 +203,8 @@ def main() -> int:
     ports = {**DEFAULT_PORTS, "gateway": int(os.environ.get("BW_GATEWAY_PORT", "8000"))}
     stack = Stack(ports)
     print("Starting (the first start migrates the SQLite databases under var/)...")
-    stack.start(list(SERVICES))
     try:
-        stack.wait_healthy(list(SERVICES))
-        stack.start(["gateway"])
-        stack.wait_healthy(["gateway"])
+        stack.up()
     except (RuntimeError, TimeoutError) as exc:
         print(f"Could not start: {exc}", file=sys.stderr)
         stack.stop()

@@ -3,7 +3,11 @@ here, never from a conftest)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -55,3 +59,21 @@ def process_env(databases: TestDatabases, **settings: str) -> dict[str, str]:
         **databases.env(),
         **settings,
     }
+
+
+def run_pytest(args: list[str], *, timeout_s: int, **env: str) -> None:
+    """Run pytest on `args` in a process of its own, with `env` on top of ours (another
+    database route, another stack): every test must pass, none skipped."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", *args, "-q", "-p", "no:cacheprovider"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    summary = result.stdout[-12000:]
+    assert result.returncode == 0, summary + result.stderr[-2000:]
+    last = summary.strip().splitlines()[-1]
+    assert " passed" in last and "skipped" not in last and "failed" not in last, summary

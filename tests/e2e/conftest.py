@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.settings import SERVICES, Settings
+from shared.settings import Settings
 from shared.stack import Stack
 from tests.conftest import TEST_SECRET, test_settings, token_for
 from tests.databases import TestDatabases
@@ -78,11 +78,8 @@ def stack(
         env |= REPLICA_ENV
     log_dir = Path(tmp_path_factory.mktemp("stack-logs"))
     running = Stack.on_free_ports(env, log_dir=log_dir, replicas=REPLICAS)
-    running.start(list(SERVICES))
     try:
-        running.wait_healthy(timeout_s=120)
-        running.start(["gateway"])
-        running.wait_healthy(["gateway"])
+        running.up()
     except (RuntimeError, TimeoutError):
         running.stop()
         for log in sorted(log_dir.glob("*.log")):

@@ -72,6 +72,15 @@ class Setup:
     def credits(self, buyer: httpx.Client, count: int) -> None:
         self.paid(buyer, {"kind": "credits", "year": YEAR, "report_cycles": count})
 
+    def buyer_with_access(self, *, cycles: int, credits: int) -> tuple[httpx.Client, str]:
+        """A new participant with TPA on a new factory of `cycles` report cycles, and credits."""
+        buyer = self.client("participant", f"buyer-{uuid.uuid4().hex[:8]}")
+        factory_id = self.factory()
+        self.report_cycles(factory_id, cycles)
+        self.tpa(buyer, factory_id)
+        self.credits(buyer, credits)
+        return buyer, factory_id
+
     def footprint(self, partner: httpx.Client, count: int) -> None:
         body = {"kind": "partnership", "year": YEAR, "factory_count": count}
         self.paid(partner, {**body, "apparel_revenue_usd": "500000000"})
@@ -89,12 +98,7 @@ def unlock(buyer: httpx.Client, factory_id: str, cycle: int = 1) -> Callable[[],
 
 
 def test_one_credit_and_ten_concurrent_unlocks_buy_one(setup: Setup) -> None:
-    org = f"buyer-{uuid.uuid4().hex[:8]}"
-    buyer = setup.client("participant", org)
-    factory_id = setup.factory()
-    setup.report_cycles(factory_id, 10)
-    setup.tpa(buyer, factory_id)
-    setup.credits(buyer, 1)
+    buyer, factory_id = setup.buyer_with_access(cycles=10, credits=1)
 
     replies = at_once([unlock(buyer, factory_id, cycle) for cycle in range(1, 11)])
     assert sorted(r.status_code for r in replies) == [201] + [402] * 9, [r.text for r in replies]
@@ -124,12 +128,7 @@ def test_a_footprint_of_three_and_six_concurrent_unlocks_of_distinct_factories(
 
 
 def test_concurrent_unlocks_of_one_cycle_pay_once(setup: Setup) -> None:
-    org = f"buyer-{uuid.uuid4().hex[:8]}"
-    buyer = setup.client("participant", org)
-    factory_id = setup.factory()
-    setup.report_cycles(factory_id, 1)
-    setup.tpa(buyer, factory_id)
-    setup.credits(buyer, 3)
+    buyer, factory_id = setup.buyer_with_access(cycles=1, credits=3)
 
     replies = at_once([unlock(buyer, factory_id) for _ in range(10)])
     # Requests that meet the first in flight get 409 (retry in a moment); none pay twice.

@@ -19,7 +19,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -27,8 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.stack import ROOT, free_port
+from shared.stack import free_port
 from tests.databases import PG_ADMIN_DSN
+from tests.helpers import run_pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -108,16 +108,4 @@ ignore_startup_parameters = extra_float_digits,options
 
 
 def test_the_concurrency_and_idempotency_tests_pass_through_pgbouncer(pgbouncer: str) -> None:
-    env = {**os.environ, "BW_TEST_POSTGRES": pgbouncer, "BW_DB_PGBOUNCER": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", *SUITES, "-q", "-p", "no:cacheprovider"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    summary = result.stdout[-12000:]
-    assert result.returncode == 0, summary + result.stderr[-2000:]
-    assert " passed" in summary and "skipped" not in summary.splitlines()[-1], summary
+    run_pytest(SUITES, timeout_s=900, BW_TEST_POSTGRES=pgbouncer, BW_DB_PGBOUNCER="1")

@@ -11,9 +11,6 @@ the test's clients spread their requests over the two gateways as a load balance
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,11 +20,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.settings import SERVICES
-from shared.stack import ROOT, Stack
+from shared.stack import Stack
 from tests import conftest as suite
 from tests import databases as test_databases
 from tests.e2e.conftest import REPLICA_ENV, RunningStack
-from tests.helpers import key, ok, process_env
+from tests.helpers import key, ok, process_env, run_pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -45,10 +42,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         env, log_dir=Path(tmp_path_factory.mktemp("replica-logs")), replicas=2
     )
     try:
-        stack.start(list(SERVICES))
-        stack.wait_healthy(timeout_s=120)
-        stack.start(["gateway"])
-        stack.wait_healthy(["gateway"])
+        stack.up()
         yield RunningStack(stack, suite.test_settings(databases.urls))
     finally:
         stack.stop()
@@ -146,18 +140,5 @@ def test_kill_one_process_of_each_component_and_the_platform_goes_on(pair: Runni
 
 def test_the_e2e_suite_passes_on_two_replicas_of_everything() -> None:
     """Walkthroughs, concurrency rules and the unlock fault matrix, in replica mode."""
-    env = {**os.environ, "BW_TEST_REPLICAS": "2"}
     suites = ["tests/e2e", "--ignore=tests/e2e/test_pgbouncer.py", "--ignore=" + __file__]
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", *suites, "-q", "-p", "no:cacheprovider"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    summary = result.stdout[-12000:]
-    assert result.returncode == 0, summary + result.stderr[-2000:]
-    last = summary.strip().splitlines()[-1]
-    assert " passed" in last and "skipped" not in last and "failed" not in last, summary
+    run_pytest(suites, timeout_s=1200, BW_TEST_REPLICAS="2")

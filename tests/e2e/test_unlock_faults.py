@@ -78,10 +78,7 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
     ):
         stack.via = {"billing": billing_link.url, "reports": reports_link.url}
         try:
-            stack.start(SERVICES)
-            stack.wait_healthy(timeout_s=120)
-            stack.start(["gateway"])
-            stack.wait_healthy(["gateway"])
+            stack.up(SERVICES)
             settings = suite.test_settings(databases.urls)
             yield Faulty(
                 stack,

@@ -81,6 +81,13 @@ def browse(url: str) -> dict[str, object]:
             "resources": driver.execute_script(
                 "return performance.getEntriesByType('resource').map(e => e.name)"
             ),
+            "headers": [
+                th.text for th in driver.find_elements(By.CSS_SELECTOR, "#factories thead th")
+            ],
+            "cells": {
+                len(r.find_elements(By.TAG_NAME, "td"))
+                for r in driver.find_elements(By.CSS_SELECTOR, "#factories tbody tr")
+            },
             "origin": driver.execute_script("return location.origin"),
             "token_in_address": "token=" in str(driver.current_url),
         }
@@ -121,6 +128,9 @@ async def test_the_page_shows_the_portfolio_and_filters(api: Api, served: str) -
     assert isinstance(seen["benchmark_bars"], int) and seen["benchmark_bars"] >= 2
     assert isinstance(seen["rows"], list) and sorted(seen["rows"]) == sorted(ids.values())
     assert seen["filtered"] == [ids["KH"]]
+    headers = seen["headers"]
+    assert isinstance(headers, list) and {"Eligibility", "Plan items overdue"} <= set(headers)
+    assert seen["cells"] == {len(headers)}  # every row fills every column
     assert seen["errors"] == "" and not seen["token_in_address"]
     resources = seen["resources"]
     assert isinstance(resources, list) and resources

@@ -118,10 +118,7 @@ def ops(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ops]:
     )
     stack = Stack.on_free_ports(env, log_dir=Path(tmp_path_factory.mktemp("ops-logs")))
     try:
-        stack.start(SERVICES)
-        stack.wait_healthy(timeout_s=120)
-        stack.start(["gateway"])
-        stack.wait_healthy(["gateway"])
+        stack.up(SERVICES)
         settings = suite.test_settings(databases.urls)
         yield Ops(stack, collector, lambda *a, **k: suite.token_for(settings, *a, **k))
     finally:

@@ -109,9 +109,11 @@
       cell(row, f.country);
       cell(row, f.os_id);
       cell(row, f.enrolment_status);
+      cell(row, f.eligibility_status);
       cell(row, f.tpa_state);
       cell(row, f.current_cycle);
       cell(row, f.overdue ? "yes" : "no", f.overdue ? "bad" : "");
+      cell(row, f.improvement_items_overdue, f.improvement_items_overdue ? "bad" : "");
       const findings = f.noncompliant_by_cluster;
       cell(row, findings ? Object.entries(findings).map(([k, v]) => k + ": " + v).join("; ") || "none" : null);
       cell(row, f.findings_basis);
