@@ -46,6 +46,10 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # uvicorn's access log duplicates ours and is slow at high request rates.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every request at INFO: the event puller alone would write 20 lines a
+    # second. Calls between services are in the metrics and traces; their failures are
+    # logged by the caller.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
