@@ -27,6 +27,10 @@ REDIS_URL = os.environ.get("BW_TEST_REDIS", "redis://127.0.0.1:6379/0")
 REPLICA_ENV = {"BW_REDIS_URL": REDIS_URL, "BW_DB_POOL_SIZE": "2", "BW_DB_MAX_OVERFLOW": "6"}
 
 
+# Checks of the replicas themselves run in the replica-mode pass only (`make replicas`).
+collect_ignore = [] if REPLICAS > 1 else ["test_replicas.py"]
+
+
 class Spread(httpx.HTTPTransport):
     """Each request to the next of a component's replicas, as a load balancer would."""
 

@@ -1,16 +1,17 @@
-"""Two processes of every service and of the gateway, on one PostgreSQL and one Redis
-(issue 13, item 2). Callers address every replica of a service (`shared.replicas`); here
-the test's clients spread their requests over the two gateways as a load balancer would.
+"""Checks that only mean something on two processes of every service and of the gateway
+(issue 13, item 2): collected only in the replica-mode pass of `make test`
+(`make replicas`: `BW_TEST_REPLICAS=2 pytest tests/e2e`), whose session stack has two of
+everything on one PostgreSQL and one Redis, so they run on the same stack as the
+walkthroughs, the concurrency rules and the unlock fault matrix of that pass.
 
-- The whole e2e directory (walkthroughs, the concurrency rules, the unlock fault matrix)
-  runs again in this mode, in a pytest of its own with `BW_TEST_REPLICAS=2`.
-- Here: traffic reaches both processes of each component; the rate limit is one budget
-  across the gateways (Redis); kill -9 of one replica of each service and of one gateway
-  leaves the platform answering, with nothing lost or done twice."""
+- traffic reaches both processes of each component;
+- the rate limit is one budget across the gateways (Redis): two more gateway processes
+  here, with a small limit, in front of the same services;
+- kill -9 of one process of each service and of one gateway leaves the platform answering,
+  with nothing lost or done twice."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,33 +21,35 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.settings import SERVICES
-from shared.stack import Stack
-from tests import conftest as suite
-from tests import databases as test_databases
-from tests.e2e.conftest import REPLICA_ENV, RunningStack
-from tests.helpers import key, ok, process_env, run_pytest
+from shared.stack import Stack, free_port
+from tests.e2e.conftest import REPLICAS, RunningStack
+from tests.helpers import key, ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 BURST = 20
+assert REPLICAS > 1, "tests/e2e/conftest.py collects this module in replica mode only"
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    databases = test_databases.TestDatabases(postgres=True, label="replicas")
-    asyncio.run(databases.create())
-    env = process_env(
-        databases, **REPLICA_ENV, BW_RATE_LIMIT_PER_MINUTE="6", BW_RATE_LIMIT_BURST=str(BURST)
+def limited_gateways(
+    stack: RunningStack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[str]]:
+    """Two gateway processes in front of the stack's services, with a small rate limit."""
+    env = {**stack.stack.env, "BW_RATE_LIMIT_PER_MINUTE": "6", "BW_RATE_LIMIT_BURST": str(BURST)}
+    gateways = Stack(
+        {"gateway": free_port(), "gateway-2": free_port()},
+        env,
+        log_dir=Path(tmp_path_factory.mktemp("limited-gateways")),
+        via={service: ",".join(stack.stack.urls(service)) for service in SERVICES},
+        replicas=2,
     )
-    stack = Stack.on_free_ports(
-        env, log_dir=Path(tmp_path_factory.mktemp("replica-logs")), replicas=2
-    )
+    gateways.start(["gateway"])
     try:
-        stack.up()
-        yield RunningStack(stack, suite.test_settings(databases.urls))
+        gateways.wait_healthy(["gateway"])
+        yield gateways.urls("gateway")
     finally:
-        stack.stop()
-        asyncio.run(databases.drop())
+        gateways.stop()
 
 
 def _requests_served(url: str) -> float:
@@ -70,24 +73,26 @@ def _enrolled_factory(advisor: httpx.Client) -> str:
     return factory_id
 
 
-def test_requests_reach_both_processes_of_every_component(pair: RunningStack) -> None:
-    before = {i: _requests_served(pair.stack.url(i)) for i in pair.stack.processes}
+def test_requests_reach_both_processes_of_every_component(stack: RunningStack) -> None:
+    before = {i: _requests_served(stack.stack.url(i)) for i in stack.stack.processes}
     for n in range(8):  # each from its own organisation: the rate limit is not the subject
-        with pair.client("advisor", f"bw-{n}") as advisor:
+        with stack.client("advisor", f"bw-{n}") as advisor:
             factory_id = _enrolled_factory(advisor)
             ok(advisor.post(f"/v1/reports/factories/{factory_id}/cycles", json={"cycle": 1}), 201)
             ok(advisor.get(f"/v1/cycles/factories/{factory_id}/cycles"))
             ok(advisor.get("/v1/billing/price-books/2026"))
             ok(advisor.get("/v1/integrations/events"))
-    served = {i: _requests_served(pair.stack.url(i)) - before[i] for i in pair.stack.processes}
+    served = {i: _requests_served(stack.stack.url(i)) - before[i] for i in stack.stack.processes}
     idle = [instance for instance, count in served.items() if count == 0]
     assert not idle, served
 
 
-def test_the_rate_limit_is_one_budget_across_the_gateways(pair: RunningStack) -> None:
+def test_the_rate_limit_is_one_budget_across_the_gateways(
+    stack: RunningStack, limited_gateways: list[str]
+) -> None:
     org = f"brand-{uuid.uuid4().hex[:8]}"
-    gateways = pair.stack.urls("gateway")
-    token = {"Authorization": f"Bearer {pair.token('partner', org)}"}
+    gateways = limited_gateways
+    token = {"Authorization": f"Bearer {stack.token('partner', org)}"}
     statuses = [
         httpx.get(f"{gateways[n % 2]}/v1/eligibility/programmes", headers=token).status_code
         for n in range(BURST + 1)
@@ -95,11 +100,11 @@ def test_the_rate_limit_is_one_budget_across_the_gateways(pair: RunningStack) ->
     assert statuses == [200] * BURST + [429], statuses
 
 
-def test_kill_one_process_of_each_component_and_the_platform_goes_on(pair: RunningStack) -> None:
+def test_kill_one_process_of_each_component_and_the_platform_goes_on(stack: RunningStack) -> None:
     org = f"buyer-{uuid.uuid4().hex[:8]}"
-    gateway = pair.stack.url("gateway-2")  # the load balancer's one healthy gateway
-    advisor_token = {"Authorization": f"Bearer {pair.token('advisor', 'bw-kill')}"}
-    buyer_token = {"Authorization": f"Bearer {pair.token('participant', org)}"}
+    gateway = stack.stack.url("gateway-2")  # the load balancer's one healthy gateway
+    advisor_token = {"Authorization": f"Bearer {stack.token('advisor', 'bw-kill')}"}
+    buyer_token = {"Authorization": f"Bearer {stack.token('participant', org)}"}
     with (
         httpx.Client(base_url=gateway, headers=advisor_token, timeout=30) as advisor,
         httpx.Client(base_url=gateway, headers=buyer_token, timeout=30) as buyer,
@@ -110,14 +115,14 @@ def test_kill_one_process_of_each_component_and_the_platform_goes_on(pair: Runni
             ok(advisor.post(path, json={"cycle": cycle}), 201)
         body = {"factory_id": factory_id}
         request = ok(buyer.post("/v1/reports/access-requests", json=body), 201)
-        factory_token = {"Authorization": f"Bearer {pair.token('factory', factory_id)}"}
+        factory_token = {"Authorization": f"Bearer {stack.token('factory', factory_id)}"}
         approve = f"/v1/reports/access-requests/{request['id']}/approve"
         ok(httpx.post(gateway + approve, headers=factory_token, timeout=30))
         credits = {"kind": "credits", "year": 2026, "report_cycles": 2}
         invoice = ok(buyer.post("/v1/billing/invoices", json=credits, headers=key()), 201)
 
         for component in ["gateway", *SERVICES]:
-            pair.stack.kill(component)  # kill -9 of the first process of each
+            stack.stack.kill(component)  # kill -9 of the first process of each
         try:
             payment = {"amount": invoice["total"]}
             path = f"/v1/billing/invoices/{invoice['id']}/payments"
@@ -134,11 +139,5 @@ def test_kill_one_process_of_each_component_and_the_platform_goes_on(pair: Runni
             assert ok(buyer.get("/v1/billing/credits"))["balance"] == 0
             assert len(ok(buyer.get("/v1/reports/unlocks"))["items"]) == 2
         finally:
-            pair.stack.start(["gateway", *SERVICES])
-            pair.stack.wait_healthy(timeout_s=120)
-
-
-def test_the_e2e_suite_passes_on_two_replicas_of_everything() -> None:
-    """Walkthroughs, concurrency rules and the unlock fault matrix, in replica mode."""
-    suites = ["tests/e2e", "--ignore=tests/e2e/test_pgbouncer.py", "--ignore=" + __file__]
-    run_pytest(suites, timeout_s=1200, BW_TEST_REPLICAS="2")
+            stack.stack.start(["gateway", *SERVICES])
+            stack.stack.wait_healthy(timeout_s=120)
