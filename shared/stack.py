@@ -98,7 +98,8 @@ class Stack:
     def environment(self) -> dict[str, str]:
         env = {**os.environ, **self.env}
         for service in SERVICES:
-            env[f"{service.upper()}_URL"] = self.via.get(service, ",".join(self.urls(service)))
+            via = self.via.get(service)
+            env[f"{service.upper()}_URL"] = via or ",".join(self.urls(service))
         env["BW_GATEWAY_PORT"] = str(self.ports["gateway"])
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
