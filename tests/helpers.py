@@ -56,6 +56,10 @@ def process_env(databases: TestDatabases, **settings: str) -> dict[str, str]:
         "BW_LOG_LEVEL": "WARNING",
         "BW_RATE_LIMIT_PER_MINUTE": "1000000",
         "BW_RATE_LIMIT_BURST": "1000000",
+        # Few idle connections per process: the suite keeps several stacks up at once
+        # and the server has 100 connections for all (bursts use the overflow).
+        "BW_DB_POOL_SIZE": "2",
+        "BW_DB_MAX_OVERFLOW": "10",
         **databases.env(),
         **settings,
     }

@@ -76,6 +76,9 @@ def stack(
         "BW_LOG_LEVEL": "WARNING",
         "BW_RATE_LIMIT_PER_MINUTE": "1000000",
         "BW_RATE_LIMIT_BURST": "1000000",
+        # Few idle connections per process (see tests.helpers.process_env).
+        "BW_DB_POOL_SIZE": "2",
+        "BW_DB_MAX_OVERFLOW": "10",
         **e2e_databases.env(),
     }
     if REPLICAS > 1:
