@@ -230,7 +230,7 @@ class Proxy:
         observe_upstream(
             "gateway", service, status_outcome(response.status_code), time.perf_counter() - started
         )
-        if DRAINING_HEADER.encode() in (k.lower() for k, _ in response.headers.raw):
+        if DRAINING_HEADER in response.headers:  # as the service clients read it
             replicas.draining(base_url)
         await self._relay(send, service, response, limit)
 
