@@ -22,7 +22,7 @@ from bench.harness import Bench
 from bench.load import percentile
 from bench.reports import READ_CONNECTIONS, _burst, _closed_loop, readable_report, unlockers
 from shared.stack import Stack
-from tests.e2e.conftest import REDIS_URL
+from tests.helpers import REDIS_URL
 
 READ_SECONDS = 5.0
 UNLOCK_SECONDS = 5.0

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from tests.databases import TestDatabases
 
 ADVISOR_ORG = "bw"
+# The Redis the tests share rate limits through (the local server unless BW_TEST_REDIS).
+REDIS_URL = os.environ.get("BW_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 def key() -> dict[str, str]:

@@ -20,9 +20,9 @@ from shared.settings import Settings
 from shared.stack import Stack
 from tests.conftest import TEST_SECRET, test_settings, token_for
 from tests.databases import TestDatabases
+from tests.helpers import REDIS_URL
 
 REPLICAS = int(os.environ.get("BW_TEST_REPLICAS", "1"))
-REDIS_URL = os.environ.get("BW_TEST_REDIS", "redis://127.0.0.1:6379/0")
 # With twice the processes, each keeps fewer connections: the test server has 100 for all.
 REPLICA_ENV = {"BW_REDIS_URL": REDIS_URL, "BW_DB_POOL_SIZE": "2", "BW_DB_MAX_OVERFLOW": "6"}
 

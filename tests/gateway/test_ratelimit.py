@@ -12,8 +12,7 @@ import pytest
 
 from shared.ratelimit import MemoryLimiter, RateLimiter, RedisLimiter, retry_after
 from tests.gateway.conftest import Platform, assert_problem
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from tests.helpers import REDIS_URL
 
 
 @pytest.fixture(params=["memory", "redis"])
