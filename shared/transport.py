@@ -42,8 +42,15 @@ class _ResponseStream(httpx.AsyncByteStream):
         self._response.release()
 
 
+# An idle kept-alive connection is dropped here before the server drops it: uvicorn closes
+# one after 5 s idle (its default `--timeout-keep-alive`), and a request sent on a
+# connection the server is closing that moment breaks off (a 502; a streamed body cannot
+# be sent again).
+KEEPALIVE_S = 4.0
+
+
 class AiohttpTransport(httpx.AsyncBaseTransport):
-    def __init__(self, *, max_connections: int = 500, keepalive_s: float = 30.0) -> None:
+    def __init__(self, *, max_connections: int = 500, keepalive_s: float = KEEPALIVE_S) -> None:
         self._limit = max_connections
         self._keepalive_s = keepalive_s
         self._session: aiohttp.ClientSession | None = None
