@@ -42,6 +42,7 @@ from shared.outbox import EventOut
 __all__ = ["HANDLERS", "Replay", "apply"]
 
 _CHUNK = 1000  # ids per IN (...) list
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -57,11 +58,13 @@ class _Batch:
         """`changed`: the event changes the factory's facts; `advisors`: for advisors only."""
         found = self.factories.get(factory_id)
         if found is None:
-            found = FactoryFacts(factory_id=factory_id, as_of=moment, advisors_as_of=moment)
-            if advisors:  # nothing a buyer may know of happened yet
-                found.as_of = datetime.min.replace(tzinfo=UTC)
+            # Made by a relation's event (`changed` False), the facts know nothing yet: their
+            # moments start at the beginning, so they do not depend on whether the relation
+            # or the factory's own first event is applied first (the rebuild fetches the
+            # sources side by side).
+            found = FactoryFacts(factory_id=factory_id, as_of=_NEVER, advisors_as_of=_NEVER)
             self.factories[factory_id] = found
-        elif changed:
+        if changed:
             found.advisors_as_of = max(found.advisors_as_of, moment)
             if not advisors:
                 found.as_of = max(found.as_of, moment)
