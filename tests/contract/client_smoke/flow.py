@@ -7,6 +7,7 @@ real stack; the project's own mypy run skips this directory (there is no `bw_cli
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -28,6 +29,7 @@ from bw_client.api.eligibility import (
     eligibility_create_factory_entry,
     eligibility_create_factory_list,
 )
+from bw_client.api.integrations import integrations_get_event, integrations_list_events
 from bw_client.api.reports import (
     reports_approve_access_request,
     reports_create_access_request,
@@ -47,6 +49,7 @@ from bw_client.models import (
     EligibilityCreateFactoryListFilesBody,
     EnrolmentChange,
     EnrolmentChangeStatus,
+    EventPage,
     FactoryCreate,
     FactoryListResult,
     FactoryPublic,
@@ -64,6 +67,7 @@ from bw_client.models import (
     ScopedDecision,
     TpaStatus,
     UnlockCreate,
+    UnlockCreatedEvent,
     UnlockPublic,
 )
 from bw_client.types import File, Response
@@ -229,6 +233,22 @@ def buyer_flow(client: Callable[[str, str], AuthenticatedClient]) -> None:
     report = parsed(reports_get_report.sync_detailed(draft.id, client=participant), ReportPublic)
     assert report.findings is not None
     assert [f.question for f in report.findings] == ["Overtime paid correctly?"]
+
+    # The unlock reaches the organisation's event feed as its typed event, read back by id.
+    deadline = time.monotonic() + 30
+    while True:
+        page = parsed(
+            integrations_list_events.sync_detailed(client=participant, types=["unlock.created"]),
+            EventPage,
+        )
+        if page.items or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    (event,) = page.items
+    assert isinstance(event, UnlockCreatedEvent), event
+    assert (event.data.unlock_id, event.data.cycle) == (unlock.id, 1)
+    again_read = integrations_get_event.sync_detailed(event.id, client=participant)
+    assert isinstance(again_read.parsed, UnlockCreatedEvent) and again_read.parsed.id == event.id
 
     # Bad input is a 422 whose body the client parses as the documented Problem.
     problem = parsed(
