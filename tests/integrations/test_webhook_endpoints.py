@@ -51,6 +51,12 @@ class TestCrud:
         patched = await client.patch(endpoint, json={"enabled": False, "event_types": []})
         assert patched.status_code == 200, patched.text
         assert patched.json()["enabled"] is False and patched.json()["event_types"] == []
+        moved = "http://127.0.0.1:9/hooks/v2"
+        changed = await client.patch(endpoint, json={"url": moved, "description": "ERP v2"})
+        assert changed.status_code == 200, changed.text
+        read = (await client.get(endpoint)).json()
+        assert (read["url"], read["description"]) == (moved, "ERP v2")
+        assert read["enabled"] is False and read["event_types"] == []  # the rest unchanged
         assert (await client.delete(endpoint)).status_code == 204
         assert (await client.get(endpoint)).status_code == 404
 
