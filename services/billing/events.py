@@ -14,6 +14,7 @@ from shared.outbox import ALL_ADVISORS, Subject, record
 __all__ = [
     "credits_exhausted",
     "credits_purchased",
+    "footprint_full",
     "invoice_issued",
     "invoice_paid",
     "invoice_voided",
@@ -73,3 +74,12 @@ async def credits_exhausted(session: AsyncSession, *, org: str) -> None:
     await _emit(
         session, events.CreditsExhausted(org=org), org=org, subject=Subject("credit_account", org)
     )
+
+
+async def footprint_full(
+    session: AsyncSession, *, org: str, year: int, footprint: int, used: int
+) -> None:
+    """In the transaction of the claim that took the footprint's last slot; the subject is
+    the partner's footprint (`GET /footprint?org=&year=`; the year is in the data)."""
+    payload = events.FootprintFull(org=org, year=year, footprint=footprint, used=used)
+    await _emit(session, payload, org=org, subject=Subject("footprint", org))

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from pydantic import BaseModel, ConfigDict
 
 from shared.errors import NotFound
@@ -25,6 +25,7 @@ __all__ = [
     "ReportsDep",
     "TpaHolder",
     "TpaHolders",
+    "reports_client",
 ]
 
 
@@ -168,8 +169,12 @@ def _jsonable(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _client(request: Request, cls: type[ServiceClient], target: str) -> Any:
+    return _client_of(request.app, cls, target)
+
+
+def _client_of(app: FastAPI, cls: type[ServiceClient], target: str) -> Any:
     # One client per app and target, so the service token is minted once per few minutes.
-    state = request.app.state
+    state = app.state
     cache: dict[str, ServiceClient] | None = getattr(state, "service_clients", None)
     if cache is None:
         cache = state.service_clients = {}
@@ -187,6 +192,12 @@ async def _eligibility(request: Request) -> EligibilityClient:
 
 async def _reports(request: Request) -> ReportsClient:
     client: ReportsClient = _client(request, ReportsClient, "reports")
+    return client
+
+
+def reports_client(app: FastAPI) -> ReportsClient:
+    """The app's reports client outside a request (the milestone-alert job)."""
+    client: ReportsClient = _client_of(app, ReportsClient, "reports")
     return client
 
 

@@ -11,6 +11,12 @@ Unannounced means unannounced: a planned assessment's events (scheduled, cancell
 assessment milestone's alerts go to advisors only; no event a factory or buyer sees is
 derived from the planned date.
 
+Milestone alerts (due in 7 days, overdue; jobs.py) reach the advisors, the factory and the
+TPA holders, each organisation only while it reads the milestone as open and dated in
+`GET /cycles/{id}` (`visible_visits`, then `shape_milestones`: `shows_open_milestone`), so
+never the assessment's before it is held; the assessment's alerts go to advisors only
+(jobs.AUDIENCES).
+
 Buyers with a TPA: reports lists a factory's approved TPA holders
 (`/internal/factories/{id}/tpa-holders`), so every holder gets the cycle's events (cycle
 opened, classification changed, the visits `visible_visits` shows it), not only the buyers
@@ -21,13 +27,15 @@ named on the factory's visits. The classification event carries the outcome only
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cycles.clients import ReportsClient
-from services.cycles.domain.visibility import Audience, visible_visits
-from services.cycles.models import Cycle, Visit
+from services.cycles.domain import milestone_states
+from services.cycles.domain.visibility import Audience, shows_open_milestone, visible_visits
+from services.cycles.models import Cycle, Visit, fact, plan_of
 from shared.events import EventData
 from shared.events import cycles as events
 from shared.outbox import Subject, record
@@ -35,6 +43,8 @@ from shared.outbox import Subject, record
 __all__ = [
     "classification_changed",
     "cycle_opened",
+    "milestone_alert",
+    "milestone_audience",
     "tpa_buyers",
     "visit_changed",
 ]
@@ -130,4 +140,64 @@ async def classification_changed(
         subject=Subject("factory", factory_id),
         orgs=[factory_id, *buyers],
         countries=[country],
+    )
+
+
+def _reads_open(
+    audience: Audience,
+    org: str,
+    cycle: Cycle,
+    *,
+    milestone: str,
+    visits: Sequence[Visit],
+    released: Sequence[str],
+    today: date,
+) -> bool:
+    """Whether `org` reads `milestone` of the cycle as open and dated, as GET /cycles/{id}
+    shows it to `audience` (api/replies.cycle_view)."""
+    seen = visible_visits(audience, org, visits)
+    states = milestone_states(
+        plan_of(cycle), visits=[fact(v) for v in seen], released=released, today=today
+    )
+    return shows_open_milestone(audience, states, milestone)
+
+
+def milestone_audience(
+    cycle: Cycle,
+    *,
+    milestone: str,
+    parties: Collection[Audience],
+    visits: Sequence[Visit],
+    released: Sequence[str],
+    buyers: Sequence[str],
+    today: date,
+) -> list[str]:
+    """The organisations told of an alert of `milestone` (besides the advisors): of the
+    `parties` it may reach (the factory, the TPA holders `buyers`), those that read the
+    milestone as open and dated."""
+
+    def reads(audience: Audience, org: str) -> bool:
+        return audience in parties and _reads_open(
+            audience,
+            org,
+            cycle,
+            milestone=milestone,
+            visits=visits,
+            released=released,
+            today=today,
+        )
+
+    factory = [cycle.factory_id] if reads(Audience.FACTORY, cycle.factory_id) else []
+    return factory + [org for org in dict.fromkeys(buyers) if reads(Audience.BUYER, org)]
+
+
+async def milestone_alert(
+    session: AsyncSession, payload: EventData, cycle: Cycle, *, orgs: Sequence[str]
+) -> None:
+    await record(
+        session,
+        payload,
+        subject=Subject("cycle", cycle.id),
+        orgs=orgs,
+        countries=[cycle.country],
     )

@@ -11,15 +11,20 @@ scheduler on rows of `milestone_alert` (ARCHITECTURE.md, "Events").
 - Whether a milestone is still open is decided at sending time from the cycle's visits and
   the documents cycles has seen released (staff view); an alert for a milestone done (or
   skipped) by then is settled without an event.
-- Audiences (rules as data, `AUDIENCES`): advisors of the factory's country, and the
-  factory itself, except for the unannounced assessment, whose alerts go to advisors only:
-  their timing alone would point at its date.
+- Audiences (rules as data, `AUDIENCES`): advisors of the factory's country, the factory
+  itself and the buyers holding an approved TPA for it (asked of reports for each batch,
+  one call per factory), each organisation only while it reads the milestone as open in
+  `GET /cycles/{id}` (events.milestone_audience); the unannounced assessment's alerts go to
+  advisors only: their timing alone would point at its date.
+- When reports does not answer, the alerts that would reach buyers are left unsent (not
+  sent without them) and the round ends: the next round asks again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
@@ -30,16 +35,19 @@ from pydantic_settings import BaseSettings
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from services.cycles import events as cycle_events
 from services.cycles import store
+from services.cycles.clients import ReportsClient, reports_client
 from services.cycles.domain import milestone_states
 from services.cycles.domain.schedule import ASSESSMENT, ASSESSMENT_REPORT_RELEASE, PlannedMilestone
+from services.cycles.domain.visibility import Audience
 from services.cycles.models import Cycle, MilestoneAlert, fact, plan_of
 from shared.background import start_repeating, stop_repeating
 from shared.db import insert_for
+from shared.errors import ApiError
 from shared.events import EventData
 from shared.events import cycles as events
 from shared.ids import new_id
-from shared.outbox import Subject, record
 from shared.settings import Settings
 
 __all__ = [
@@ -58,12 +66,17 @@ log = logging.getLogger("betterwork.cycles.alerts")
 DUE_SOON_DAYS: Final = 7
 DUE_SOON: Final = "due_soon"
 OVERDUE: Final = "overdue"
+POSTPONED: Final = "postponed"
 # Who hears of a milestone's alerts besides the advisors of the country.
-AUDIENCES: Final[dict[str, tuple[str, ...]]] = {
+AUDIENCES: Final[dict[str, tuple[Audience, ...]]] = {
     ASSESSMENT: (),  # unannounced: nobody but advisors
 }
-DEFAULT_AUDIENCE: Final = ("factory",)
+DEFAULT_AUDIENCE: Final = (Audience.FACTORY, Audience.BUYER)
 BATCH: Final = 200
+
+
+def _parties(milestone: str) -> tuple[Audience, ...]:
+    return AUDIENCES.get(milestone, DEFAULT_AUDIENCE)
 
 
 class SchedulerSettings(BaseSettings):
@@ -165,8 +178,54 @@ def _payload(alert: MilestoneAlert, factory_id: str) -> EventData:
     return events.MilestoneOverdue(**fields)
 
 
-async def _settle(session: AsyncSession, alert: MilestoneAlert, *, today: date) -> str | None:
-    """The alert's outcome, recording its event when one is due; None: taken meanwhile."""
+async def _tpa_holders(
+    session: AsyncSession, reports: ReportsClient, alerts: Sequence[MilestoneAlert]
+) -> dict[str, list[str] | None]:
+    """The approved TPA holders of each factory whose alerts may reach buyers, asked of
+    reports concurrently; None for a factory reports gave no answer for."""
+    cycle_ids = {a.cycle_id for a in alerts if Audience.BUYER in _parties(a.milestone)}
+    if not cycle_ids:
+        return {}
+    factories = sorted(
+        set(
+            (
+                await session.scalars(
+                    sa.select(col(Cycle.factory_id)).where(col(Cycle.id).in_(cycle_ids))
+                )
+            ).all()
+        )
+    )
+    answers = await asyncio.gather(
+        *(reports.tpa_holders(factory_id=f) for f in factories), return_exceptions=True
+    )
+    found: dict[str, list[str] | None] = {}
+    for factory_id, answer in zip(factories, answers, strict=True):
+        if isinstance(answer, ApiError):  # unreachable, or an error answer
+            log.warning("no TPA holders of %s from reports: %s", factory_id, answer)
+            found[factory_id] = None
+        elif isinstance(answer, BaseException):
+            raise answer
+        else:
+            found[factory_id] = answer
+    return found
+
+
+async def _settle(
+    session: AsyncSession,
+    alert: MilestoneAlert,
+    *,
+    today: date,
+    holders: Mapping[str, list[str] | None],
+) -> str | None:
+    """The alert's outcome, recording its event when one is due; None: taken meanwhile;
+    POSTPONED: its buyers are unknown (reports did not answer), so it stays unsent."""
+    cycle = await store.get_cycle(session=session, cycle_id=alert.cycle_id)
+    parties = _parties(alert.milestone)
+    buyers: list[str] | None = []
+    if cycle is not None and Audience.BUYER in parties:
+        buyers = holders.get(cycle.factory_id)
+    if buyers is None:
+        return POSTPONED
     claimed = await session.execute(
         sa.update(MilestoneAlert)
         .where(col(MilestoneAlert.id) == alert.id, col(MilestoneAlert.sent_at).is_(None))
@@ -174,7 +233,6 @@ async def _settle(session: AsyncSession, alert: MilestoneAlert, *, today: date) 
     )
     if getattr(claimed, "rowcount", 0) != 1:
         return None
-    cycle = await store.get_cycle(session=session, cycle_id=alert.cycle_id)
     outcome = "not_needed"
     if cycle is not None:
         visits = await store.visits_of(session=session, cycle_id=cycle.id)
@@ -190,13 +248,17 @@ async def _settle(session: AsyncSession, alert: MilestoneAlert, *, today: date) 
             outcome = "late"  # the overdue alert says it now
         elif open_:
             outcome = "sent"
-            orgs = [cycle.factory_id] if AUDIENCES.get(alert.milestone, DEFAULT_AUDIENCE) else []
-            await record(
-                session,
-                _payload(alert, cycle.factory_id),
-                subject=Subject("cycle", cycle.id),
-                orgs=orgs,
-                countries=[cycle.country],
+            orgs = cycle_events.milestone_audience(
+                cycle,
+                milestone=alert.milestone,
+                parties=parties,
+                visits=visits,
+                released=cycle.released_documents,
+                buyers=buyers,
+                today=today,
+            )
+            await cycle_events.milestone_alert(
+                session, _payload(alert, cycle.factory_id), cycle, orgs=orgs
             )
     await session.execute(
         sa.update(MilestoneAlert).where(col(MilestoneAlert.id) == alert.id).values(outcome=outcome)
@@ -205,9 +267,15 @@ async def _settle(session: AsyncSession, alert: MilestoneAlert, *, today: date) 
 
 
 async def send_due(
-    sessionmaker: async_sessionmaker[AsyncSession], *, today: date, batch: int = BATCH
+    sessionmaker: async_sessionmaker[AsyncSession],
+    reports: ReportsClient,
+    *,
+    today: date,
+    batch: int = BATCH,
 ) -> int:
-    """Send every alert due by `today`, a batch per transaction; how many events."""
+    """Send every alert due by `today`, a batch per transaction; how many events. `reports`
+    names the TPA holders; when it does not answer for a factory, that factory's alerts
+    that would reach buyers stay unsent and the round ends after the batch."""
     sent = 0
     while True:
         async with sessionmaker() as session:
@@ -220,9 +288,18 @@ async def send_due(
             if session.get_bind().dialect.name == "postgresql":
                 statement = statement.with_for_update(skip_locked=True)
             alerts: Sequence[MilestoneAlert] = (await session.scalars(statement)).all()
-            outcomes = [await _settle(session, alert, today=today) for alert in alerts]
+            holders = await _tpa_holders(session, reports, alerts)
+            outcomes = [
+                await _settle(session, alert, today=today, holders=holders) for alert in alerts
+            ]
             await session.commit()
         sent += outcomes.count("sent")
+        if POSTPONED in outcomes:
+            log.warning(
+                "%d milestone alerts left for the next round: reports did not answer",
+                outcomes.count(POSTPONED),
+            )
+            return sent
         if len(alerts) < batch:
             return sent
 
@@ -230,7 +307,7 @@ async def send_due(
 async def run_once(app: FastAPI, *, today: date | None = None) -> int:
     day = today or datetime.now(UTC).date()
     await plan_missing(app.state.sessionmaker, today=day)
-    return await send_due(app.state.sessionmaker, today=day)
+    return await send_due(app.state.sessionmaker, reports_client(app), today=day)
 
 
 async def start_scheduler(app: FastAPI) -> None:

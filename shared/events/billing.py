@@ -30,7 +30,11 @@ class InvoicePaid(_Invoice):
     pass
 
 
-@event("invoice.voided", "billing", "An invoice was voided before payment.")
+@event(
+    "invoice.voided",
+    "billing",
+    "An issued invoice was voided before payment. Seen by the invoice's organisation and advisors.",
+)
 class InvoiceVoided(EventData):
     invoice_id: str
     org: str
@@ -46,13 +50,26 @@ class CreditsPurchased(EventData):
     balance: int
 
 
-@event("credits.exhausted", "billing", "The organisation's credit balance reached zero.")
+@event(
+    "credits.exhausted",
+    "billing",
+    "The organisation's credit balance reached zero: an unlock (or an advisor's negative "
+    "correction) took the last credit. Once per change that empties the balance; a replayed "
+    "or refused spend records none. Seen by the organisation and advisors.",
+)
 class CreditsExhausted(EventData):
     org: str
     balance: Literal[0] = 0
 
 
-@event("footprint.full", "billing", "A partner's footprint for a year is fully used.")
+@event(
+    "footprint.full",
+    "billing",
+    "A partner's claim took the last slot of its footprint for a year (`used` reached "
+    "`footprint`): further factories cannot be unlocked that year. Recorded each time the "
+    "footprint becomes full: when a cancelled unlock frees a slot and a later claim takes it, "
+    "a new event. Seen by the partner and advisors.",
+)
 class FootprintFull(EventData):
     org: str
     year: int

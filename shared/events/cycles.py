@@ -19,7 +19,14 @@ class CycleOpened(EventData):
     end_date: dt.date
 
 
-@event("milestone.due_soon", "cycles", "A cycle milestone is due within 7 days.")
+@event(
+    "milestone.due_soon",
+    "cycles",
+    "A cycle milestone is due within 7 days (sent once, on its day). Seen by the advisors, "
+    "the factory and the buyers holding an approved TPA at that moment, each only for a "
+    "milestone it reads as open in GET /cycles/{id}; the unannounced assessment's: advisors "
+    "only.",
+)
 class MilestoneDueSoon(EventData):
     cycle_id: str
     factory_id: str
@@ -27,7 +34,13 @@ class MilestoneDueSoon(EventData):
     due: dt.date | None = None
 
 
-@event("milestone.overdue", "cycles", "A cycle milestone passed its due date undone.")
+@event(
+    "milestone.overdue",
+    "cycles",
+    "A cycle milestone passed its due date undone (sent once). Seen like milestone.due_soon: "
+    "advisors, the factory and approved TPA holders that read it as open; the unannounced "
+    "assessment's: advisors only.",
+)
 class MilestoneOverdue(EventData):
     cycle_id: str
     factory_id: str

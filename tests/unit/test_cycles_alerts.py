@@ -8,9 +8,10 @@ from typing import Literal
 
 import pytest
 
-from services.cycles import jobs
+from services.cycles import events, jobs
 from services.cycles.domain.schedule import MILESTONE_CODES
-from services.cycles.models import Cycle
+from services.cycles.domain.visibility import Audience
+from services.cycles.models import Cycle, Visit
 from shared.settings import Settings
 
 Environment = Literal["development", "test", "production"]
@@ -31,6 +32,59 @@ def cycle(*, skipped: bool = False) -> Cycle:
         opened_by="u",
         opened_at=datetime(2025, 1, 15, tzinfo=UTC),
     )
+
+
+def planned_assessment(day: date) -> Visit:
+    return Visit(
+        id="vis_1",
+        cycle_id="cyc_1",
+        factory_id="fac_1",
+        country="BD",
+        type="assessment",
+        status="scheduled",
+        date=day,
+        end_date=day + timedelta(days=1),
+        assessors=["A", "B"],
+        requested_by="u",
+        created_at=datetime(2025, 1, 20, tzinfo=UTC),
+    )
+
+
+EVERYONE = (Audience.FACTORY, Audience.BUYER)
+
+
+@pytest.mark.parametrize(
+    ("milestone", "parties", "released", "expected"),
+    [
+        ("progress_report_1", EVERYONE, [], ["fac_1", "brand-1", "buyer-2"]),
+        ("progress_report_1", (Audience.FACTORY,), [], ["fac_1"]),
+        ("progress_report_1", (), [], []),
+        ("progress_report_1", EVERYONE, ["progress_report_1"], []),  # done: nobody
+        ("assessment_report_release", EVERYONE, [], ["fac_1", "brand-1", "buyer-2"]),
+        # Its dates are withheld from the factory and buyers: nobody, whatever the parties.
+        ("assessment", EVERYONE, [], []),
+    ],
+)
+def test_the_audience_of_an_alert(
+    milestone: str, parties: tuple[Audience, ...], released: list[str], expected: list[str]
+) -> None:
+    the_cycle = cycle()
+    for visits in ([], [planned_assessment(date(2025, 4, 20))]):
+        orgs = events.milestone_audience(
+            the_cycle,
+            milestone=milestone,
+            parties=parties,
+            visits=visits,
+            released=released,
+            buyers=["brand-1", "buyer-2", "brand-1"],
+            today=date(2025, 6, 10),
+        )
+        assert orgs == expected, visits
+
+
+def test_the_assessments_alerts_are_for_advisors_only() -> None:
+    assert jobs.AUDIENCES["assessment"] == ()
+    assert set(jobs.DEFAULT_AUDIENCE) == {Audience.FACTORY, Audience.BUYER}
 
 
 def test_two_alerts_per_milestone_on_their_days() -> None:

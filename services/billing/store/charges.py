@@ -5,6 +5,10 @@ of its own and never reuses it. Here a reference has one final outcome:
 - `charge`: a participant's credit is spent (a `spend` entry in the ledger), or a partner's
   factory is counted in its footprint for the year (a slot, shared by every held charge of
   that factory and year). Repeating it replays the charge; 402/403 change nothing.
+  The charge that spends the last credit records `credits.exhausted`, the claim that takes
+  the footprint's last slot `footprint.full`, in its transaction (services/billing/events.py);
+  a replay or a refusal records nothing. A slot freed and taken again fills the footprint
+  again: a new `footprint.full`.
 - `cancel`: a held charge is given back (`released`: a `refund` entry, or the factory's slot
   freed once no other held charge needs it); a reference never charged is marked
   `cancelled`, so a request that was delayed or duplicated on the way charges nothing when
@@ -304,6 +308,10 @@ async def _claim_slot(*, session: AsyncSession, row: Charge, year: int) -> Charg
             used=footprint.used,
         )
     used = await _move_used(session=session, org=org, year=year, by=1)
+    if used == footprint.footprint:  # this claim took the last slot (the row lock is ours)
+        await events.footprint_full(
+            session, org=org, year=year, footprint=footprint.footprint, used=used
+        )
     return ChargeResult(row, footprint=footprint.footprint, used=used, new_claim=True)
 
 

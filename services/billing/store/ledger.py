@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from services.billing import events
 from services.billing.domain import EntryKind
 from services.billing.models import CreditAccount, CreditEntry, PartnerFootprint
 from shared import clock
@@ -167,6 +168,8 @@ async def adjust_credits(
                 balance=current,
             )
         balance = debited
+        if balance == 0:  # the correction took the last credit
+            await events.credits_exhausted(session, org=org)
     entry_id = new_id("txn")
     return await append_entry(
         session=session,

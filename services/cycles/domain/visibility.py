@@ -28,6 +28,7 @@ __all__ = [
     "hides_unannounced",
     "shape_milestones",
     "shown_buyer_org",
+    "shows_open_milestone",
     "visible_visits",
 ]
 
@@ -143,3 +144,14 @@ def shape_milestones(audience: Audience, states: Sequence[MilestoneState]) -> li
             milestone = milestone.model_copy(update={"due": s.window_end, "window_start": None})
         shaped.append(milestone)
     return shaped
+
+
+def shows_open_milestone(audience: Audience, states: Sequence[MilestoneState], code: str) -> bool:
+    """Whether the caller reads milestone `code` as open and dated (not done or skipped, its
+    dates not withheld): the milestones an alert may be about for this caller. `states`
+    must come from visible_visits, as for shape_milestones."""
+    shown = next((m for m in shape_milestones(audience, states) if m.code == code), None)
+    if shown is None or shown.notice is not None:
+        return False
+    dated = shown.due is not None or shown.window_end is not None
+    return dated and shown.status not in ("done", "skipped")
