@@ -209,8 +209,9 @@ class TestRetries:
     ) -> None:
         """Down: three events fail, their retries an hour away; probes (one per interval)
         fail without counting, so a schedule of two attempts does not disable the endpoint.
-        Back, with no new event: the next probe succeeds and releases the rest."""
-        fast.schedule, fast.probe_s = (3600.0,), 0.3
+        Back, with no new event: the next probe succeeds and releases the rest (at the
+        default 30 s interval: everything within about 30 s of the return)."""
+        fast.schedule, fast.probe_s = (3600.0,), 1.0
         down = True
         receiver.answer = lambda n: 503 if down else 204
         client = hooks(api)
@@ -221,14 +222,14 @@ class TestRetries:
         assert receiver.calls == 3
         scheduled = await _pending(api)
         assert [attempts for attempts, _ in scheduled.values()] == [1, 1, 1]
-        for _ in range(4):  # four probe intervals: one probe each, none counted
+        for _ in range(3):  # three probe intervals, a worker round in each: three probes
             await asyncio.sleep(fast.probe_s + 0.05)
-            await deliver_all(app_of(api))
-        assert receiver.calls == 3 + 4
+            await delivery.work_once(app_of(api))
+        assert receiver.calls == 3 + 3
         assert await _pending(api) == scheduled  # attempt counts and retry times unchanged
         tries = await attempts(client, made["id"])
         probes = [t for t in tries if "probe" in (t["error"] or "")]
-        assert len(probes) == 4 and {t["attempt"] for t in probes} == {1}
+        assert len(probes) == 3 and {t["attempt"] for t in probes} == {1}
         assert {t["next_retry_at"] for t in probes} <= {t["next_retry_at"] for t in tries[:3]}
         read = (await client.get(f"/webhook-endpoints/{made['id']}")).json()
         assert read["enabled"] is True
@@ -241,7 +242,7 @@ class TestRetries:
         took = asyncio.get_running_loop().time() - started
         assert await _pending(api) == {}
         assert took < fast.probe_s + 2  # the issue's "within a minute", at this interval
-        assert receiver.calls == 3 + 4 + 3  # one probe, then the two it released
+        assert receiver.calls == 3 + 3 + 3  # one probe, then the two it released
         assert sorted(b["sequence"] for b in receiver.bodies[-3:]) == [1, 2, 3]
         async with app_of(api).state.sessionmaker() as session:
             states = await session.scalars(sa.select(col(WebhookDelivery.state)))
@@ -264,7 +265,7 @@ class TestRetries:
         tries = await attempts(client, made["id"])
         counted = [t["attempt"] for t in tries if "probe" not in (t["error"] or "")]
         assert counted == [1, 2]
-        assert 2 <= len(tries) - len(counted) <= 6  # probes between the two
+        assert 1 <= len(tries) - len(counted) <= 6  # probes between the two
         read = (await client.get(f"/webhook-endpoints/{made['id']}")).json()
         assert read["enabled"] is False
 
@@ -461,7 +462,7 @@ class TestWorkers:
     async def test_one_probe_per_failing_endpoint_whatever_the_replicas(
         self, api: Api, receiver: Receiver, fast: delivery.WebhookConfig
     ) -> None:
-        fast.schedule, fast.probe_s = (3600.0,), 0.2
+        fast.schedule, fast.probe_s = (3600.0,), 1.0
         receiver.answer = lambda n: 503
         client = hooks(api)
         first = await register(client, receiver.url)
