@@ -12,7 +12,11 @@ Every change here is a participant's credits invoice (`POST /v1/billing/invoices
    first delivery to the last. Target >= 200/s.
 3. A receiver that is down (connections refused) for `BENCH_EVENTS_DOWN_SECONDS` (60 s by
    default; the issue's figure is 600) while changes go on, one a second: the time from
-   its return until it has every event. Target <= 60 s.
+   its return until it has every event. Target <= 60 s. Twice: (a) changes go on after
+   its return, one a second (a new event's success releases the backlog); (b) the changes
+   stop `QUIET_SECONDS` before its return and nothing happens after: every retry left is
+   then minutes away (the last change's 5 s retry has failed too), so only the worker's
+   probe of a failing endpoint (every 30 s) can notice it is back. Expect 0-30 s.
 4. A page of 500 events of the feed through the gateway. Target p50 <= 50 ms.
 """
 
@@ -38,6 +42,8 @@ THROUGHPUT_CHANGES = 500
 ENDPOINTS = 20
 DOWN_SECONDS = float(os.environ.get("BENCH_EVENTS_DOWN_SECONDS", "60"))
 PAGE_ROUNDS = 60
+# Longer than the schedule's first retry (5 s, +10% jitter) and a failed attempt after it.
+QUIET_SECONDS = 10.0
 
 
 @dataclass
@@ -187,8 +193,13 @@ async def _throughput(bench: Bench, receiver: Receiver) -> str:
     return org
 
 
-async def _down_and_back(bench: Bench, receiver: Receiver) -> None:
-    bench.section(f"a receiver down {DOWN_SECONDS:g} s while changes go on (one a second)")
+async def _down_and_back(bench: Bench, receiver: Receiver, *, traffic_after: bool) -> None:
+    after = (
+        "changes go on after its return"
+        if traffic_after
+        else f"then nothing for {QUIET_SECONDS:g} s before its return, nor after"
+    )
+    bench.section(f"a receiver down {DOWN_SECONDS:g} s while changes go on (one a second); {after}")
     org = f"down-{uuid.uuid4().hex[:8]}"
     await _register(bench, org, receiver.url + "/down")
     await receiver.stop()
@@ -198,6 +209,8 @@ async def _down_and_back(bench: Bench, receiver: Receiver) -> None:
         invoice, at = await _change(bench, org)
         sent[invoice] = at
         await asyncio.sleep(1.0)
+    if not traffic_after:
+        await asyncio.sleep(QUIET_SECONDS)  # no retry is due soon when it comes back
     await receiver.start()
     back = time.perf_counter()
     stop = False
@@ -208,12 +221,13 @@ async def _down_and_back(bench: Bench, receiver: Receiver) -> None:
             sent.setdefault(invoice, at)
             await asyncio.sleep(1.0)
 
-    changer = asyncio.create_task(keep_changing())
+    changer = asyncio.create_task(keep_changing()) if traffic_after else None
     missed = dict(sent)
     complete = await _wait_for(lambda: missed.keys() <= receiver.arrived.keys(), 300)
     caught_up = time.perf_counter() - back
     stop = True
-    await changer
+    if changer is not None:
+        await changer
     bench.record("events sent while it was down", len(missed), "")
     bench.record(
         "return -> every missed event received",
@@ -248,6 +262,7 @@ async def run(bench: Bench) -> None:
         await _freshness(bench, receiver)
         org = await _throughput(bench, receiver)
         await _page(bench, org)
-        await _down_and_back(bench, receiver)
+        await _down_and_back(bench, receiver, traffic_after=True)
+        await _down_and_back(bench, receiver, traffic_after=False)
     finally:
         await receiver.stop()

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlmodel import col
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from services.integrations.jobs import delivery
+from services.integrations.jobs import delivery, ssrf
 from services.integrations.models import FeedEvent, WebhookDelivery
 from tests.billing.conftest import buy_credits
 from tests.conftest import Api
@@ -46,12 +46,13 @@ async def attempts(client: httpx.AsyncClient, endpoint_id: str) -> list[dict[str
 
 @pytest.fixture
 def fast(api: Api) -> Any:
-    """A short retry schedule and timeout, put back after the test."""
+    """A short retry schedule and timeout, put back after the test (with the probe interval
+    and production mode, which some tests change)."""
     config: delivery.WebhookConfig = app_of(api).state.webhooks
-    saved = (config.schedule, config.timeout_s)
+    saved = (config.schedule, config.timeout_s, config.probe_s, config.production)
     config.schedule, config.timeout_s = (0.0, 0.0), 2.0
     yield config
-    config.schedule, config.timeout_s = saved
+    config.schedule, config.timeout_s, config.probe_s, config.production = saved
 
 
 class TestDelivery:
@@ -203,6 +204,71 @@ class TestRetries:
             states = await session.scalars(sa.select(col(WebhookDelivery.state)))
             assert states.all() == ["succeeded"] * 6
 
+    async def test_a_receiver_coming_back_with_no_new_event_is_probed_and_gets_everything(
+        self, api: Api, receiver: Receiver, fast: delivery.WebhookConfig
+    ) -> None:
+        """Down: three events fail, their retries an hour away; probes (one per interval)
+        fail without counting, so a schedule of two attempts does not disable the endpoint.
+        Back, with no new event: the next probe succeeds and releases the rest (at the
+        default 30 s interval: everything within about 30 s of the return)."""
+        fast.schedule, fast.probe_s = (3600.0,), 1.0
+        down = True
+        receiver.answer = lambda n: 503 if down else 204
+        client = hooks(api)
+        made = await register(client, receiver.url)
+        await buy_credits(api, "buyer-1", 1)
+        await take_in(api)
+        await deliver_all(app_of(api))
+        assert receiver.calls == 3
+        scheduled = await _pending(api)
+        assert [attempts for attempts, _ in scheduled.values()] == [1, 1, 1]
+        for _ in range(3):  # three probe intervals, a worker round in each: three probes
+            await asyncio.sleep(fast.probe_s + 0.05)
+            await delivery.work_once(app_of(api))
+        assert receiver.calls == 3 + 3
+        assert await _pending(api) == scheduled  # attempt counts and retry times unchanged
+        tries = await attempts(client, made["id"])
+        probes = [t for t in tries if "probe" in (t["error"] or "")]
+        assert len(probes) == 3 and {t["attempt"] for t in probes} == {1}
+        assert {t["next_retry_at"] for t in probes} <= {t["next_retry_at"] for t in tries[:3]}
+        read = (await client.get(f"/webhook-endpoints/{made['id']}")).json()
+        assert read["enabled"] is True
+
+        down = False  # back; nothing new happens
+        started = asyncio.get_running_loop().time()
+        while await _pending(api) and asyncio.get_running_loop().time() - started < 10:
+            await delivery.work_once(app_of(api))
+            await asyncio.sleep(0.05)
+        took = asyncio.get_running_loop().time() - started
+        assert await _pending(api) == {}
+        assert took < fast.probe_s + 2  # the issue's "within a minute", at this interval
+        assert receiver.calls == 3 + 3 + 3  # one probe, then the two it released
+        assert sorted(b["sequence"] for b in receiver.bodies[-3:]) == [1, 2, 3]
+        async with app_of(api).state.sessionmaker() as session:
+            states = await session.scalars(sa.select(col(WebhookDelivery.state)))
+            assert states.all() == ["succeeded"] * 3
+
+    async def test_the_schedule_still_disables_a_receiver_that_stays_down(
+        self, api: Api, receiver: Receiver, fast: delivery.WebhookConfig
+    ) -> None:
+        """Probes neither postpone the schedule's retries nor end it early: its attempts
+        come when due and the last one disables the endpoint."""
+        fast.schedule, fast.probe_s = (1.0,), 0.2
+        receiver.answer = lambda n: 500
+        client = hooks(api)
+        made = await register(client, receiver.url)
+        await client.post(f"/webhook-endpoints/{made['id']}/test")
+        started = asyncio.get_running_loop().time()
+        while asyncio.get_running_loop().time() - started < 3:
+            await deliver_all(app_of(api))
+            await asyncio.sleep(0.05)
+        tries = await attempts(client, made["id"])
+        counted = [t["attempt"] for t in tries if "probe" not in (t["error"] or "")]
+        assert counted == [1, 2]
+        assert 1 <= len(tries) - len(counted) <= 6  # probes between the two
+        read = (await client.get(f"/webhook-endpoints/{made['id']}")).json()
+        assert read["enabled"] is False
+
     async def test_failing_the_whole_schedule_disables_and_tells_the_owner(
         self, api: Api, receiver: Receiver, fast: delivery.WebhookConfig
     ) -> None:
@@ -307,6 +373,28 @@ class TestBadReceivers:
         tries = await attempts(client, made["id"])
         assert [(t["status_code"], t["error"]) for t in tries] == [(200, None)]
 
+    async def test_a_resolver_that_never_answers_is_a_timed_out_attempt(
+        self, api: Api, fast: delivery.WebhookConfig, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The address check (production resolves the host before every delivery) is
+        inside the attempt's deadline: a slow resolver cannot hold the worker."""
+        fast.schedule, fast.timeout_s = (), 1.0
+        client = hooks(api)
+        made = await register(client, "https://localhost:9/hook")
+        fast.production = True
+
+        async def slow_resolver(host: str, port: int) -> list[str]:
+            await asyncio.sleep(60)
+            return ["93.184.216.34"]
+
+        monkeypatch.setattr(ssrf, "resolve", slow_resolver)
+        await client.post(f"/webhook-endpoints/{made['id']}/test")
+        started = asyncio.get_running_loop().time()
+        await deliver_all(app_of(api))
+        assert asyncio.get_running_loop().time() - started < 3
+        tries = await attempts(client, made["id"])
+        assert [(t["status_code"], t["error"]) for t in tries] == [(None, "timed out after 1 s")]
+
     async def test_a_receiver_that_is_down_is_a_failed_attempt(
         self, api: Api, fast: delivery.WebhookConfig
     ) -> None:
@@ -371,6 +459,33 @@ class TestWorkers:
         ids = [h["webhook-id"] for h, _ in receiver.received]
         assert len(ids) == 24 and len(set(ids)) == 24
 
+    async def test_one_probe_per_failing_endpoint_whatever_the_replicas(
+        self, api: Api, receiver: Receiver, fast: delivery.WebhookConfig
+    ) -> None:
+        fast.schedule, fast.probe_s = (3600.0,), 1.0
+        receiver.answer = lambda n: 503
+        client = hooks(api)
+        first = await register(client, receiver.url)
+        second = await register(client, receiver.url + "?second")
+        await buy_credits(api, "buyer-1", 1)
+        await take_in(api)
+        await deliver_all(app_of(api))
+        assert receiver.calls == 6  # three events to each; retries an hour away
+        await asyncio.sleep(fast.probe_s + 0.05)
+        app = app_of(api)
+        probes = await asyncio.gather(
+            *(delivery.probe(app.state.sessionmaker, fast, owner=f"replica-{n}") for n in range(4))
+        )
+        taken = [job for jobs in probes for job in jobs]
+        assert sorted(job.endpoint_id for job in taken) == sorted([first["id"], second["id"]])
+        assert all(job.is_probe and job.attempt == 1 for job in taken)
+        # Until the interval has passed again, nobody probes them, even with their probes
+        # still out (leased).
+        again = await asyncio.gather(
+            *(delivery.probe(app.state.sessionmaker, fast, owner=f"replica-{n}") for n in range(4))
+        )
+        assert again == [[], [], [], []]
+
     async def test_a_dead_workers_lease_runs_out_and_the_row_is_delivered(
         self, api: Api, receiver: Receiver
     ) -> None:
@@ -390,6 +505,21 @@ class TestWorkers:
         assert len(receiver.received) == 1
         tries = await attempts(client, made["id"])
         assert [t["attempt"] for t in tries] == [2]  # the lost try still counts
+
+
+async def _pending(api: Api) -> dict[int, tuple[int, datetime]]:
+    """Each pending delivery's attempt count and next attempt time."""
+    async with app_of(api).state.sessionmaker() as session:
+        rows = await session.execute(
+            sa.select(
+                col(WebhookDelivery.id),
+                col(WebhookDelivery.attempts),
+                col(WebhookDelivery.next_attempt_at),
+            )
+            .where(col(WebhookDelivery.state) == "pending")
+            .order_by(col(WebhookDelivery.id))
+        )
+        return {int(i or 0): (n, at) for i, n, at in rows.all()}
 
 
 async def _finish_claimed(app: FastAPI, claims: list[list[delivery.Claimed]]) -> None:

@@ -186,8 +186,9 @@ async def update_endpoint(
 ) -> EndpointPublic:
     """Change the URL, the event types, the description, or pause/resume (`enabled`).
 
-    Enabling an endpoint that was disabled resumes its pending deliveries; events taken in
-    while it was disabled are not sent (ask `/redeliver` with `since` for them).
+    Enabling an endpoint that was disabled resumes its pending deliveries (they are kept
+    30 days, as their events are; then deleted); events taken in while it was disabled are
+    not sent (ask `/redeliver` with `since` for them).
     """
     row = await _owned(session, caller, endpoint_id)
     if body.url is not None:

@@ -19,6 +19,22 @@ receiver coming back is not hit by every retry at once). The default schedule is
 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, 14 h, 20 h, 24 h: eleven attempts over about 3.6
 days (`BW_WEBHOOK_RETRY_SCHEDULE`, seconds separated by commas). When the last fails, the
 delivery is `failed`, the endpoint is disabled and its owner gets `webhook_endpoint.disabled`.
+
+A receiver that is down (its endpoint has `failing_since`) is probed (`probe`) every
+`probe_s` (30 s, `BW_WEBHOOK_PROBE_SECONDS`): one of its waiting deliveries, the one whose
+retry comes first, is leased and tried early. One probe per endpoint per interval across
+replicas: the endpoint row is taken with `FOR UPDATE SKIP LOCKED` and its `probe_at` moved
+on in the same transaction. A probe that succeeds is that delivery succeeding, and it
+releases the rest of the backlog at once (`_release_backlog`): a receiver down for ten
+minutes has everything within about `probe_s` of coming back, with no new event needed.
+
+The rule for probes and the schedule: **a probe does not count**. It is an extra attempt,
+outside the schedule: a failed probe leaves the delivery's attempt count as it was and
+puts its retry back at the time the schedule had set, so the schedule, and the endpoint's
+disabling at its end, run exactly as they would without probes (probing every 30 s never
+disables an endpoint sooner, and never postpones or resets its scheduled retries). Its
+attempt row repeats the delivery's attempt number and says it was a probe. Only a worker
+killed mid-probe makes it count: its lease runs out and the row is then a due retry.
 """
 
 from __future__ import annotations
@@ -64,6 +80,7 @@ __all__ = [
     "deliver",
     "deliver_due",
     "fan_out",
+    "probe",
     "start_delivering",
     "stop_delivering",
     "work_once",
@@ -113,6 +130,11 @@ class WebhookConfig:
         )
     )
 
+    # How often a receiver that is down is probed beyond its schedule (module doc); 0: never.
+    probe_s: float = field(
+        default_factory=lambda: float(os.environ.get("BW_WEBHOOK_PROBE_SECONDS", "30"))
+    )
+
     @property
     def lease(self) -> timedelta:
         return timedelta(seconds=self.lease_s or self.timeout_s + 30)
@@ -125,6 +147,12 @@ class Claimed:
     position: int
     event_id: str
     attempt: int
+    # A probe (`probe`): the retry the schedule had set, which a failed probe keeps.
+    resume_at: datetime | None = None
+
+    @property
+    def is_probe(self) -> bool:
+        return self.resume_at is not None
 
 
 @dataclass(frozen=True)
@@ -224,6 +252,90 @@ async def claim(
     return [Claimed(int(r[0] or 0), r[1], int(r[2]), r[3], int(r[4])) for r in rows]
 
 
+async def probe(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: WebhookConfig,
+    *,
+    owner: str = OWNER,
+) -> list[Claimed]:
+    """Lease one waiting delivery of each receiver that is down and due a probe (module
+    doc), without counting an attempt; the probes."""
+    if config.probe_s <= 0:
+        return []
+    now = datetime.now(UTC)
+    async with sessionmaker() as session:
+        # Locked in id order and skipped when another replica holds them: one probe per
+        # endpoint at a time, and `probe_at` moves on before the lock goes.
+        endpoint_ids = (
+            await session.scalars(
+                sa.select(col(WebhookEndpoint.id))
+                .where(
+                    col(WebhookEndpoint.enabled),
+                    col(WebhookEndpoint.failing_since).is_not(None),
+                    sa.or_(
+                        col(WebhookEndpoint.probe_at).is_(None),
+                        col(WebhookEndpoint.probe_at) <= now,
+                    ),
+                )
+                .order_by(col(WebhookEndpoint.id))
+                .limit(config.batch)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        if not endpoint_ids:
+            return []
+        probes: list[Claimed] = []
+        for endpoint_id in endpoint_ids:
+            waiting = (
+                await session.execute(
+                    sa.select(col(WebhookDelivery.id), col(WebhookDelivery.next_attempt_at))
+                    .where(
+                        col(WebhookDelivery.state) == "pending",
+                        col(WebhookDelivery.endpoint_id) == endpoint_id,
+                        col(WebhookDelivery.lease_owner).is_(None),
+                    )
+                    .order_by(col(WebhookDelivery.next_attempt_at))
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+            ).first()
+            if waiting is None or waiting[1] <= now:
+                continue  # nothing waits, or a retry is due anyway: `claim` takes it
+            leased = (
+                await session.execute(
+                    sa.update(WebhookDelivery)
+                    .where(col(WebhookDelivery.id) == waiting[0])
+                    .values(next_attempt_at=now + config.lease, lease_owner=owner)
+                    .returning(
+                        col(WebhookDelivery.id),
+                        col(WebhookDelivery.endpoint_id),
+                        col(WebhookDelivery.position),
+                        col(WebhookDelivery.event_id),
+                        col(WebhookDelivery.attempts),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+            ).one()
+            probes.append(
+                Claimed(
+                    int(leased[0] or 0),
+                    leased[1],
+                    int(leased[2]),
+                    leased[3],
+                    int(leased[4]),
+                    resume_at=waiting[1],
+                )
+            )
+        await session.execute(
+            sa.update(WebhookEndpoint)
+            .where(col(WebhookEndpoint.id).in_(list(endpoint_ids)))
+            .values(probe_at=now + timedelta(seconds=config.probe_s))
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+    return probes
+
+
 # --- one attempt ----------------------------------------------------------------------
 
 
@@ -247,17 +359,18 @@ async def _post(
         return int((time.monotonic() - started) * 1000)
 
     try:
-        target = await ssrf.pin(url, production=config.production)
-    except ssrf.UnsafeUrl as exc:
-        return Outcome(None, elapsed(), f"refused: {exc}")
-    extensions = {}
-    if target.host is not None:
-        headers = {**headers, "host": target.host}
-        extensions["sni_hostname"] = urlsplit(url).hostname or target.host
-    try:
-        # One deadline for the whole exchange: httpx's timeouts are per read, so a receiver
-        # that drips a byte a second would otherwise hold the worker for ever.
+        # One deadline for the whole attempt, the address check included: a resolver that
+        # never answers, or a receiver that drips a byte a second (httpx's timeouts are per
+        # read), would otherwise hold the worker for ever.
         async with asyncio.timeout(config.timeout_s):
+            try:
+                target = await ssrf.pin(url, production=config.production)
+            except ssrf.UnsafeUrl as exc:
+                return Outcome(None, elapsed(), f"refused: {exc}")
+            extensions = {}
+            if target.host is not None:
+                headers = {**headers, "host": target.host}
+                extensions["sni_hostname"] = urlsplit(url).hostname or target.host
             async with client.stream(
                 "POST", target.url, content=body.encode(), headers=headers, extensions=extensions
             ) as reply:
@@ -336,13 +449,29 @@ class Result:
     give_up: bool = False  # the event is gone: no retry can deliver it
 
     def next_retry(self, config: WebhookConfig, now: datetime) -> datetime | None:
-        if self.outcome.ok or self.give_up or self.job.attempt > len(config.schedule):
+        if self.outcome.ok or self.give_up:
+            return None
+        if self.job.resume_at is not None:
+            return self.job.resume_at  # a failed probe: the schedule's retry stays
+        if self.job.attempt > len(config.schedule):
             return None
         delay = config.schedule[self.job.attempt - 1] * random.uniform(0.9, 1.1)  # noqa: S311
         return now + timedelta(seconds=delay)
 
     def ends_the_schedule(self, config: WebhookConfig) -> bool:
-        return not self.outcome.ok and not self.give_up and self.job.attempt > len(config.schedule)
+        return (
+            not self.outcome.ok
+            and not self.give_up
+            and not self.job.is_probe
+            and self.job.attempt > len(config.schedule)
+        )
+
+    @property
+    def error(self) -> str | None:
+        """The attempt's error as its owner reads it (a failed probe says it was one)."""
+        if self.outcome.error is None or not self.job.is_probe:
+            return self.outcome.error
+        return f"{self.outcome.error} (a probe of a receiver that is down: not counted)"[:500]
 
 
 async def _attempt(
@@ -420,7 +549,7 @@ async def _record(
                     "attempt": r.job.attempt,
                     "status_code": r.outcome.status_code,
                     "latency_ms": r.outcome.latency_ms,
-                    "error": r.outcome.error,
+                    "error": r.error,
                     "next_retry_at": retries[r.job.id],
                     "created_at": now,
                 }
@@ -441,7 +570,7 @@ async def _record(
                     col(WebhookEndpoint.id).in_(sorted(went_down)),
                     col(WebhookEndpoint.failing_since).is_(None),
                 )
-                .values(failing_since=now)
+                .values(failing_since=now, probe_at=now + timedelta(seconds=config.probe_s))
                 .execution_options(synchronize_session=False)
             )
         await session.commit()
@@ -515,7 +644,7 @@ async def _release_backlog(session: AsyncSession, endpoint_id: str, now: datetim
     await session.execute(
         sa.update(WebhookEndpoint)
         .where(col(WebhookEndpoint.id) == endpoint_id)
-        .values(failing_since=None)
+        .values(failing_since=None, probe_at=None)
         .execution_options(synchronize_session=False)
     )
 
@@ -547,8 +676,10 @@ def _owner_audiences(endpoint: WebhookEndpoint) -> list[str]:
 
 
 async def deliver_due(app: FastAPI, *, owner: str = OWNER) -> int:
-    """Claim one batch of due deliveries and attempt them; how many."""
+    """Claim one batch of due deliveries and the probes of receivers that are down, and
+    attempt them; how many."""
     jobs = await claim(app.state.sessionmaker, app.state.webhooks, owner=owner)
+    jobs += await probe(app.state.sessionmaker, app.state.webhooks, owner=owner)
     return await deliver(app, jobs, owner=owner) if jobs else 0
 
 

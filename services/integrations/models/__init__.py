@@ -74,7 +74,9 @@ class FeedAudience(SQLModel, table=True):
 
     `sequence` numbers an organisation's events without gaps (its feed's own counter): an
     organisation sees that number, never the source's, whose gaps would count the events
-    it may not see. Advisors' rows have none (they see the source's sequence)."""
+    it may not see. Advisors' rows have none: they see the source's sequence, which has
+    gaps for them (their scope is any set of countries, so no one counter could number it
+    without gaps); they detect missed events by paging the feed, not by this number."""
 
     __tablename__ = "feed_audience"
 
@@ -109,6 +111,9 @@ class WebhookEndpoint(SQLModel, table=True):
     # makes the retries waiting in its backlog due at once: a receiver that comes back gets
     # everything it missed now, not at each delivery's next scheduled retry.
     failing_since: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # While it fails, when it may next be probed (`jobs.delivery.probe`): one waiting
+    # delivery tried early, so it comes back without waiting for new events or a retry.
+    probe_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     # Kept in clear: an HMAC needs the key itself (the spec's symmetric signatures).
     secret: str = Field(max_length=100)
     previous_secret: str | None = Field(default=None, max_length=100)

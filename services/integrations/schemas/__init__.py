@@ -23,10 +23,15 @@ class _EventBase(BaseModel):
     id: str = Field(description="Stable: receivers de-duplicate on it (= webhook-id).")
     source: Literal["eligibility", "billing", "reports", "cycles", "integrations"]
     sequence: int = Field(
-        description="Gap-free and increasing: for an organisation, the event's number in its "
-        "own feed (1, 2, 3, ...; a jump means an event was missed), never the source's, whose "
-        "gaps would count events it may not see; for advisors, the position in its source's "
-        "stream. 0 on a webhook test event, which is not in the feed."
+        description="For an organisation (buyer or factory token): the event's number in its "
+        "own feed, 1, 2, 3, ... without gaps across every source, so a jump means an event was "
+        "missed (never the source's number, whose gaps would count events it may not see). "
+        "For advisors: the event's number in its source's stream (`source`), which has gaps "
+        "wherever an event they may not see falls between and does not order events across "
+        "sources: advisors must not use it to detect missed events. To be sure of having "
+        "everything, page `GET /events` with `after` (the feed's order never skips an event "
+        "that commits late) and de-duplicate on `id`; a webhook receiver does the same from "
+        "its last cursor after an outage. 0 on a webhook test event, which is not in the feed."
     )
     occurred_at: datetime
     subject: Subject

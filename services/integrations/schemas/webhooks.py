@@ -100,7 +100,12 @@ class Queued(BaseModel):
 class AttemptPublic(BaseModel):
     id: str
     event_id: str
-    attempt: int = Field(description="1 for the first try of a delivery, 2 for its first retry…")
+    attempt: int = Field(
+        description="1 for the first try of a delivery, 2 for its first retry… A probe of a "
+        "receiver that is down (an extra try, every 30 s, outside the retry schedule) repeats "
+        "the number of the attempt before it and, when it fails, says so in `error`: it does "
+        "not count toward the schedule."
+    )
     status_code: int | None = Field(description="The receiver's status; null: no reply.")
     latency_ms: int
     error: str | None = Field(description="Why it failed; null on success.")
