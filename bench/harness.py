@@ -21,7 +21,7 @@ import httpx
 from bench.load import LoadResult, load
 from shared.settings import Settings
 from shared.stack import Stack, free_port
-from tests.conftest import TEST_SECRET, test_settings, token_for
+from tests.helpers import TEST_SECRET, test_settings, token_for
 
 __all__ = ["Bench", "Figure"]
 

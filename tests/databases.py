@@ -14,6 +14,8 @@ from shared.settings import SERVICES
 
 PG_ADMIN_DSN = os.environ.get("BW_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parent.parent
+IN_CI = bool(os.environ.get("CI"))
+_POSTGRES: bool | None = None
 
 
 async def _pg_reachable() -> bool:
@@ -27,6 +29,14 @@ async def _pg_reachable() -> bool:
 
 def postgres_reachable() -> bool:
     return asyncio.run(_pg_reachable())
+
+
+def using_postgres() -> bool:
+    """Whether this run's databases are on PostgreSQL (asked once, then remembered)."""
+    global _POSTGRES
+    if _POSTGRES is None:
+        _POSTGRES = postgres_reachable()
+    return _POSTGRES
 
 
 def _pg_url(database: str) -> str:

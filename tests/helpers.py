@@ -1,5 +1,6 @@
-"""Helpers every test area shares (plain functions, not fixtures: tests import them from
-here, never from a conftest)."""
+"""Helpers every test area shares: the suite's JWT secret, settings and tokens, and plain
+functions for requests and replies (not fixtures: tests import them from here, never from a
+conftest)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,57 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-if TYPE_CHECKING:
-    from tests.conftest import Api
-    from tests.databases import TestDatabases
+from shared.auth import mint_service_token, mint_token
+from shared.settings import SERVICES, Settings
 
+if TYPE_CHECKING:
+    from tests.databases import TestDatabases
+    from tests.inprocess import Api
+
+TEST_SECRET = "test-secret-for-the-suite-only-0123456789"
 ADVISOR_ORG = "bw"
 # The Redis the tests share rate limits through (the local server unless BW_TEST_REDIS).
 REDIS_URL = os.environ.get("BW_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def test_settings(database_urls: dict[str, str], **overrides: Any) -> Settings:
+    """The suite's settings on these databases (services at http://<name>.test, as the
+    in-process stack mounts them). Its name starts with `test_`: a test module imports the
+    module (`from tests import helpers`), not the name, or pytest would collect it."""
+    values: dict[str, Any] = {
+        "BW_ENV": "test",
+        "BW_JWT_SECRET": TEST_SECRET,
+        "BW_RATE_LIMIT_PER_MINUTE": 100_000,
+        "BW_RATE_LIMIT_BURST": 100_000,
+        "BW_HTTP_RETRIES": 1,
+        "BW_LOG_LEVEL": "WARNING",
+        # Tests take events in when they say so (`tests.helpers`), not on a timer.
+        "BW_EVENTS_POLL_SECONDS": 0,
+        # List jobs are drained by the tests (`eligibility_jobs.drain()`), not swept.
+        "BW_LIST_SWEEP_SECONDS": 0,
+        **{f"{s.upper()}_URL": f"http://{s}.test" for s in SERVICES},
+        **{f"{s.upper()}_DATABASE_URL": url for s, url in database_urls.items()},
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def token_for(
+    settings: Settings,
+    role: str,
+    org: str,
+    *,
+    sub: str | None = None,
+    countries: list[str] | None = None,
+) -> str:
+    """A JWT for `role` in `org` (an advisor sees every country unless told)."""
+    if role == "service":
+        return mint_service_token(settings, service="tests")
+    if role == "advisor" and countries is None:
+        countries = ["*"]
+    return mint_token(
+        settings, sub=sub or f"{role}-user@{org}", org=org, role=role, countries=countries
+    )
 
 
 def key() -> dict[str, str]:
@@ -50,8 +95,6 @@ async def paid_invoice(api: Api, *, role: str, org: str, body: dict[str, Any]) -
 def process_env(databases: TestDatabases, **settings: str) -> dict[str, str]:
     """The environment of a stack of real processes in a test: test mode, the suite's JWT
     secret, quiet logs, rate limits out of the way, these databases, then `settings`."""
-    from tests.conftest import TEST_SECRET
-
     return {
         "BW_ENV": "test",
         "BW_JWT_SECRET": TEST_SECRET,

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.billing.conftest import become_partner, buy_credits, cancel, charge
-from tests.conftest import Api
+from tests.billing.world import become_partner, buy_credits, cancel, charge
 from tests.helpers import key
+from tests.inprocess import Api
 
 
 class TestGetCredits:

@@ -9,9 +9,9 @@ import uuid
 import httpx
 import pytest
 
-from tests.billing.conftest import become_partner, buy_credits, cancel, charge, create_invoice
-from tests.conftest import Api
+from tests.billing.world import become_partner, buy_credits, cancel, charge, create_invoice
 from tests.helpers import key
+from tests.inprocess import Api
 
 pytestmark = pytest.mark.postgres
 

@@ -11,8 +11,8 @@ from asgi_lifespan import LifespanManager
 from services.billing.api import router
 from shared.app import create_service_app
 from shared.settings import Settings
-from tests.conftest import token_for
 from tests.databases import PG_ADMIN_DSN
+from tests.helpers import token_for
 
 pytestmark = pytest.mark.postgres
 

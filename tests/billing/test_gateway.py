@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api
 from tests.helpers import key
+from tests.inprocess import Api
 
 BASE = "/v1/billing"
 

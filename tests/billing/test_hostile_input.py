@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api
 from tests.helpers import key
 from tests.hostile import FORGED_CURSORS, assert_cursor_refused, problem
+from tests.inprocess import Api
 
 LISTS = [("advisor", "/invoices"), ("participant", "/credits")]
 

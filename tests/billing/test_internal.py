@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.billing.conftest import become_partner, buy_credits, cancel, charge
-from tests.conftest import Api
+from tests.billing.world import become_partner, buy_credits, cancel, charge
+from tests.inprocess import Api
 
 
 async def ledger(api: Api, org: str) -> dict[str, Any]:

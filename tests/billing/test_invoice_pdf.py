@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from tests.billing.conftest import ADVISOR_ORG, create_invoice, pay
-from tests.conftest import Api
-from tests.helpers import key
+from tests.billing.world import create_invoice, pay
+from tests.helpers import ADVISOR_ORG, key
+from tests.inprocess import Api
 from tests.pdf_tools import assert_pdf, pdf_text
 
 PDF = {"Accept": "application/pdf"}

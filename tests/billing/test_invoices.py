@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.billing.conftest import ADVISOR_ORG, create_invoice, pay
-from tests.conftest import Api
-from tests.helpers import key
+from tests.billing.world import create_invoice, pay
+from tests.helpers import ADVISOR_ORG, key
+from tests.inprocess import Api
 
 CREDITS = {"kind": "credits", "year": 2025, "report_cycles": 12}
 PARTNERSHIP = {

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
+from tests.inprocess import Api
 
 
 class TestGetPriceBook:

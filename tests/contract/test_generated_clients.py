@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import RunningStack
+from tests.e2e.world import RunningStack
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from shared.idempotency import IdempotencyRecord
 from shared.migrations import service_metadata
 from shared.settings import SERVICES
-from tests.conftest import Api
+from tests.inprocess import Api
 
 
 def _differences(connection: Connection, service: str) -> list[Any]:

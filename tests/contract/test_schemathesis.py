@@ -15,7 +15,7 @@ import pytest
 import schemathesis
 
 from shared.settings import SERVICES
-from tests.e2e.conftest import RunningStack
+from tests.e2e.world import RunningStack
 from tests.hostile import FORGED_CURSORS
 
 pytestmark = pytest.mark.e2e

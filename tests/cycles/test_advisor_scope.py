@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from shared.auth import mint_token
-from tests.cycles.conftest import ADVISOR_ORG, World, days_ago, today
 from tests.cycles.test_classification import EVIDENCE
-from tests.helpers import key, ok
+from tests.cycles.world import World, days_ago, today
+from tests.helpers import ADVISOR_ORG, key, ok
 
 # name → the token's `countries` claim (None: the token carries no claim at all)
 CLAIMS: dict[str, list[str] | None] = {

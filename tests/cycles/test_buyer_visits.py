@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.cycles.conftest import World, days_ago, today
+from tests.cycles.world import World, days_ago, today
 from tests.helpers import ok
 
 SOON = today() + timedelta(days=7)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import httpx
 import icalendar
 
-from tests.cycles.conftest import World, days_ago
+from tests.cycles.world import World, days_ago
 
 
 def events(text: str) -> dict[str, date]:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.cycles.conftest import ADVISOR_ORG, World, days_ago, milestones, today
-from tests.helpers import ok
+from tests.cycles.world import World, days_ago, milestones, today
+from tests.helpers import ADVISOR_ORG, ok
 
 EVIDENCE: dict[str, Any] = {
     "management_systems": {

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from tests.conftest import Api
-from tests.cycles.conftest import ADVISOR_ORG, World, days_ago, milestones
-from tests.helpers import ok
+from tests.cycles.world import World, days_ago, milestones
+from tests.helpers import ADVISOR_ORG, ok
+from tests.inprocess import Api
 
 CODES = [
     "initial_advisory",

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.conftest import Api
-from tests.cycles.conftest import World, days_ago, today
+from tests.cycles.world import World, days_ago, today
 from tests.helpers import ok
-from tests.integrations.conftest import feed, take_in
+from tests.inprocess import Api
+from tests.integrations.world import feed, take_in
 
 # Who asks the feed: (role, org, countries); `{factory}` is the test's factory.
 READERS: dict[str, tuple[str, str, list[str] | None]] = {

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
-from tests.cycles.conftest import World
 from tests.cycles.test_classification import assessed_cycle, classify
+from tests.cycles.world import World
 from tests.helpers import ok
-from tests.integrations.conftest import feed, take_in
+from tests.inprocess import Api
+from tests.integrations.world import feed, take_in
 
 # The buyer's TPA state for the factory → does it read the status?
 TPA_STATES: list[tuple[str, bool]] = [

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.cycles.conftest import World, days_ago
+from tests.cycles.world import World, days_ago
 from tests.helpers import key, ok
 from tests.hostile import FORGED_CURSORS, assert_cursor_refused, problem
 

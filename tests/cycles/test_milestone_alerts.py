@@ -14,10 +14,10 @@ import sqlalchemy as sa
 
 from services.cycles import jobs
 from services.cycles.clients import ReportsClient, reports_client
-from tests.conftest import Api
-from tests.cycles.conftest import World, days_ago, milestones
+from tests.cycles.world import World, days_ago, milestones
 from tests.helpers import ok
-from tests.integrations.conftest import feed, take_in
+from tests.inprocess import Api
+from tests.integrations.world import feed, take_in
 
 
 def job(api: Api) -> Any:

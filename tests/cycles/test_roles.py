@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api
+from tests.inprocess import Api
 
 ROLES = ("advisor", "factory", "partner", "participant")
 ALL = frozenset(ROLES)

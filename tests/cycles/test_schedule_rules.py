@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import text
 
 from shared.migrations import upgrade
-from tests.conftest import Api
-from tests.cycles.conftest import World, milestones
+from tests.cycles.world import World, milestones
 from tests.databases import PG_ADMIN_DSN, _pg_url
 from tests.helpers import ok
+from tests.inprocess import Api
 
 START = date(2025, 1, 15)  # month 4 ends 2025-05-14, month 5 on 2025-06-14
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
-from tests.cycles.conftest import ADVISOR_ORG, World, days_ago, today
-from tests.helpers import ok
+from tests.cycles.world import World, days_ago, today
+from tests.helpers import ADVISOR_ORG, ok
+from tests.inprocess import Api
 
 
 def seminar_body(**overrides: Any) -> dict[str, Any]:

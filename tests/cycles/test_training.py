@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from tests.cycles.conftest import World, days_ago
+from tests.cycles.world import World, days_ago
 from tests.helpers import key, ok
 
 

@@ -15,12 +15,10 @@ from datetime import date, timedelta
 
 import httpx
 
-from tests.conftest import Api
-from tests.cycles.conftest import World, days_ago, milestones, today
+from tests.cycles.world import World, days_ago, milestones, today
 from tests.helpers import ok
-from tests.integrations.conftest import Receiver, deliver_all, receiver, take_in
-
-__all__ = ["receiver"]  # the webhook receiver fixture, used here too
+from tests.inprocess import Api
+from tests.integrations.world import Receiver, deliver_all, take_in
 
 BUYERS = {"brand-1": "partner", "buyer-1": "participant"}
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.cycles.conftest import World, days_ago, milestones, today
+from tests.cycles.world import World, days_ago, milestones, today
 from tests.helpers import ok
 
 

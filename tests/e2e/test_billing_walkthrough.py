@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import RunningStack
+from tests.e2e.world import RunningStack
 
 pytestmark = pytest.mark.e2e
 

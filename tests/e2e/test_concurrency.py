@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningStack
+from tests.e2e.world import RunningStack
 from tests.helpers import key, ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]

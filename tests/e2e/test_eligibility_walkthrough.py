@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningStack
+from tests.e2e.world import RunningStack
 from tests.helpers import ok
 
 pytestmark = pytest.mark.e2e

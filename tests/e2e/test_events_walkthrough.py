@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from tests.e2e.conftest import RunningStack
+from tests.e2e.world import RunningStack
 
 
 def test_a_purchase_reaches_the_feed_within_a_second(stack: RunningStack) -> None:

@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.stack import Stack
-from tests import conftest as suite
 from tests import databases as test_databases
+from tests import helpers
 from tests.helpers import process_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -76,8 +76,8 @@ def replicas(tmp_path: Path) -> Iterator[Replicas]:
         BW_LIST_LEASE_SECONDS="2",
         BW_LIST_SWEEP_SECONDS="0.5",
     )
-    settings = suite.test_settings(databases.urls)
-    token = suite.token_for(settings, "partner", "brand-jobs")
+    settings = helpers.test_settings(databases.urls)
+    token = helpers.token_for(settings, "partner", "brand-jobs")
     running = Replicas(env, databases.urls["eligibility"], tmp_path, token)
     try:
         yield running

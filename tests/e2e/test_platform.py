@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import RunningStack
+from tests.e2e.world import RunningStack
 
 pytestmark = pytest.mark.e2e
 

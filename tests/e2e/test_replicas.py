@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shared.settings import SERVICES
 from shared.stack import Stack, free_port
-from tests.e2e.conftest import REPLICAS, RunningStack
+from tests.e2e.world import REPLICAS, RunningStack
 from tests.helpers import key, ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.e2e.conftest import RunningStack
+from tests.e2e.world import RunningStack
 from tests.helpers import key, ok
 
 pytestmark = pytest.mark.e2e

@@ -21,9 +21,9 @@ import httpx
 import pytest
 
 from shared.stack import Stack
-from tests import conftest as suite
 from tests import databases as test_databases
-from tests.e2e.conftest import REPLICA_ENV, REPLICAS, Spread
+from tests import helpers
+from tests.e2e.world import REPLICA_ENV, REPLICAS, Spread
 from tests.faultproxy import FaultProxy
 from tests.helpers import process_env
 
@@ -79,12 +79,12 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
         stack.via = {"billing": billing_link.url, "reports": reports_link.url}
         try:
             stack.up(SERVICES)
-            settings = suite.test_settings(databases.urls)
+            settings = helpers.test_settings(databases.urls)
             yield Faulty(
                 stack,
                 billing_link,
                 reports_link,
-                lambda *a, **k: suite.token_for(settings, *a, **k),
+                lambda *a, **k: helpers.token_for(settings, *a, **k),
             )
         finally:
             stack.stop()

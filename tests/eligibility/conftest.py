@@ -1,54 +1,15 @@
-"""Helpers for the eligibility API tests (in process, on the suite's fresh databases)."""
+"""Fixtures for the eligibility API tests (in process, on the suite's fresh databases); their
+helpers are in `tests.eligibility.world`."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
 import pytest
 from fastapi import FastAPI
 
 from services.eligibility.jobs import ScopingJobs
-
-BD_FACTORY: dict[str, Any] = {
-    "name": "Golden Star Apparels Ltd",
-    "address": "Plot 12, Konabari, Gazipur",
-    "country": "BD",
-    "region": "Gazipur",
-    "products": ["garments"],
-    "worker_count": 1200,
-    "female_worker_share": 0.6,
-    "operating_since": "2015-03-01",
-    "in_export_processing_zone": False,
-    "has_export_license": True,
-    "os_id": "BD2019085ABCDEF",
-}
-
-
-async def create_factory(client: httpx.AsyncClient, **changes: Any) -> dict[str, Any]:
-    body = {**BD_FACTORY, **changes}
-    body = {k: v for k, v in body.items() if v is not None}
-    reply = await client.post("/factories", json=body)
-    assert reply.status_code == 201, reply.text
-    created: dict[str, Any] = reply.json()
-    return created
-
-
-async def enrol(client: httpx.AsyncClient, factory_id: str) -> None:
-    reply = await client.post(f"/factories/{factory_id}/enrolment", json={"status": "enrolled"})
-    assert reply.status_code == 200, reply.text
 
 
 @pytest.fixture
 def eligibility_jobs(apps: dict[str, FastAPI]) -> ScopingJobs:
     jobs: ScopingJobs = apps["eligibility"].state.jobs
     return jobs
-
-
-def problem(reply: httpx.Response, status: int) -> dict[str, Any]:
-    """The reply is a problem+json of `status`; returns its body."""
-    assert reply.status_code == status, reply.text
-    assert reply.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = reply.json()
-    assert body["status"] == status and body["detail"]
-    return body

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 
 from services.eligibility.store.lists import create_list
 from shared.auth import mint_token
-from tests.conftest import Api
-from tests.eligibility.conftest import BD_FACTORY, create_factory
+from tests.eligibility.world import BD_FACTORY, create_factory
+from tests.inprocess import Api
 
 CLAIMS: dict[str, list[str] | None] = {
     "KH": ["KH"],

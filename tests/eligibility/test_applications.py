@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from services.eligibility.domain.partnership import COMMITMENTS
-from tests.conftest import Api
-from tests.eligibility.conftest import problem
+from tests.eligibility.world import problem
+from tests.inprocess import Api
 
 APPLICATION: dict[str, Any] = {
     "registration": {

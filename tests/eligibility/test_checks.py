@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
-from tests.eligibility.conftest import create_factory, enrol, problem
+from tests.eligibility.world import create_factory, enrol, problem
+from tests.inprocess import Api
 
 BD_ELIGIBLE: dict[str, Any] = {
     "country": "BD",

@@ -8,11 +8,11 @@ from typing import Any
 
 from services.eligibility.domain.partnership import COMMITMENTS
 from services.eligibility.store import lists as store_lists
-from tests.conftest import Api
-from tests.eligibility.conftest import create_factory, enrol
 from tests.eligibility.test_applications import advisor, apply, record
 from tests.eligibility.test_factory_lists import upload_csv
-from tests.integrations.conftest import feed, take_in
+from tests.eligibility.world import create_factory, enrol
+from tests.inprocess import Api
+from tests.integrations.world import feed, take_in
 
 # (role, org, countries): who asks the feed. `{factory}` is the factory the test made.
 READERS: dict[str, tuple[str, str, list[str] | None]] = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api
-from tests.eligibility.conftest import BD_FACTORY, create_factory, enrol, problem
+from tests.eligibility.world import BD_FACTORY, create_factory, enrol, problem
+from tests.inprocess import Api
 
 
 class TestCreateFactory:

@@ -14,8 +14,8 @@ from fastapi import FastAPI
 
 from services.eligibility.jobs import ScopingJobs
 from services.eligibility.store.lists import create_list
-from tests.conftest import Api
-from tests.eligibility.conftest import create_factory, enrol, problem
+from tests.eligibility.world import create_factory, enrol, problem
+from tests.inprocess import Api
 
 CSV = (
     "client_ref,name,country,region,products,worker_count,in_export_processing_zone,nominated\n"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import Api
-from tests.eligibility.conftest import BD_FACTORY
+from tests.eligibility.world import BD_FACTORY
+from tests.inprocess import Api
 
 
 async def test_check_and_csv_upload_through_the_gateway(gateway_api: Api) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api
 from tests.hostile import FORGED_CURSORS, assert_cursor_refused, b64url, problem
+from tests.inprocess import Api
 
 
 @pytest.mark.parametrize(

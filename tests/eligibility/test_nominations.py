@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Api
-from tests.eligibility.conftest import BD_FACTORY, create_factory, enrol, problem
+from tests.eligibility.world import BD_FACTORY, create_factory, enrol, problem
+from tests.inprocess import Api
 
 ROLES = ("partner", "participant", "factory", "advisor")
 # The registry factory's facts make it eligible in Bangladesh but for the nomination.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import Api
+from tests.inprocess import Api
 
 
 async def document(api: Api) -> dict[str, Any]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api
-from tests.eligibility.conftest import problem
+from tests.eligibility.world import problem
+from tests.inprocess import Api
 
 ROLES = ["partner", "participant", "factory", "advisor"]
 

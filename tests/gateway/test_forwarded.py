@@ -17,9 +17,9 @@ from pydantic import ValidationError
 
 from shared.settings import Settings
 from shared.stack import Stack, free_port
-from tests.conftest import TEST_SECRET
 from tests.gateway import probe
-from tests.gateway.conftest import Platform, platform_settings, serve, stop
+from tests.gateway.world import Platform, platform_settings, serve, stop
+from tests.helpers import TEST_SECRET
 
 
 @asynccontextmanager

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from tests.gateway.conftest import Platform, assert_problem
 from tests.gateway.probe import CALLS
+from tests.gateway.world import Platform, assert_problem
 
 
 def key() -> str:

@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 
 from gateway.openapi import merge
 from shared.settings import SERVICES
-from tests.conftest import Api
+from tests.inprocess import Api
 
 
 async def test_merged_document_is_valid(gateway_api: Api) -> None:

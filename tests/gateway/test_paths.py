@@ -10,8 +10,8 @@ import uuid
 import pytest
 
 from tests.gateway import probe
-from tests.gateway.conftest import Platform
 from tests.gateway.rawhttp import RawReply, send_raw
+from tests.gateway.world import Platform
 
 
 async def _send(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from shared.stack import free_port
-from tests.gateway.conftest import Platform, assert_problem
+from tests.gateway.world import Platform, assert_problem
 
 
 async def test_request_id_is_echoed_and_forwarded(platform: Platform) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from shared.ratelimit import MemoryLimiter, RateLimiter, RedisLimiter, retry_after
-from tests.gateway.conftest import Platform, assert_problem
+from tests.gateway.world import Platform, assert_problem
 from tests.helpers import REDIS_URL
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from shared.replicas import DOWN_S, DRAINING_S, Replicas
 from shared.stack import free_port
-from tests.gateway.conftest import Platform, assert_problem
+from tests.gateway.world import Platform, assert_problem
 
 DOCUMENT = json.dumps(
     {"openapi": "3.1.0", "info": {"title": "t", "version": "1"},

@@ -1,4 +1,4 @@
-from tests.conftest import Api
+from tests.inprocess import Api
 
 
 async def test_health_through_gateway(gateway_api: Api) -> None:

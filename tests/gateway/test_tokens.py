@@ -12,8 +12,8 @@ from typing import Any
 import jwt
 import pytest
 
-from tests.conftest import TEST_SECRET
-from tests.gateway.conftest import Platform, assert_problem
+from tests.gateway.world import Platform, assert_problem
+from tests.helpers import TEST_SECRET
 
 
 def _claims(**overrides: Any) -> dict[str, Any]:

@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Api
 from tests.helpers import ok
-from tests.integrations.conftest import take_in
-from tests.reports.conftest import World
+from tests.inprocess import Api
+from tests.integrations.world import take_in
+from tests.reports.world import World
 
 __all__ = ["BUYER", "OTHER", "World", "portfolio", "rows", "summary"]
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.billing.conftest import buy_credits, create_invoice, pay
-from tests.conftest import Api
-from tests.integrations.conftest import Receiver, deliver_all, feed, take_in
+from tests.billing.world import buy_credits, create_invoice, pay
+from tests.inprocess import Api
+from tests.integrations.world import Receiver, deliver_all, feed, take_in
 
 
 def integrations(api: Api, role: str, org: str = "org-1", **kw: Any) -> httpx.AsyncClient:

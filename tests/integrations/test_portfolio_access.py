@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
 from tests.helpers import ok
+from tests.inprocess import Api
 from tests.integrations.portfolio_world import BUYER, OTHER, World, portfolio, rows
 
 ALL = {"Compensation": 1, "Occupational Safety and Health": 1}

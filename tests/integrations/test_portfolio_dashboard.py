@@ -17,8 +17,8 @@ import pytest
 import uvicorn
 
 from shared.stack import free_port
-from tests.conftest import Api
 from tests.helpers import ok
+from tests.inprocess import Api
 from tests.integrations.portfolio_world import World, rows
 
 pytestmark = pytest.mark.skipif(

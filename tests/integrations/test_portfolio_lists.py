@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from shared.events import eligibility as eligibility_events
-from tests.conftest import Api
 from tests.helpers import ok
-from tests.integrations.conftest import take_in
+from tests.inprocess import Api
 from tests.integrations.portfolio_world import World, rows, summary
+from tests.integrations.world import take_in
 
 BRAND = "brand-lists"
 

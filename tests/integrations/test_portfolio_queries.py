@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
 from tests.helpers import ok
+from tests.inprocess import Api
 from tests.integrations.portfolio_world import World, portfolio, rows, summary
 
 PARTNER, PARTICIPANT = "brand-1", "buyer-9"

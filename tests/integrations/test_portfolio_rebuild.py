@@ -15,12 +15,12 @@ from services.integrations.store.portfolio.facts import (
     ViewerRow,
     columns,
 )
-from tests.conftest import Api
-from tests.cycles.conftest import World as CyclesWorld
-from tests.cycles.conftest import days_ago
+from tests.cycles.world import World as CyclesWorld
+from tests.cycles.world import days_ago
 from tests.helpers import ok
-from tests.integrations.conftest import take_in
+from tests.inprocess import Api
 from tests.integrations.portfolio_world import BUYER, OTHER, World, rows
+from tests.integrations.world import take_in
 
 
 async def snapshot(app: FastAPI) -> dict[str, list[dict[str, Any]]]:

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from shared.stack import Stack, free_port
-from tests import conftest as root
 from tests import databases as dbmod
+from tests import helpers
 from tests.helpers import process_env
-from tests.integrations.conftest import Receiver
+from tests.integrations.world import Receiver
 
 pytestmark = pytest.mark.postgres
 
@@ -40,10 +40,10 @@ async def test_two_replicas_take_in_and_deliver_each_event_once(
     )
     first = Stack.on_free_ports(env, log_dir=tmp_path / "first")
     second = Stack({**first.ports, "integrations": free_port()}, env, log_dir=tmp_path / "second")
-    settings = root.test_settings(own_databases.urls)
+    settings = helpers.test_settings(own_databases.urls)
 
     def auth(role: str, org: str) -> dict[str, str]:
-        return {"Authorization": "Bearer " + root.token_for(settings, role, org)}
+        return {"Authorization": "Bearer " + helpers.token_for(settings, role, org)}
 
     try:
         first.start(["billing", "integrations"])

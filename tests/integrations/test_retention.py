@@ -13,9 +13,9 @@ from sqlmodel import col
 
 from services.integrations.jobs import delivery, retention
 from services.integrations.models import FeedAudience, FeedEvent, WebhookAttempt, WebhookDelivery
-from tests.billing.conftest import buy_credits
-from tests.conftest import Api
-from tests.integrations.conftest import Receiver, deliver_all, feed, take_in
+from tests.billing.world import buy_credits
+from tests.inprocess import Api
+from tests.integrations.world import Receiver, deliver_all, feed, take_in
 
 
 async def count(api: Api, table: type) -> int:

@@ -17,9 +17,9 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.integrations.jobs import delivery, ssrf
 from services.integrations.models import FeedEvent, WebhookDelivery
-from tests.billing.conftest import buy_credits
-from tests.conftest import Api
-from tests.integrations.conftest import Receiver, deliver_all, feed, take_in
+from tests.billing.world import buy_credits
+from tests.inprocess import Api
+from tests.integrations.world import Receiver, deliver_all, feed, take_in
 
 
 def hooks(api: Api, role: str = "participant", org: str = "buyer-1") -> httpx.AsyncClient:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from services.integrations.api.webhook_endpoints import MAX_ENDPOINTS
-from tests.conftest import Api
+from tests.inprocess import Api
 
 URL = "http://127.0.0.1:9/hook"
 

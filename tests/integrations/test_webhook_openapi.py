@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 
 from gateway.openapi import merge
 from shared.events import CATALOGUE
-from tests.conftest import Api
+from tests.inprocess import Api
 
 REF = "#/components/schemas/"
 

@@ -11,10 +11,10 @@ import pytest
 from aiohttp import web
 
 from shared.stack import Stack
-from tests import conftest as root
 from tests import databases as dbmod
+from tests import helpers
 from tests.helpers import process_env
-from tests.integrations.conftest import Receiver
+from tests.integrations.world import Receiver
 
 pytestmark = pytest.mark.postgres
 
@@ -39,8 +39,8 @@ async def test_kill_9_mid_delivery_loses_nothing(
         BW_DB_MAX_OVERFLOW="2",
     )
     stack = Stack.on_free_ports(env, log_dir=tmp_path)
-    settings = root.test_settings(own_databases.urls)
-    headers = {"Authorization": "Bearer " + root.token_for(settings, "partner", "buyer-1")}
+    settings = helpers.test_settings(own_databases.urls)
+    headers = {"Authorization": "Bearer " + helpers.token_for(settings, "partner", "buyer-1")}
     try:
         stack.start(["integrations"])
         await asyncio.to_thread(stack.wait_healthy, ["integrations"], 120)

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from services.integrations.jobs import delivery, ssrf
-from tests.conftest import Api
-from tests.integrations.conftest import deliver_all
+from tests.inprocess import Api
+from tests.integrations.world import deliver_all
 
 PUBLIC = "93.184.215.14"
 REFUSED = [

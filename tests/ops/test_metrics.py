@@ -7,7 +7,7 @@ import uuid
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import Api
+from tests.inprocess import Api
 
 
 def _samples(text: str, name: str) -> list[dict[str, str]]:

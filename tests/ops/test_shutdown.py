@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from shared.background import start_repeating, stop_repeating
 from shared.settings import Settings
-from tests.ops.conftest import Ops
+from tests.ops.world import Ops
 
 VICTIM = "eligibility"
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.e2e.test_unlock_faults import Faulty, prepare
-from tests.ops.conftest import Ops, Span
+from tests.ops.world import Ops, Span
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import ok
-from tests.reports.conftest import World
+from tests.reports.world import World
 
 
 def ids(page: dict[str, Any]) -> set[str]:

@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from shared.auth import mint_token
-from tests.helpers import ok
-from tests.reports.conftest import ADVISOR_ORG, World
+from tests.helpers import ADVISOR_ORG, ok
+from tests.reports.world import World
 
 # name → the token's `countries` claim (None: the token carries no claim at all)
 CLAIMS: dict[str, list[str] | None] = {

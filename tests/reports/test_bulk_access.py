@@ -13,10 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from services.eligibility.models import Factory
-from tests.conftest import Api
 from tests.helpers import ok
-from tests.integrations.conftest import feed, take_in
-from tests.reports.conftest import World
+from tests.inprocess import Api
+from tests.integrations.world import feed, take_in
+from tests.reports.world import World
 
 PATH = "/access-requests/bulk"
 

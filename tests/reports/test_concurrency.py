@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from tests.helpers import ok
-from tests.reports.conftest import World, this_year
+from tests.reports.world import World, this_year
 
 pytestmark = pytest.mark.postgres
 

@@ -3,8 +3,8 @@ listed to whoever may know of them."""
 
 from __future__ import annotations
 
-from tests.helpers import ok
-from tests.reports.conftest import ADVISOR_ORG, World
+from tests.helpers import ADVISOR_ORG, ok
+from tests.reports.world import World
 
 
 class TestOpenReportCycle:

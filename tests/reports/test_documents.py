@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import ok
-from tests.reports.conftest import ADVISOR_ORG, FINDINGS, World
+from tests.helpers import ADVISOR_ORG, ok
+from tests.reports.world import FINDINGS, World
 
 
 def kinds(page: dict[str, Any]) -> list[tuple[str, str]]:

@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Api
-from tests.cycles.conftest import World as CyclesWorld
-from tests.cycles.conftest import days_ago
 from tests.cycles.test_unannounced import spellings
+from tests.cycles.world import World as CyclesWorld
+from tests.cycles.world import days_ago
 from tests.helpers import ok
-from tests.integrations.conftest import feed, take_in
-from tests.reports.conftest import World
+from tests.inprocess import Api
+from tests.integrations.world import feed, take_in
+from tests.reports.world import World
 
 BUYER, OTHER = "buyer-1", "buyer-2"
 

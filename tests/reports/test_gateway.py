@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.conftest import Api
 from tests.helpers import ok
-from tests.reports.conftest import World
+from tests.inprocess import Api
+from tests.reports.world import World
 
 
 async def test_read_a_released_report_through_the_gateway(world: World, gateway_api: Api) -> None:

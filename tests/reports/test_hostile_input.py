@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import key
+from tests.helpers import ADVISOR_ORG, key
 from tests.hostile import FORGED_CURSORS, assert_cursor_refused, problem
-from tests.reports.conftest import ADVISOR_ORG, World
+from tests.reports.world import World
 
 # (role, org, path): a caller that may read the list. None: the public portal, no token.
 LISTS: list[tuple[str | None, str, str]] = [

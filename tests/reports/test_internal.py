@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.helpers import ok
-from tests.reports.conftest import World
+from tests.reports.world import World
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.helpers import key, ok
-from tests.reports.conftest import World
+from tests.reports.world import World
 
 FIRST, SECOND = "first@brand-1", "second@brand-1"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.helpers import ok
-from tests.reports.conftest import ADVISOR_ORG, World
+from tests.helpers import ADVISOR_ORG, ok
+from tests.reports.world import World
 
 
 async def notes(world: World, role: str, org: str, **params: Any) -> list[dict[str, Any]]:

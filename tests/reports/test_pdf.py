@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Api
-from tests.helpers import ok
+from tests.helpers import ADVISOR_ORG, ok
+from tests.inprocess import Api
 from tests.pdf_tools import assert_pdf, pdf_text
-from tests.reports.conftest import ADVISOR_ORG, FINDINGS, World
+from tests.reports.world import FINDINGS, World
 
 PDF = {"Accept": "application/pdf"}
 

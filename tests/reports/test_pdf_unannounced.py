@@ -9,10 +9,10 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from tests.conftest import Api
-from tests.cycles.conftest import ADVISOR_ORG, World, days_ago
 from tests.cycles.test_unannounced import spellings
-from tests.helpers import ok
+from tests.cycles.world import World, days_ago
+from tests.helpers import ADVISOR_ORG, ok
+from tests.inprocess import Api
 from tests.pdf_tools import assert_pdf
 
 BUYERS = {"brand-1": "partner", "buyer-1": "participant"}

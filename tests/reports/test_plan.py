@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.helpers import ok
-from tests.reports.conftest import World
+from tests.reports.world import World
 
 
 def plan_path(factory_id: str, cycle: int = 1) -> str:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from tests.helpers import ok
-from tests.reports.conftest import FINDINGS, World
+from tests.reports.world import FINDINGS, World
 
 PUBLIC_ONLY = [
     {"cluster": "Child Labour", "question": "Child labourers present?", "compliant": True},

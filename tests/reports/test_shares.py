@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.helpers import ok
-from tests.reports.conftest import World
+from tests.reports.world import World
 
 
 async def share(

@@ -14,8 +14,8 @@ import pytest
 from fastapi import FastAPI
 
 from shared.ratelimit import MemoryLimiter
-from tests.conftest import Api
-from tests.eligibility.conftest import create_factory, enrol, problem
+from tests.eligibility.world import create_factory, enrol, problem
+from tests.inprocess import Api
 
 PUBLIC_FIELDS = {
     "id",

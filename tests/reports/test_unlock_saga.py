@@ -33,7 +33,7 @@ from services.reports.jobs import unlocking
 from services.reports.models import Unlock
 from services.reports.store import access as store_access
 from tests.helpers import ok
-from tests.reports.conftest import World
+from tests.reports.world import World
 
 CHARGE, CANCEL = "/internal/charges", "/internal/charges/cancel"
 

@@ -4,7 +4,7 @@ partners use their footprint; both need the factory's approved TPA."""
 from __future__ import annotations
 
 from tests.helpers import key, ok
-from tests.reports.conftest import World
+from tests.reports.world import World
 
 
 class TestParticipantUnlock:
