@@ -121,3 +121,12 @@ def e2e_databases() -> Iterator[TestDatabases]:
     asyncio.run(dbs.create())
     yield dbs
     asyncio.run(dbs.drop())
+
+
+@pytest.fixture
+async def own_databases() -> AsyncIterator[TestDatabases]:
+    """Fresh PostgreSQL databases for a test that starts its own processes."""
+    dbs = TestDatabases(postgres=True, label="own")
+    await dbs.create()
+    yield dbs
+    await dbs.drop()

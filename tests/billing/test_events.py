@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.billing.conftest import become_partner, buy_credits, cancel, charge, create_invoice, pay
-from tests.conftest import Api
+from tests.billing.world import become_partner, buy_credits, cancel, charge, create_invoice, pay
 from tests.helpers import key
-from tests.integrations.conftest import feed, take_in
+from tests.inprocess import Api
+from tests.integrations.world import feed, take_in
 
 CREDITS = {"kind": "credits", "year": 2025, "report_cycles": 2}
 # Who else asks the feed: none of them may see another organisation's billing events.

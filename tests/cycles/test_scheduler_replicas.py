@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,22 +17,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.clock import today
 from shared.stack import Stack, free_port
-from tests import conftest as root
 from tests import databases as dbmod
+from tests import helpers as root
 from tests.helpers import process_env
 
 pytestmark = pytest.mark.postgres
 
 CYCLES = 6
 COMPONENTS = ["eligibility", "reports", "cycles", "cycles-2"]
-
-
-@pytest.fixture
-async def own_databases() -> AsyncIterator[dbmod.TestDatabases]:
-    dbs = dbmod.TestDatabases(postgres=True, label="sched")
-    await dbs.create()
-    yield dbs
-    await dbs.drop()
 
 
 async def test_two_processes_send_each_alert_once(

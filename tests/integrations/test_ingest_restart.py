@@ -15,8 +15,8 @@ import pytest
 
 from services.integrations.jobs.ingest import LEASE
 from shared.stack import Stack
-from tests import conftest as root
 from tests import databases as dbmod
+from tests import helpers as root
 from tests.faultproxy import FaultProxy
 from tests.helpers import process_env
 

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from tests.conftest import Api
-from tests.reports.conftest import World
+from tests.inprocess import Api
+from tests.reports.world import World
 
 # role → (quick-find, bulk request, high-performing status of a factory the buyer has no
 # TPA for); the factory reads its own status, advisors every factory's.
