@@ -3,6 +3,7 @@ and shares. Session in, rows out; nothing here commits."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -25,7 +26,9 @@ from services.reports.store import (
 )
 from shared.auth import Principal
 from shared.db import insert_for
+from shared.idempotency import StoredReply, gated_store_sql
 from shared.ids import new_id
+from shared.outbox import Pending, gated_record_parameters, gated_record_sql, record_many
 from shared.pagination import PageParams, paginate, sort_key
 from shared.scope import country_clause
 
@@ -322,9 +325,9 @@ def _held(unlock_id: str, attempt_no: int) -> list[sa.ColumnElement[bool]]:
 
 
 def _activation() -> sa.Update:
-    """Pending → active if attempt `held_attempt` still holds the row, the row back. Built
-    once on the table, values bound at execution: building the statement and its cache key
-    per call, and loading the row through the ORM, cost more than its round trip."""
+    """Pending → active if attempt `held_attempt` still holds the row. Built once on the
+    table, values bound at execution: building the statement and its cache key per call
+    costs more than its round trip."""
     table: sa.Table = Unlock.__table__  # type: ignore[attr-defined]
     return (
         table.update()
@@ -333,39 +336,79 @@ def _activation() -> sa.Update:
             table.c.status == PENDING,
             table.c.attempt_no == sa.bindparam("held_attempt"),
         )
-        .returning(*table.columns)
+        .returning(table.c.id)
     )
 
 
 _ACTIVATION = _activation()
+_ACTIVATED = """
+    activated AS (
+        UPDATE unlock SET status = :status, payment_reference = :payment_reference,
+            charged_credits = :charged_credits, footprint_year = :footprint_year,
+            completed_at = :completed_at, cancelled_through = :cancelled_through,
+            attempt_started_at = :attempt_started_at
+        WHERE id = :held_id AND status = 'pending' AND attempt_no = :held_attempt
+        RETURNING id
+    )"""
+
+
+@functools.cache
+def _activation_at_once(with_reply: bool) -> sa.TextClause:
+    """The activation, its reply (if any) and its event in one statement (PostgreSQL):
+    committed together in one round trip, with no BEGIN and no COMMIT of their own; the
+    reply and the event are written only if the UPDATE activated the row."""
+    parts = [_ACTIVATED]
+    if with_reply:
+        parts.append(gated_store_sql("activated"))
+    parts.append(gated_record_sql("activated"))
+    # Built from this module's constants only, once: no input ever reaches the text.
+    return sa.text(f"WITH {','.join(parts)} SELECT EXISTS (SELECT FROM activated)")  # noqa: S608
 
 
 async def activate_unlock(
     *,
     session: AsyncSession,
-    unlock_id: str,
+    active: Unlock,
     attempt_no: int,
-    payment_reference: str,
-    charged_credits: int,
-    year: int | None,
+    event: Pending,
+    reply: StoredReply | None = None,
+    reply_result: Any = None,
     now: datetime,
-) -> Unlock | None:
-    """Pending → active, paid by `payment_reference`, if attempt `attempt_no` still holds it
-    (every earlier attempt's reference was cancelled before it paid); None when it does not.
-    The row comes back detached from the session, as `reserve_unlock`'s does."""
+) -> bool:
+    """Pending → active as `active` (the row once paid for: its payment reference, credits,
+    year, completion) if attempt `attempt_no` still holds it (every earlier attempt's
+    reference was cancelled before it paid), with its event and, if given, the request's
+    reply to `reply_result`, the event occurring `now`; False when the attempt no longer
+    holds it (nothing written).
+
+    On PostgreSQL one statement, which commits on its own in an autocommit session; on
+    SQLite three, in the caller's transaction (the caller commits)."""
     parameters = {
-        "held_id": unlock_id,
+        "held_id": active.id,
         "held_attempt": attempt_no,
-        "status": ACTIVE,
-        "payment_reference": payment_reference,
-        "charged_credits": charged_credits,
-        "footprint_year": year,
-        "completed_at": now,
-        "cancelled_through": attempt_no - 1,
-        "attempt_started_at": None,
+        "status": active.status,
+        "payment_reference": active.payment_reference,
+        "charged_credits": active.charged_credits,
+        "footprint_year": active.footprint_year,
+        "completed_at": active.completed_at,
+        "cancelled_through": active.cancelled_through,
+        "attempt_started_at": active.attempt_started_at,
     }
-    row = (await session.execute(_ACTIVATION, parameters)).first()
-    return None if row is None else Unlock(**row._mapping)
+    if session.get_bind().dialect.name == "postgresql":
+        parameters |= gated_record_parameters(event, occurred_at=now)
+        if reply is not None:
+            parameters |= reply.gated_parameters(reply_result)
+        statement = _activation_at_once(reply is not None)
+        activated = bool((await session.execute(statement, parameters)).scalar_one())
+        if activated and reply is not None:
+            reply.committed()
+        return activated
+    if (await session.execute(_ACTIVATION, parameters)).first() is None:
+        return False
+    if reply is not None:
+        await reply.store(session, reply_result)
+    await record_many(session, [event], occurred_at=now)
+    return True
 
 
 async def forget_unlock(*, session: AsyncSession, unlock_id: str, attempt_no: int) -> None:
