@@ -31,12 +31,11 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.reports import domain, events, store
+from services.reports import domain, events
 from services.reports.clients import BillingClient, ChargeCancelled, FootprintFull, NoCredits
 from services.reports.domain.access import Caller, can_unlock, enforce
-from services.reports.models import ReportCycle, Unlock, payment_reference_of
+from services.reports.models import Unlock, payment_reference_of
 from services.reports.schemas import shapes
-from services.reports.store import Facts
 from services.reports.store import access as store_access
 from shared.background import start_repeating, stop_repeating
 from shared.clock import now
@@ -68,17 +67,7 @@ class UnlockResult:
     created: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    """The cycle to unlock (None: no such cycle) and the caller's facts on it."""
-
-    cycle: ReportCycle | None
-    facts: Facts
-
-    @property
-    def active_unlock(self) -> Unlock | None:
-        unlock = self.facts.unlock
-        return unlock if unlock is not None and unlock.status == ACTIVE else None
+Target = store_access.UnlockTarget
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,13 +111,9 @@ async def look_up(
 ) -> Target:
     """The cycle and what the organisation holds on it, read once for the whole request."""
     async with sessionmaker() as session:
-        found = await store.cycle_with_facts(
+        return await store_access.unlock_target(
             session=session, factory_id=factory_id, cycle=cycle, org=org
         )
-        if found is not None:
-            return Target(found[0], found[1])
-        tpa = await store_access.get_tpa(session=session, factory_id=factory_id, org=org)
-        return Target(None, Facts(tpa=tpa))
 
 
 async def unlock_cycle(
@@ -147,7 +132,7 @@ async def unlock_cycle(
     if target.active_unlock is not None:
         return UnlockResult(target.active_unlock, created=False)  # free, whatever the TPA now
     # TPA before the cycle: a buyer without it learns nothing about the factory's cycles.
-    enforce(can_unlock(caller.principal, factory_id, target.facts.tpa, caller.membership))
+    enforce(can_unlock(caller.principal, factory_id, target.tpa, caller.membership))
     if target.cycle is None:
         raise NotFound(f"Factory {factory_id!r} has no such report cycle.")
     unlock = await _reserve(sessionmaker, caller, target.cycle, lease)
@@ -178,7 +163,7 @@ def _outcome(exc: BaseException) -> str:
 async def _reserve(
     sessionmaker: async_sessionmaker[AsyncSession],
     caller: Caller,
-    cycle: ReportCycle,
+    cycle: store_access.CycleRef,
     lease: timedelta,
 ) -> Unlock:
     async with sessionmaker() as session:

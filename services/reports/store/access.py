@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -33,7 +34,10 @@ from shared.pagination import PageParams, paginate, sort_key
 from shared.scope import country_clause
 
 __all__ = [
+    "CycleRef",
+    "TpaRef",
     "UnlockChange",
+    "UnlockTarget",
     "access_request",
     "activate_unlock",
     "add_share",
@@ -54,6 +58,7 @@ __all__ = [
     "tpa_holders",
     "tpa_states",
     "unlock_of",
+    "unlock_target",
     "unlocked_cycles",
     "unlocks_for_audit",
 ]
@@ -219,6 +224,95 @@ async def partners_with_approved_tpa(*, session: AsyncSession, factory_id: str) 
 # --- unlocks -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class CycleRef:
+    """The cycle an unlock is of: what the saga reads of it."""
+
+    id: str
+    factory_id: str
+    cycle: int
+    country: str
+
+
+@dataclass(frozen=True, slots=True)
+class TpaRef:
+    """The caller's TPA on the factory: what `can_unlock` reads of it."""
+
+    factory_id: str
+    buyer_org: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnlockTarget:
+    """The cycle (None: no such cycle) and what the organisation holds on it."""
+
+    cycle: CycleRef | None
+    tpa: TpaRef | None
+    unlock: Unlock | None
+
+    @property
+    def active_unlock(self) -> Unlock | None:
+        unlock = self.unlock
+        return unlock if unlock is not None and unlock.status == ACTIVE else None
+
+
+def _unlock_target() -> sa.Select[Any]:
+    """The cycle, the caller's TPA and the caller's unlock of it in one Core select of the
+    columns the saga reads, built once: an unlock request looks them up once, and loading
+    ORM entities (four per row) cost more than the round trip."""
+    cycle: sa.Table = ReportCycle.__table__  # type: ignore[attr-defined]
+    tpa: sa.Table = AccessRequest.__table__  # type: ignore[attr-defined]
+    unlock: sa.Table = Unlock.__table__  # type: ignore[attr-defined]
+    org: sa.BindParameter[str] = sa.bindparam("org")
+    return (
+        sa.select(
+            cycle.c.id,
+            cycle.c.factory_id,
+            cycle.c.cycle,
+            cycle.c.country,
+            tpa.c.status.label("tpa_status"),
+            *(column.label(f"unlock_{column.name}") for column in unlock.columns),
+        )
+        .select_from(cycle)
+        .outerjoin(tpa, sa.and_(tpa.c.factory_id == cycle.c.factory_id, tpa.c.buyer_org == org))
+        .outerjoin(
+            unlock, sa.and_(unlock.c.report_cycle_id == cycle.c.id, unlock.c.buyer_org == org)
+        )
+        .where(
+            cycle.c.factory_id == sa.bindparam("factory_id"),
+            cycle.c.cycle == sa.bindparam("cycle"),
+        )
+        .limit(1)
+    )
+
+
+_UNLOCK_TARGET = _unlock_target()
+_UNLOCK_COLUMNS = [column.name for column in Unlock.__table__.columns]  # type: ignore[attr-defined]
+
+
+async def unlock_target(
+    *, session: AsyncSession, factory_id: str, cycle: int, org: str
+) -> UnlockTarget:
+    """One round trip for the cycle, the caller's TPA and unlock (a second, for the TPA
+    alone, only when there is no such cycle)."""
+    params = {"factory_id": factory_id, "cycle": cycle, "org": org}
+    row = (await session.execute(_UNLOCK_TARGET, params)).first()
+    if row is None:
+        found = await get_tpa(session=session, factory_id=factory_id, org=org)
+        tpa = None if found is None else TpaRef(found.factory_id, found.buyer_org, found.status)
+        return UnlockTarget(None, tpa, None)
+    values = row._mapping
+    unlock = None
+    if values["unlock_id"] is not None:
+        unlock = Unlock(**{name: values[f"unlock_{name}"] for name in _UNLOCK_COLUMNS})
+    return UnlockTarget(
+        CycleRef(row.id, row.factory_id, row.cycle, row.country),
+        None if row.tpa_status is None else TpaRef(factory_id, org, row.tpa_status),
+        unlock,
+    )
+
+
 async def unlock_of(*, session: AsyncSession, cycle_id: str, org: str) -> Unlock | None:
     statement = (
         select(Unlock)
@@ -231,7 +325,7 @@ async def unlock_of(*, session: AsyncSession, cycle_id: str, org: str) -> Unlock
 async def reserve_unlock(
     *,
     session: AsyncSession,
-    cycle: ReportCycle,
+    cycle: CycleRef,
     buyer: Principal,
     now: datetime,
     stale_before: datetime,
