@@ -45,7 +45,9 @@ async def main(names: list[str], *, postgres: bool) -> int:
     try:
         stack.up()
         async with httpx.AsyncClient(timeout=120.0) as http:
-            bench = Bench(stack, Bench.settings_for(databases.urls), http)
+            bench = Bench(
+                stack, Bench.settings_for(databases.urls), http, settings_urls=databases.urls
+            )
             for name in names:
                 bench.scenario = name
                 started = time.perf_counter()

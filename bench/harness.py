@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -41,6 +42,15 @@ class Figure:
         return f"  {self.name:<58} {self.value:>10.2f} {self.unit:<8}{target}{verdict}"
 
 
+def _cpu_of(pid: int) -> float:
+    """CPU time (user + system) of a process so far; 0 when it has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 @dataclass
 class Bench:
     stack: Stack
@@ -48,6 +58,7 @@ class Bench:
     http: httpx.AsyncClient
     figures: list[Figure] = field(default_factory=list)
     scenario: str = ""
+    settings_urls: dict[str, str] = field(default_factory=dict)  # each service's database
 
     @classmethod
     def env_for(cls, database_env: dict[str, str]) -> dict[str, str]:
@@ -115,11 +126,27 @@ class Bench:
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time (user + system) each process of the stack has used so far."""
-        ticks = os.sysconf("SC_CLK_TCK")
+        return {name: _cpu_of(process.pid) for name, process in self.stack.processes.items()}
+
+    def postgres_cpu_seconds(self) -> dict[int, float]:
+        """CPU time each PostgreSQL backend serving the stack's databases has used so far,
+        by process id (PostgreSQL runs on this machine; other work's backends are left out).
+        Found by their process titles (`postgres: … <database> …`), with no connection of
+        our own: the server's connection slots are shared with other work."""
+        urls = list(self.settings_urls.values())
+        if not urls or not all(url.startswith("postgresql") for url in urls):
+            return {}
+        names = {urlsplit(url).path.lstrip("/") for url in urls}
         used = {}
-        for name, process in self.stack.processes.items():
-            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            used[name] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                title = (entry / "cmdline").read_bytes().decode(errors="replace").split()
+            except OSError:
+                continue
+            if title[:1] == ["postgres:"] and names.intersection(title):
+                used[int(entry.name)] = _cpu_of(int(entry.name))
         return used
 
     def start_hello(self) -> tuple[subprocess.Popen[bytes], str]:

@@ -79,7 +79,14 @@ async def _on_stack(bench: Bench, replicas: int) -> dict[str, float]:
     try:
         stack.up()
         bench.section(f"{replicas} replica(s) of every component")
-        return await _measure(Bench(stack, bench.settings, bench.http, scenario=bench.scenario))
+        copy = Bench(
+            stack,
+            bench.settings,
+            bench.http,
+            scenario=bench.scenario,
+            settings_urls=bench.settings_urls,
+        )
+        return await _measure(copy)
     finally:
         stack.stop()
 

@@ -30,7 +30,7 @@ from shared.ratelimit import RateLimiter, make_limiter
 from shared.requestid import RequestIdMiddleware
 from shared.settings import SERVICES, Settings, get_settings
 from shared.shutdown import Drain, DrainMiddleware
-from shared.tracing import configure_tracing, shutdown_tracing, trace_asgi
+from shared.tracing import configure_tracing, fastapi_telemetry, shutdown_tracing, trace_asgi
 from shared.transport import AiohttpTransport
 
 __all__ = ["create_app"]
@@ -98,6 +98,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=lambda route: f"gateway-{route.name}",
+        telemetry=fastapi_telemetry(traced),
     )
     app.state.settings = settings
     app.state.verifier = TokenVerifier(settings)

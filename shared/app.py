@@ -38,6 +38,7 @@ from shared.settings import Settings
 from shared.shutdown import Drain, DrainMiddleware
 from shared.tracing import (
     configure_tracing,
+    fastapi_telemetry,
     instrument_engine,
     instrument_service,
     shutdown_tracing,
@@ -259,6 +260,7 @@ def create_service_app(
         version=version,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id(service),
+        telemetry=fastapi_telemetry(traced),
         dependencies=[Depends(_reject_unknown_query)],
         docs_url="/docs",
         redoc_url=None,

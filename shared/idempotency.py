@@ -40,6 +40,7 @@ __all__ = [
     "StoredReply",
     "create_table",
     "drop_table",
+    "gated_store_sql",
     "idempotent",
 ]
 
@@ -210,6 +211,37 @@ class StoredReply:
         body = _encoded(result)
         await _store(session, self.scope, self.key, self.status_code, body)
         self.body, self.stored = body, True
+
+    def gated_parameters(self, result: Any) -> dict[str, Any]:
+        """The parameters of `gated_store_sql` for the reply `result`; call `committed`
+        once the statement stored it."""
+        if not self.key:
+            raise RuntimeError("a reply is stored only for a claimed Idempotency-Key")
+        self.body = _encoded(result)
+        return {
+            "reply_scope": self.scope,
+            "reply_key": self.key,
+            "reply_status_code": self.status_code,
+            "reply_body": json.dumps(self.body),
+        }
+
+    def committed(self) -> None:
+        """The statement of `gated_parameters` committed with the reply in it."""
+        self.stored = True
+
+
+@functools.cache
+def gated_store_sql(gate: str) -> str:
+    """A CTE (`stored_reply`) that stores a reply (`StoredReply.gated_parameters`) in the
+    statement that does the work, if the CTE named `gate` returns a row: work that is one
+    PostgreSQL statement commits with its reply in that one round trip. `gate` is a CTE
+    name from code, never input."""
+    return f"""
+    stored_reply AS (
+        UPDATE idempotency_record
+        SET state = '{DONE}', status_code = :reply_status_code, response_body = :reply_body
+        WHERE scope = :reply_scope AND "key" = :reply_key AND EXISTS (SELECT FROM {gate})
+    )"""  # noqa: S608 (`gate` is a CTE name from code)
 
 
 async def _release(sessionmaker: async_sessionmaker[AsyncSession], scope: str, key: str) -> None:

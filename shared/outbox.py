@@ -49,6 +49,8 @@ __all__ = [
     "Subject",
     "create_tables",
     "events_router",
+    "gated_record_parameters",
+    "gated_record_sql",
     "next_number",
     "next_numbers",
     "record",
@@ -216,6 +218,51 @@ async def record_many(
     rows = [_row(e, sequence=first + i, occurred_at=moment) for i, e in enumerate(events)]
     await session.execute(sa.insert(OutboxEvent), [row.model_dump() for row in rows])
     return rows
+
+
+# --- recording in the change's own statement (PostgreSQL) --------------------------------
+
+
+@functools.cache
+def gated_record_sql(gate: str) -> str:
+    """Two CTEs (`outbox_number`, `outbox_row`) that record one event in the statement that
+    makes its change, if the CTE named `gate` returns a row (at most one): the counter's
+    next number, then the event row, from `gated_record_parameters`. A change that is one
+    statement then commits with its event in one round trip (no BEGIN, no COMMIT, no
+    statements of their own for the number and the row), and the counter's row lock is
+    held for that statement only, not across round trips. PostgreSQL only; `record` does
+    the same in the caller's transaction elsewhere. `gate` is a CTE name from code."""
+    # Parameters in a SELECT list have no column to take their type from: cast each.
+    return f"""
+    outbox_number AS (
+        INSERT INTO outbox_counter (name, last) SELECT '{COUNTER}', 1 FROM {gate}
+        ON CONFLICT (name) DO UPDATE SET last = outbox_counter.last + excluded.last
+        RETURNING last
+    ), outbox_row AS (
+        INSERT INTO outbox_event
+            (sequence, id, type, occurred_at, subject_type, subject_id, data, orgs, countries)
+        SELECT last, CAST(:outbox_id AS VARCHAR), CAST(:outbox_type AS VARCHAR),
+            CAST(:outbox_occurred_at AS TIMESTAMPTZ), CAST(:outbox_subject_type AS VARCHAR),
+            CAST(:outbox_subject_id AS VARCHAR), CAST(:outbox_data AS TEXT),
+            CAST(:outbox_orgs AS TEXT), CAST(:outbox_countries AS TEXT)
+        FROM outbox_number
+    )"""  # noqa: S608 (`gate` is a CTE name from code)
+
+
+def gated_record_parameters(event: Pending, *, occurred_at: datetime) -> dict[str, Any]:
+    """The parameters of `gated_record_sql` for `event`."""
+    _known(event.payload)
+    row = _row(event, sequence=0, occurred_at=occurred_at)  # the number is taken in SQL
+    return {
+        "outbox_id": row.id,
+        "outbox_type": row.type,
+        "outbox_occurred_at": row.occurred_at,
+        "outbox_subject_type": row.subject_type,
+        "outbox_subject_id": row.subject_id,
+        "outbox_data": row.data,
+        "outbox_orgs": row.orgs,
+        "outbox_countries": row.countries,
+    }
 
 
 # --- the internal feed -------------------------------------------------------------------

@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.billing.models import Invoice
 from shared.events import EventData
 from shared.events import billing as events
-from shared.outbox import ALL_ADVISORS, Subject, record
+from shared.outbox import ALL_ADVISORS, Pending, Subject, record
 
 __all__ = [
     "credits_exhausted",
+    "credits_exhausted_event",
     "credits_purchased",
     "footprint_full",
     "invoice_issued",
@@ -71,8 +72,20 @@ async def credits_purchased(
 
 
 async def credits_exhausted(session: AsyncSession, *, org: str) -> None:
-    await _emit(
-        session, events.CreditsExhausted(org=org), org=org, subject=Subject("credit_account", org)
+    event = credits_exhausted_event(org=org)
+    await record(
+        session, event.payload, subject=event.subject, orgs=event.orgs, countries=event.countries
+    )
+
+
+def credits_exhausted_event(*, org: str) -> Pending:
+    """The event of a spend that took the last credit, for a spend that records it in its
+    own statement (store/charges.py); `credits_exhausted` records it in a transaction."""
+    return Pending(
+        events.CreditsExhausted(org=org),
+        Subject("credit_account", org),
+        orgs=[org],
+        countries=[ALL_ADVISORS],
     )
 
 

@@ -169,7 +169,10 @@ async def report_released(
     )
 
 
-async def unlock_created(session: AsyncSession, unlock: Unlock, *, country: str | None) -> None:
+def unlock_created(unlock: Unlock, *, country: str | None) -> Pending:
+    """The event of an activated unlock (`unlock` as it is once active). Built here and
+    recorded by the activation itself (`store.access.activate_unlock`), which on PostgreSQL
+    is one statement with its event."""
     payload = events.UnlockCreated(
         unlock_id=unlock.id,
         factory_id=unlock.factory_id,
@@ -178,10 +181,9 @@ async def unlock_created(session: AsyncSession, unlock: Unlock, *, country: str 
         charged_credits=unlock.charged_credits,
         footprint_year=unlock.footprint_year,
     )
-    await record(
-        session,
+    return Pending(
         payload,
-        subject=Subject("unlock", unlock.id),
+        Subject("unlock", unlock.id),
         orgs=[unlock.buyer_org],
         countries=_advisors(country),
     )

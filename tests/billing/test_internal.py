@@ -76,6 +76,25 @@ class TestCreditCharge:
         await buy_credits(api, "buyer-1", 1)
         assert (await charge(service, "buyer-1", "unl_2.1")).status_code == 201
 
+    async def test_the_last_credit_records_credits_exhausted_once(
+        self, api: Api, service: httpx.AsyncClient
+    ) -> None:
+        await buy_credits(api, "buyer-1", 2)
+        for reference in ("unl_1.1", "unl_2.1", "unl_2.1"):  # the last one a replay
+            assert (await charge(service, "buyer-1", reference)).status_code == 201
+        assert (await charge(service, "buyer-1", "unl_3.1")).status_code == 402
+        feed = (await service.get("/internal/events")).json()
+        exhausted = [e for e in feed["events"] if e["type"] == "credits.exhausted"]
+        assert [(e["data"]["org"], e["orgs"], e["countries"]) for e in exhausted] == [
+            ("buyer-1", ["buyer-1"], ["*"])
+        ]
+        sequences = [e["sequence"] for e in feed["events"]]
+        assert (
+            sequences
+            == list(range(1, len(sequences) + 1))
+            == list(range(1, feed["last_sequence"] + 1))
+        )
+
     async def test_an_unknown_buyer_has_no_credits(self, service: httpx.AsyncClient) -> None:
         assert (await charge(service, "nobody", "unl_1.1")).status_code == 402
 

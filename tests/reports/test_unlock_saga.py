@@ -27,11 +27,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import col
 
-from services.reports import events
 from services.reports.clients import BillingClient
 from services.reports.jobs import unlocking
 from services.reports.models import Unlock
 from services.reports.store import access as store_access
+from shared import outbox
 from tests.helpers import ok
 from tests.reports.world import World
 
@@ -151,21 +151,32 @@ def break_step(monkeypatch: pytest.MonkeyPatch, step: str) -> None:
     if step == "activate":
         monkeypatch.setattr(store_access, "activate_unlock", once(store_access.activate_unlock))
     elif step == "activate_after":
-        # The UPDATE and its event run and commit; the commit then fails only as far as
-        # the caller can tell.
-        real_event = events.unlock_created
+        # The activation, its event and its reply commit; the commit then fails only as far
+        # as the caller can tell.
+        real_activate = store_access.activate_unlock
 
-        async def activate_then_fail(session: Any, *args: Any, **kwargs: Any) -> None:
-            await real_event(session, *args, **kwargs)
+        async def activate_then_fail(*args: Any, session: Any, **kwargs: Any) -> bool:
+            activated = await real_activate(*args, session=session, **kwargs)
             if not fired:
                 fired.append(True)
                 await session.commit()
                 raise RuntimeError("connection lost after the commit")
+            return activated
 
-        monkeypatch.setattr(events, "unlock_created", activate_then_fail)
+        monkeypatch.setattr(store_access, "activate_unlock", activate_then_fail)
     elif step == "event":
-        # Recording the event fails: the activation it belongs to is rolled back with it.
-        monkeypatch.setattr(events, "unlock_created", once(events.unlock_created))
+        # The database refuses the event (an event row without an id): the activation it
+        # belongs to is rolled back with it (on PostgreSQL they are one statement).
+        real_row = outbox._row
+
+        def row_without_id(event: outbox.Pending, **kwargs: Any) -> Any:
+            row = real_row(event, **kwargs)
+            if not fired and row.type == "unlock.created":  # not billing's events
+                fired.append(True)
+                row.id = None  # type: ignore[assignment]  # what the database must refuse
+            return row
+
+        monkeypatch.setattr(outbox, "_row", row_without_id)
     elif step == "forget":
         monkeypatch.setattr(store_access, "forget_unlock", once(store_access.forget_unlock))
     elif step == "crash_pay":

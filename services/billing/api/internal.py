@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.billing.schemas import (
     CancelledPublic,
@@ -21,7 +22,7 @@ from services.billing.schemas import (
 )
 from services.billing.store import charges
 from shared.app import problem_responses
-from shared.auth import ServiceCaller
+from shared.auth import Principal, ServiceCaller
 from shared.db import SessionDep
 from shared.pagination import Page, PageDep
 
@@ -30,7 +31,7 @@ router = APIRouter(prefix="/internal", tags=["internal"])
 
 @router.post("/charges", status_code=201, responses=problem_responses(402, 403, 409))
 async def create_charge(
-    session: SessionDep, caller: ServiceCaller, body: ChargeRequest
+    request: Request, session: SessionDep, caller: ServiceCaller, body: ChargeRequest
 ) -> ChargePublic:
     """Pay for an unlock: one credit, or the factory's slot in the year's footprint.
 
@@ -39,16 +40,13 @@ async def create_charge(
     and charges nothing. 402: no credits left; 403: the footprint is full (or 0), with the
     numbers. A factory already counted in the year's footprint is free (`new_claim: false`).
     """
-    result = await charges.charge(
-        session=session,
-        org=body.org,
-        reference=body.reference,
-        kind=body.kind,
-        factory_id=body.factory_id,
-        year=body.year,
-        reason=body.reason,
-        by=caller.user,
-    )
+    if charges.one_statement(session, body.kind):
+        # One statement that commits on its own: no BEGIN and COMMIT round trips.
+        sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.autocommit
+        async with sessionmaker() as own:
+            result = await _charge(own, caller, body)
+    else:
+        result = await _charge(session, caller, body)
     row = result.charge
     return ChargePublic(
         org=row.org,
@@ -61,6 +59,21 @@ async def create_charge(
         footprint=result.footprint,
         used=result.used,
         new_claim=result.new_claim,
+    )
+
+
+async def _charge(
+    session: AsyncSession, caller: Principal, body: ChargeRequest
+) -> charges.ChargeResult:
+    return await charges.charge(
+        session=session,
+        org=body.org,
+        reference=body.reference,
+        kind=body.kind,
+        factory_id=body.factory_id,
+        year=body.year,
+        reason=body.reason,
+        by=caller.user,
     )
 
 

@@ -38,6 +38,7 @@ from shared import clock
 from shared.errors import Conflict, Forbidden, PaymentRequired
 from shared.ids import new_id
 from shared.metrics import LEDGER_CHANGES
+from shared.outbox import gated_record_parameters, gated_record_sql
 from shared.pagination import PageParams, paginate, sort_key
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "charge",
     "check",
     "list_charges",
+    "one_statement",
 ]
 
 CREDIT = "credit"
@@ -128,24 +130,28 @@ async def charge(
     return result
 
 
-# A credit charge on PostgreSQL in one statement (data-modifying CTEs, one snapshot): the
-# charge row; the debit, only if that row is new (the account's row lock queues concurrent
-# spends, each re-checking the balance); its ledger entry, only if the debit happened. The
-# same steps as `_spend_credit`, in one round trip instead of three. A conflict (the
-# reference is known) charges nothing; no credits: the caller's transaction rolls back,
-# the charge row with it.
+# A credit charge on PostgreSQL in one statement (data-modifying CTEs, one snapshot), which
+# commits on its own in an autocommit session (`one_statement`: no BEGIN and COMMIT round
+# trips): the debit, only if the reference is new (the account's row lock queues concurrent
+# spends, each re-checking the balance); the charge row and its ledger entry, only if the
+# debit happened; the `credits.exhausted` event if it took the last credit. A known
+# reference (a replay) or no credits: nothing is written. A concurrent twin of the same
+# reference, new to both: the second fails on the charge's key once the first commits, and
+# nothing of it is written (it is then replayed).
 _CREDIT_CHARGE = sa.text(
-    """
-    WITH charged AS (
-        INSERT INTO charge (org, reference, kind, factory_id, year, state, created_at, updated_at)
-        VALUES (:org, :reference, 'credit', :factory_id, NULL, 'held', :now, :now)
-        ON CONFLICT (org, reference) DO NOTHING
-        RETURNING org
+    f"""
+    WITH known AS (
+        SELECT FROM charge WHERE org = :org AND reference = :reference
     ), spent AS (
         UPDATE credit_account SET balance = balance - 1, updated_at = :now
-        FROM charged
-        WHERE credit_account.org = charged.org AND credit_account.balance >= 1
-        RETURNING credit_account.balance
+        WHERE org = :org AND balance >= 1 AND NOT EXISTS (SELECT FROM known)
+        RETURNING balance
+    ), charged AS (
+        INSERT INTO charge (org, reference, kind, factory_id, year, state, created_at, updated_at)
+        SELECT CAST(:org AS VARCHAR), CAST(:reference AS VARCHAR), 'credit',
+            CAST(:factory_id AS VARCHAR), NULL, 'held', CAST(:now AS TIMESTAMPTZ),
+            CAST(:now AS TIMESTAMPTZ)
+        FROM spent
     ), entry AS (
         INSERT INTO credit_entry
             (id, org, kind, delta, balance_after, reference, reason, created_by, created_at)
@@ -153,11 +159,18 @@ _CREDIT_CHARGE = sa.text(
             CAST(:reference AS VARCHAR), CAST(:reason AS VARCHAR), CAST(:by AS VARCHAR),
             CAST(:now AS TIMESTAMPTZ)
         FROM spent
-        RETURNING id
-    )
-    SELECT EXISTS (SELECT FROM charged) AS charged, (SELECT balance FROM spent) AS balance
-    """
+    ), exhausted AS (
+        SELECT FROM spent WHERE balance = 0
+    ), {gated_record_sql("exhausted")}
+    SELECT EXISTS (SELECT FROM known) AS known, (SELECT balance FROM spent) AS balance
+    """  # noqa: S608 (built once from constants)
 )
+
+
+def one_statement(session: AsyncSession, kind: str) -> bool:
+    """Whether a charge of `kind` is one statement (a credit on PostgreSQL): the caller can
+    run it in an autocommit session, which commits it with no transaction round trips."""
+    return kind == CREDIT and session.get_bind().dialect.name == "postgresql"
 
 
 async def _charge_credit_at_once(
@@ -171,17 +184,23 @@ async def _charge_credit_at_once(
         "entry_id": new_id("txn"),
         "reason": reason,
         "by": by,
+        **gated_record_parameters(
+            events.credits_exhausted_event(org=row.org), occurred_at=row.created_at
+        ),
     }
     try:
-        charged, balance = (await session.execute(_CREDIT_CHARGE, parameters)).one()
+        known, balance = (await session.execute(_CREDIT_CHARGE, parameters)).one()
     except IntegrityError as exc:
-        raise ledger.twin_conflict(EntryKind.SPEND, row.reference) from exc
-    if not charged:
+        # A twin committed first. Its charge row: replay it (as a known reference); else
+        # (a twin ledger entry) the balance is untouched and a retry finds the twin's entry.
+        await session.rollback()
+        if await session.get(Charge, (row.org, row.reference)) is None:
+            raise ledger.twin_conflict(EntryKind.SPEND, row.reference) from exc
+        known, balance = True, None
+    if known:
         return await _replay(session=session, org=row.org, reference=row.reference, kind=CREDIT)
-    if balance is None:  # the transaction rolls back: the charge row goes too
+    if balance is None:  # nothing was written
         raise _no_credits(row.org)
-    if balance == 0:
-        await events.credits_exhausted(session, org=row.org)
     LEDGER_CHANGES.labels("charge", CREDIT).inc()
     return ChargeResult(row, balance=balance)
 

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.reports.api.deps import Buyer, UnlockingBuyer, existing, problems
 from services.reports.clients import BillingDep
 from services.reports.jobs import unlocking
-from services.reports.models import Unlock
 from services.reports.schemas import UnlockCreate, UnlockPublic, shapes
 from services.reports.store import access as store_access
 from services.reports.store.settled import SettledDep
@@ -43,21 +42,18 @@ async def create_unlock(
     """Unlock a report cycle: participants spend one credit (402 when none are left),
     partners use their footprint (403 when full); both need the factory's approved TPA.
     Unlocking an unlocked cycle is free and returns the same unlock."""
-    # Every step of the saga but the activation is one statement committed on its own (no
-    # BEGIN/COMMIT round trips): its effect stands alone. The activation commits with its
-    # event, so it runs in a transaction (services/reports/jobs/unlocking.py).
+    # Every step of the saga is one statement committed on its own (no BEGIN/COMMIT round
+    # trips): its effect stands alone. The activation commits with its event and reply: one
+    # statement on PostgreSQL, a transaction elsewhere (services/reports/jobs/unlocking.py).
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.autocommit
     transactional: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     target = await unlocking.look_up(
         sessionmaker, org=caller.org, factory_id=body.factory_id, cycle=body.cycle
     )
 
-    # The reply is stored in the activation's transaction: one round trip fewer, and it
-    # commits with the unlock it answers for.
+    # The reply is stored by the activation (one statement with it on PostgreSQL): one
+    # round trip fewer, and it commits with the unlock it answers for.
     reply = StoredReply()
-
-    async def store_reply(session: AsyncSession, unlock: Unlock) -> None:
-        await reply.store(session, shapes.unlock(unlock))
 
     async def run() -> UnlockPublic | None:
         result = await unlocking.unlock_cycle(
@@ -68,7 +64,7 @@ async def create_unlock(
             target=target,
             factory_id=body.factory_id,
             lease=timedelta(seconds=request.app.state.settings.unlock_lease_s),
-            on_activated=store_reply,
+            reply=reply,
         )
         unlock = result.unlock
         settled.remember_unlock(

@@ -24,26 +24,26 @@ It spans two services, so it cannot be one transaction. What holds it together:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.reports import domain, events, store
+from services.reports import domain, events
 from services.reports.clients import BillingClient, ChargeCancelled, FootprintFull, NoCredits
 from services.reports.domain.access import Caller, can_unlock, enforce
-from services.reports.models import ReportCycle, Unlock, payment_reference_of
-from services.reports.store import Facts
+from services.reports.models import Unlock, payment_reference_of
+from services.reports.schemas import shapes
 from services.reports.store import access as store_access
 from shared.background import start_repeating, stop_repeating
 from shared.clock import now
 from shared.errors import ApiError, Conflict, Forbidden, NotFound, PaymentRequired
+from shared.idempotency import StoredReply
 from shared.metrics import UNLOCKS
 
 __all__ = [
-    "OnActivated",
     "Target",
     "UnlockResult",
     "look_up",
@@ -61,46 +61,32 @@ BUSY = (
 )
 
 
-# More to commit with an activation, in its transaction (the request's idempotent reply).
-OnActivated = Callable[[AsyncSession, Unlock], Awaitable[None]]
-
-
 @dataclass(frozen=True, slots=True)
 class UnlockResult:
     unlock: Unlock
     created: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    """The cycle to unlock (None: no such cycle) and the caller's facts on it."""
-
-    cycle: ReportCycle | None
-    facts: Facts
-
-    @property
-    def active_unlock(self) -> Unlock | None:
-        unlock = self.facts.unlock
-        return unlock if unlock is not None and unlock.status == ACTIVE else None
+Target = store_access.UnlockTarget
 
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
     """Attempt `unlock.attempt_no` of a pending unlock, holding its row.
 
-    `sessionmaker` is the autocommit one: every step of the saga but the activation is one
-    statement that stands alone. `transactional` runs the activation, which must commit
-    together with its `unlock.created` event (no active unlock without its event, no event
-    for an activation that did not happen); None for the recovery sweep, which never
-    activates. `country` is the cycle's, for the event's advisor audience; `on_activated`
-    adds more to the activation's transaction."""
+    `sessionmaker` is the autocommit one: every step of the saga is one statement that
+    stands alone, the activation too on PostgreSQL (with its `unlock.created` event and the
+    request's reply: no active unlock without its event, no event for an activation that
+    did not happen). `transactional` runs the activation where it takes several statements
+    (SQLite); None for the recovery sweep, which never activates. `country` is the cycle's,
+    for the event's advisor audience; `reply`, the request's, is stored with the activation."""
 
     unlock: Unlock
     sessionmaker: async_sessionmaker[AsyncSession]
     billing: BillingClient
     transactional: async_sessionmaker[AsyncSession] | None = None
     country: str | None = None
-    on_activated: OnActivated | None = None
+    reply: StoredReply | None = None
 
     @property
     def number(self) -> int:
@@ -125,13 +111,9 @@ async def look_up(
 ) -> Target:
     """The cycle and what the organisation holds on it, read once for the whole request."""
     async with sessionmaker() as session:
-        found = await store.cycle_with_facts(
+        return await store_access.unlock_target(
             session=session, factory_id=factory_id, cycle=cycle, org=org
         )
-        if found is not None:
-            return Target(found[0], found[1])
-        tpa = await store_access.get_tpa(session=session, factory_id=factory_id, org=org)
-        return Target(None, Facts(tpa=tpa))
 
 
 async def unlock_cycle(
@@ -143,22 +125,20 @@ async def unlock_cycle(
     target: Target,
     factory_id: str,
     lease: timedelta,
-    on_activated: OnActivated | None = None,
+    reply: StoredReply | None = None,
 ) -> UnlockResult:
-    """Run the saga for the caller's unlock of the target cycle. `on_activated` runs in the
-    activation's transaction, if this request activates the unlock."""
+    """Run the saga for the caller's unlock of the target cycle. `reply` (the request's
+    idempotent reply) is stored with the activation, if this request activates the unlock."""
     if target.active_unlock is not None:
         return UnlockResult(target.active_unlock, created=False)  # free, whatever the TPA now
     # TPA before the cycle: a buyer without it learns nothing about the factory's cycles.
-    enforce(can_unlock(caller.principal, factory_id, target.facts.tpa, caller.membership))
+    enforce(can_unlock(caller.principal, factory_id, target.tpa, caller.membership))
     if target.cycle is None:
         raise NotFound(f"Factory {factory_id!r} has no such report cycle.")
     unlock = await _reserve(sessionmaker, caller, target.cycle, lease)
     if unlock.status == ACTIVE:
         return UnlockResult(unlock, created=False)
-    attempt = Attempt(
-        unlock, sessionmaker, billing, transactional, target.cycle.country, on_activated
-    )
+    attempt = Attempt(unlock, sessionmaker, billing, transactional, target.cycle.country, reply)
     try:
         await _cancel_earlier(attempt)
         year = await _pay(attempt)
@@ -183,7 +163,7 @@ def _outcome(exc: BaseException) -> str:
 async def _reserve(
     sessionmaker: async_sessionmaker[AsyncSession],
     caller: Caller,
-    cycle: ReportCycle,
+    cycle: store_access.CycleRef,
     lease: timedelta,
 ) -> Unlock:
     async with sessionmaker() as session:
@@ -250,38 +230,62 @@ async def _pay(attempt: Attempt) -> int | None:
 
 
 async def _activate(attempt: Attempt, year: int | None) -> Unlock:
-    """Pending → active and its `unlock.created` event, in one transaction: three
-    statements (the UPDATE, the outbox counter, the event) committed together, with what
-    `on_activated` adds (before the event: the outbox counter's lock, held until the
-    commit, serialises every event-writing transaction, so it is taken last)."""
+    """Pending → active with its `unlock.created` event and the request's reply, committed
+    together: one statement on PostgreSQL (`store_access.activate_unlock`), a transaction
+    elsewhere. The active row is known before it is written (the reserved row, paid), so
+    the reply and the event are built from it here, not read back."""
     unlock = attempt.unlock
     if attempt.transactional is None:
-        raise RuntimeError("an unlock is activated only in a transactional session")
+        raise RuntimeError("an unlock is activated only by a request's attempt")
+    moment = now()
+    active = Unlock(
+        **{
+            **_columns(unlock),
+            "status": ACTIVE,
+            "payment_reference": attempt.reference,
+            "charged_credits": 1 if attempt.kind == CREDIT else 0,
+            "footprint_year": year,
+            "completed_at": moment,
+            "cancelled_through": attempt.number - 1,
+            "attempt_started_at": None,
+        }
+    )
+    reply = attempt.reply
+    sessionmaker = attempt.sessionmaker if _one_statement(attempt) else attempt.transactional
     try:
-        async with attempt.transactional() as session:
-            active = await store_access.activate_unlock(
+        event = events.unlock_created(active, country=attempt.country)
+        async with sessionmaker() as session:
+            activated = await store_access.activate_unlock(
                 session=session,
-                unlock_id=unlock.id,
+                active=active,
                 attempt_no=attempt.number,
-                payment_reference=attempt.reference,
-                charged_credits=1 if attempt.kind == CREDIT else 0,
-                year=year,
-                now=now(),
+                event=event,
+                reply=reply,
+                reply_result=None if reply is None else shapes.unlock(active),
+                now=moment,
             )
-            if active is not None:
-                if attempt.on_activated is not None:
-                    await attempt.on_activated(session, active)
-                await events.unlock_created(session, active, country=attempt.country)
             await session.commit()
     except BaseException:
         # The commit may have happened even so: settle by what the row says, not by guess.
         await _settle_unknown_activation(attempt)
         raise
-    if active is None:
+    if not activated:
         # The lease ran out and a later attempt took the row over: it cancels this
         # attempt's reference (giving the payment back) before it pays with its own.
         raise Conflict(BUSY, headers={"Retry-After": "1"})
     return active
+
+
+def _columns(unlock: Unlock) -> dict[str, Any]:
+    return {column.name: getattr(unlock, column.name) for column in _UNLOCK_COLUMNS}
+
+
+_UNLOCK_COLUMNS = list(Unlock.__table__.columns)  # type: ignore[attr-defined]
+
+
+def _one_statement(attempt: Attempt) -> bool:
+    """Whether the activation is one statement (PostgreSQL), run in the autocommit session."""
+    return bool(attempt.sessionmaker.kw["bind"].dialect.name == "postgresql")
 
 
 async def _settle_unknown_activation(attempt: Attempt) -> None:

@@ -3,7 +3,9 @@ and shares. Session in, rows out; nothing here commits."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -25,12 +27,17 @@ from services.reports.store import (
 )
 from shared.auth import Principal
 from shared.db import insert_for
+from shared.idempotency import StoredReply, gated_store_sql
 from shared.ids import new_id
+from shared.outbox import Pending, gated_record_parameters, gated_record_sql, record_many
 from shared.pagination import PageParams, paginate, sort_key
 from shared.scope import country_clause
 
 __all__ = [
+    "CycleRef",
+    "TpaRef",
     "UnlockChange",
+    "UnlockTarget",
     "access_request",
     "activate_unlock",
     "add_share",
@@ -51,6 +58,7 @@ __all__ = [
     "tpa_holders",
     "tpa_states",
     "unlock_of",
+    "unlock_target",
     "unlocked_cycles",
     "unlocks_for_audit",
 ]
@@ -216,6 +224,95 @@ async def partners_with_approved_tpa(*, session: AsyncSession, factory_id: str) 
 # --- unlocks -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class CycleRef:
+    """The cycle an unlock is of: what the saga reads of it."""
+
+    id: str
+    factory_id: str
+    cycle: int
+    country: str
+
+
+@dataclass(frozen=True, slots=True)
+class TpaRef:
+    """The caller's TPA on the factory: what `can_unlock` reads of it."""
+
+    factory_id: str
+    buyer_org: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnlockTarget:
+    """The cycle (None: no such cycle) and what the organisation holds on it."""
+
+    cycle: CycleRef | None
+    tpa: TpaRef | None
+    unlock: Unlock | None
+
+    @property
+    def active_unlock(self) -> Unlock | None:
+        unlock = self.unlock
+        return unlock if unlock is not None and unlock.status == ACTIVE else None
+
+
+def _unlock_target() -> sa.Select[Any]:
+    """The cycle, the caller's TPA and the caller's unlock of it in one Core select of the
+    columns the saga reads, built once: an unlock request looks them up once, and loading
+    ORM entities (four per row) cost more than the round trip."""
+    cycle: sa.Table = ReportCycle.__table__  # type: ignore[attr-defined]
+    tpa: sa.Table = AccessRequest.__table__  # type: ignore[attr-defined]
+    unlock: sa.Table = Unlock.__table__  # type: ignore[attr-defined]
+    org: sa.BindParameter[str] = sa.bindparam("org")
+    return (
+        sa.select(
+            cycle.c.id,
+            cycle.c.factory_id,
+            cycle.c.cycle,
+            cycle.c.country,
+            tpa.c.status.label("tpa_status"),
+            *(column.label(f"unlock_{column.name}") for column in unlock.columns),
+        )
+        .select_from(cycle)
+        .outerjoin(tpa, sa.and_(tpa.c.factory_id == cycle.c.factory_id, tpa.c.buyer_org == org))
+        .outerjoin(
+            unlock, sa.and_(unlock.c.report_cycle_id == cycle.c.id, unlock.c.buyer_org == org)
+        )
+        .where(
+            cycle.c.factory_id == sa.bindparam("factory_id"),
+            cycle.c.cycle == sa.bindparam("cycle"),
+        )
+        .limit(1)
+    )
+
+
+_UNLOCK_TARGET = _unlock_target()
+_UNLOCK_COLUMNS = [column.name for column in Unlock.__table__.columns]  # type: ignore[attr-defined]
+
+
+async def unlock_target(
+    *, session: AsyncSession, factory_id: str, cycle: int, org: str
+) -> UnlockTarget:
+    """One round trip for the cycle, the caller's TPA and unlock (a second, for the TPA
+    alone, only when there is no such cycle)."""
+    params = {"factory_id": factory_id, "cycle": cycle, "org": org}
+    row = (await session.execute(_UNLOCK_TARGET, params)).first()
+    if row is None:
+        found = await get_tpa(session=session, factory_id=factory_id, org=org)
+        tpa = None if found is None else TpaRef(found.factory_id, found.buyer_org, found.status)
+        return UnlockTarget(None, tpa, None)
+    values = row._mapping
+    unlock = None
+    if values["unlock_id"] is not None:
+        unlock = Unlock(**{name: values[f"unlock_{name}"] for name in _UNLOCK_COLUMNS})
+    return UnlockTarget(
+        CycleRef(row.id, row.factory_id, row.cycle, row.country),
+        None if row.tpa_status is None else TpaRef(factory_id, org, row.tpa_status),
+        unlock,
+    )
+
+
 async def unlock_of(*, session: AsyncSession, cycle_id: str, org: str) -> Unlock | None:
     statement = (
         select(Unlock)
@@ -228,7 +325,7 @@ async def unlock_of(*, session: AsyncSession, cycle_id: str, org: str) -> Unlock
 async def reserve_unlock(
     *,
     session: AsyncSession,
-    cycle: ReportCycle,
+    cycle: CycleRef,
     buyer: Principal,
     now: datetime,
     stale_before: datetime,
@@ -322,9 +419,9 @@ def _held(unlock_id: str, attempt_no: int) -> list[sa.ColumnElement[bool]]:
 
 
 def _activation() -> sa.Update:
-    """Pending → active if attempt `held_attempt` still holds the row, the row back. Built
-    once on the table, values bound at execution: building the statement and its cache key
-    per call, and loading the row through the ORM, cost more than its round trip."""
+    """Pending → active if attempt `held_attempt` still holds the row. Built once on the
+    table, values bound at execution: building the statement and its cache key per call
+    costs more than its round trip."""
     table: sa.Table = Unlock.__table__  # type: ignore[attr-defined]
     return (
         table.update()
@@ -333,39 +430,79 @@ def _activation() -> sa.Update:
             table.c.status == PENDING,
             table.c.attempt_no == sa.bindparam("held_attempt"),
         )
-        .returning(*table.columns)
+        .returning(table.c.id)
     )
 
 
 _ACTIVATION = _activation()
+_ACTIVATED = """
+    activated AS (
+        UPDATE unlock SET status = :status, payment_reference = :payment_reference,
+            charged_credits = :charged_credits, footprint_year = :footprint_year,
+            completed_at = :completed_at, cancelled_through = :cancelled_through,
+            attempt_started_at = :attempt_started_at
+        WHERE id = :held_id AND status = 'pending' AND attempt_no = :held_attempt
+        RETURNING id
+    )"""
+
+
+@functools.cache
+def _activation_at_once(with_reply: bool) -> sa.TextClause:
+    """The activation, its reply (if any) and its event in one statement (PostgreSQL):
+    committed together in one round trip, with no BEGIN and no COMMIT of their own; the
+    reply and the event are written only if the UPDATE activated the row."""
+    parts = [_ACTIVATED]
+    if with_reply:
+        parts.append(gated_store_sql("activated"))
+    parts.append(gated_record_sql("activated"))
+    # Built from this module's constants only, once: no input ever reaches the text.
+    return sa.text(f"WITH {','.join(parts)} SELECT EXISTS (SELECT FROM activated)")  # noqa: S608
 
 
 async def activate_unlock(
     *,
     session: AsyncSession,
-    unlock_id: str,
+    active: Unlock,
     attempt_no: int,
-    payment_reference: str,
-    charged_credits: int,
-    year: int | None,
+    event: Pending,
+    reply: StoredReply | None = None,
+    reply_result: Any = None,
     now: datetime,
-) -> Unlock | None:
-    """Pending → active, paid by `payment_reference`, if attempt `attempt_no` still holds it
-    (every earlier attempt's reference was cancelled before it paid); None when it does not.
-    The row comes back detached from the session, as `reserve_unlock`'s does."""
+) -> bool:
+    """Pending → active as `active` (the row once paid for: its payment reference, credits,
+    year, completion) if attempt `attempt_no` still holds it (every earlier attempt's
+    reference was cancelled before it paid), with its event and, if given, the request's
+    reply to `reply_result`, the event occurring `now`; False when the attempt no longer
+    holds it (nothing written).
+
+    On PostgreSQL one statement, which commits on its own in an autocommit session; on
+    SQLite three, in the caller's transaction (the caller commits)."""
     parameters = {
-        "held_id": unlock_id,
+        "held_id": active.id,
         "held_attempt": attempt_no,
-        "status": ACTIVE,
-        "payment_reference": payment_reference,
-        "charged_credits": charged_credits,
-        "footprint_year": year,
-        "completed_at": now,
-        "cancelled_through": attempt_no - 1,
-        "attempt_started_at": None,
+        "status": active.status,
+        "payment_reference": active.payment_reference,
+        "charged_credits": active.charged_credits,
+        "footprint_year": active.footprint_year,
+        "completed_at": active.completed_at,
+        "cancelled_through": active.cancelled_through,
+        "attempt_started_at": active.attempt_started_at,
     }
-    row = (await session.execute(_ACTIVATION, parameters)).first()
-    return None if row is None else Unlock(**row._mapping)
+    if session.get_bind().dialect.name == "postgresql":
+        parameters |= gated_record_parameters(event, occurred_at=now)
+        if reply is not None:
+            parameters |= reply.gated_parameters(reply_result)
+        statement = _activation_at_once(reply is not None)
+        activated = bool((await session.execute(statement, parameters)).scalar_one())
+        if activated and reply is not None:
+            reply.committed()
+        return activated
+    if (await session.execute(_ACTIVATION, parameters)).first() is None:
+        return False
+    if reply is not None:
+        await reply.store(session, reply_result)
+    await record_many(session, [event], occurred_at=now)
+    return True
 
 
 async def forget_unlock(*, session: AsyncSession, unlock_id: str, attempt_no: int) -> None:
