@@ -204,6 +204,16 @@ async def fan_out(sessionmaker: async_sessionmaker[AsyncSession], *, batch: int 
 # --- claiming -------------------------------------------------------------------------
 
 
+# What a leased delivery is read back as (`Claimed`, in this order): by claims and probes.
+_CLAIMED = (
+    col(WebhookDelivery.id),
+    col(WebhookDelivery.endpoint_id),
+    col(WebhookDelivery.position),
+    col(WebhookDelivery.event_id),
+    col(WebhookDelivery.attempts),
+)
+
+
 async def claim(
     sessionmaker: async_sessionmaker[AsyncSession],
     config: WebhookConfig,
@@ -238,13 +248,7 @@ async def claim(
                     lease_owner=owner,
                     attempts=col(WebhookDelivery.attempts) + 1,
                 )
-                .returning(
-                    col(WebhookDelivery.id),
-                    col(WebhookDelivery.endpoint_id),
-                    col(WebhookDelivery.position),
-                    col(WebhookDelivery.event_id),
-                    col(WebhookDelivery.attempts),
-                )
+                .returning(*_CLAIMED)
                 .execution_options(synchronize_session=False)
             )
         ).all()
@@ -306,13 +310,7 @@ async def probe(
                     sa.update(WebhookDelivery)
                     .where(col(WebhookDelivery.id) == waiting[0])
                     .values(next_attempt_at=now + config.lease, lease_owner=owner)
-                    .returning(
-                        col(WebhookDelivery.id),
-                        col(WebhookDelivery.endpoint_id),
-                        col(WebhookDelivery.position),
-                        col(WebhookDelivery.event_id),
-                        col(WebhookDelivery.attempts),
-                    )
+                    .returning(*_CLAIMED)
                     .execution_options(synchronize_session=False)
                 )
             ).one()
