@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from services.integrations.jobs import ingest
 from tests.billing.world import buy_credits
 from tests.inprocess import Api
@@ -15,13 +13,21 @@ from tests.inprocess import Api
 POLL_S = 0.2
 
 
-async def test_an_idle_source_waits_longer_and_a_busy_one_is_pulled_again(
-    api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_an_idle_source_waits_longer_and_a_busy_one_is_pulled_again(api: Api) -> None:
     app = api.apps["integrations"]
     # As in production: the suite's settings turn the loop off (a poll interval of 0).
-    paced = app.state.settings.model_copy(update={"events_poll_s": POLL_S})
-    monkeypatch.setattr(app.state, "settings", paced)
+    # Put back by hand: pytest's monkeypatch cannot restore an attribute of Starlette's
+    # State (its undo left the app without settings for the tests after this one).
+    settings = app.state.settings
+    app.state.settings = settings.model_copy(update={"events_poll_s": POLL_S})
+    try:
+        await _pace(api)
+    finally:
+        app.state.settings = settings
+
+
+async def _pace(api: Api) -> None:
+    app = api.apps["integrations"]
     backoffs: dict[str, ingest._Backoff] = {}
 
     async def pull_billing_now() -> float:
